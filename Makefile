@@ -1,0 +1,67 @@
+# Wutong developer and CI entry points (GNU make).
+#
+#   make test         bootstrap, then ruff, mypy, import contracts and the whole pytest suite
+#   make bootstrap    .venv with the project (editable, dev extras) and PostgreSQL's binaries
+#   make lint         ruff check, mypy (strict, engine/) and import-linter contracts
+#   make test-engine  pytest tests/engine only
+#   make bench        run every bench/bench_*.py
+#   make clean        remove caches and build leftovers (make distclean also removes .venv)
+#
+# WUTONG_TEST_DB=sqlite|postgres|both picks the databases for database tests (default both);
+# PYTEST_ARGS adds pytest options, e.g. make test-engine PYTEST_ARGS='-k timers -x'.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+VENV := .venv
+BIN := $(VENV)/bin
+WUTONG_TEST_DB ?= both
+PYTEST_ARGS ?=
+
+# Runs pytest on $(1); pytest's exit code 5 (no tests collected) is a failure here.
+define run_pytest
+	@rc=0; $(BIN)/pytest -p no:cacheprovider --db $(WUTONG_TEST_DB) $(PYTEST_ARGS) $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then \
+		echo "make: pytest collected no tests in '$(1)' (exit 5); that is a failure: this project always has tests" >&2; \
+		exit 1; \
+	fi; \
+	exit $$rc
+endef
+
+define run_lint
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine
+	$(BIN)/lint-imports
+endef
+
+.PHONY: test bootstrap lint test-engine bench run clean distclean
+
+test: bootstrap
+	$(run_lint)
+	$(call run_pytest,tests)
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+lint: bootstrap
+	$(run_lint)
+
+test-engine: bootstrap
+	$(call run_pytest,tests/engine)
+
+bench: bootstrap
+	@shopt -s nullglob; files=(bench/bench_*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "make bench: no bench/bench_*.py yet"; exit 0; fi; \
+	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
+
+run:
+	@echo "make run arrives with the API issue" >&2
+	@exit 1
+
+clean:
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

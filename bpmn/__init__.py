@@ -1,0 +1,1 @@
+"""The shipped process library (BPMN, DMN, JSON-Schema forms) as package data."""

@@ -1,0 +1,83 @@
+"""Who may see and do what. Every entry point goes through these rules.
+
+What a caller may not see is reported as "not found"; what they may see but not do, as "forbidden".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from engine.actors import Actor
+from engine.errors import Forbidden
+
+
+def can_see_case(
+    actor: Actor,
+    *,
+    department: str | None,
+    applicant_id: str | None,
+    task_departments: Collection[str],
+) -> bool:
+    """Auditors and admins, the case's applicant, and members of its owning or task departments."""
+    if actor.sees_everything:
+        return True
+    if applicant_id is not None and actor.user_id == applicant_id:
+        return True
+    if department is not None and department in actor.departments:
+        return True
+    return any(code in actor.departments for code in task_departments)
+
+
+def can_see_task(actor: Actor, *, department: str | None, assignee_id: str | None) -> bool:
+    """Members of the task's department, its assignee, auditors and admins."""
+    if actor.sees_everything:
+        return True
+    if assignee_id is not None and actor.user_id == assignee_id:
+        return True
+    return department is not None and department in actor.departments
+
+
+def require_task_actor(actor: Actor, *, department: str | None, assignee_id: str | None) -> None:
+    """Staff and supervisors of the task's department, its assignee, or an admin may work a task."""
+    if actor.is_admin:
+        return
+    if assignee_id is not None and actor.user_id == assignee_id and (actor.is_applicant or _works(actor)):
+        return
+    if department is not None and department in actor.departments and _works(actor):
+        return
+    raise Forbidden("you may see this task but not work on it", code="task_forbidden")
+
+
+def require_case_supervisor(actor: Actor, *, department: str | None) -> None:
+    """Cancel, fix data and retry: supervisors of the owning department, or admins."""
+    if actor.is_admin:
+        return
+    if actor.has("supervisor") and department is not None and department in actor.departments:
+        return
+    raise Forbidden("only a supervisor of the owning department or an admin may do this", code="case_forbidden")
+
+
+def require_start(actor: Actor, *, startable_by: Collection[str], startable_by_applicant: bool) -> None:
+    """Staff and supervisors start any process unless it names departments; applicants only marked ones."""
+    if actor.is_admin:
+        return
+    if actor.is_applicant:
+        if startable_by_applicant:
+            return
+        raise Forbidden("applicants may not start this process", code="start_forbidden")
+    if not _works(actor):
+        raise Forbidden("your roles do not allow starting cases", code="start_forbidden")
+    if startable_by and not any(code in actor.departments for code in startable_by):
+        raise Forbidden(
+            "this process may only be started by " + ", ".join(sorted(startable_by)), code="start_forbidden"
+        )
+
+
+def require_role(actor: Actor, *roles: str) -> None:
+    if actor.is_admin or any(actor.has(role) for role in roles):
+        return
+    raise Forbidden("this needs the role " + " or ".join(roles), code="role_required")
+
+
+def _works(actor: Actor) -> bool:
+    return actor.has("staff") or actor.has("supervisor")

@@ -1,0 +1,41 @@
+"""Who is acting: the engine decides what an actor may do; the web layer only says who it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ROLES = ("designer", "staff", "supervisor", "auditor", "admin", "applicant")
+STAFF_ROLES = frozenset({"designer", "staff", "supervisor", "auditor", "admin"})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated user (or the command line's ``system``) and what they belong to."""
+
+    user_id: str | None
+    username: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    departments: frozenset[str] = field(default_factory=frozenset)
+    company_id: str | None = None
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+    @property
+    def is_auditor(self) -> bool:
+        return "auditor" in self.roles
+
+    @property
+    def sees_everything(self) -> bool:
+        return self.is_admin or self.is_auditor
+
+    @property
+    def is_applicant(self) -> bool:
+        return "applicant" in self.roles
+
+
+SYSTEM = Actor(user_id=None, username="system", roles=frozenset({"admin"}))

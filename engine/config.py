@@ -1,0 +1,46 @@
+"""Engine settings, read from the environment by the entry points and passed in explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.runtime.parsing import ParseLimits
+from engine.runtime.sandbox import SandboxLimits
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{Path('var/wutong.db').absolute()}"
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Everything the engine needs to know that is not in the database."""
+
+    database_url: str = field(default_factory=default_database_url)
+    sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    parse: ParseLimits = field(default_factory=ParseLimits)
+    cache_cases: bool = True  # keep live workflows between commands (checked against row_version)
+    max_cached_cases: int = 2000
+    sqlite_synchronous: str = "FULL"
+
+    @classmethod
+    def from_env(cls) -> EngineConfig:
+        env = os.environ
+        sandbox = SandboxLimits(
+            max_steps=int(env.get("WUTONG_SANDBOX_MAX_STEPS", SandboxLimits.max_steps)),
+            max_seconds=float(env.get("WUTONG_SANDBOX_MAX_SECONDS", SandboxLimits.max_seconds)),
+            max_result_size=int(env.get("WUTONG_SANDBOX_MAX_RESULT_SIZE", SandboxLimits.max_result_size)),
+        )
+        parse = ParseLimits(
+            max_file_bytes=int(env.get("WUTONG_MAX_UPLOAD_FILE_BYTES", ParseLimits.max_file_bytes)),
+            max_total_bytes=int(env.get("WUTONG_MAX_UPLOAD_BYTES", ParseLimits.max_total_bytes)),
+        )
+        return cls(
+            database_url=env.get("WUTONG_DATABASE_URL") or default_database_url(),
+            sandbox=sandbox,
+            parse=parse,
+            cache_cases=env.get("WUTONG_CACHE_CASES", "1") != "0",
+            sqlite_synchronous=env.get("WUTONG_SQLITE_SYNCHRONOUS", "FULL"),
+        )

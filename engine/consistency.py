@@ -1,0 +1,41 @@
+"""The reload check: a case as stored must equal the case as it runs.
+
+Loads a case straight from its rows, bypassing every cache, and returns the library's complete
+serialized form, to compare with the live workflow's. Used by the test suite after every command
+and available to operators (``wutong check``) to verify stored cases.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from engine.casework import definition_row, load_specs
+from engine.persistence.tables import case_state_rows, process_instances
+from engine.runtime.cases import LiveCase
+
+if TYPE_CHECKING:
+    from engine.core import ProcessEngine
+
+
+def stored_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any]:
+    """The case rebuilt from the database alone, as SpiffWorkflow's serializer sees it."""
+    with engine.db.transaction(write=False) as connection:
+        definition_id = connection.execute(
+            select(process_instances.c.definition_id).where(process_instances.c.id == instance_id)
+        ).scalar_one()
+        specs, _ = load_specs(definition_row(connection, definition_id))
+        rows = connection.execute(
+            select(case_state_rows.c.row_key, case_state_rows.c.owner, case_state_rows.c.content)
+            .where(case_state_rows.c.instance_id == instance_id)
+            .order_by(case_state_rows.c.seq)
+        ).all()
+    live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in rows), engine.script_engine)
+    return live.document()
+
+
+def live_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any] | None:
+    """The cached running case's serialized form, or None when it is not cached."""
+    entry = engine.cases.peek(instance_id)
+    return entry.live.document() if entry is not None else None

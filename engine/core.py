@@ -1,0 +1,149 @@
+"""The ProcessEngine: owns the database, caches and script engine, and runs each command in one
+unit of work. Services (repository, runtime, tasks, identity, history) hang off it by role."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import Connection
+
+from engine.actors import Actor
+from engine.calendar_helpers import sandbox_helpers
+from engine.casework import CachedCase, CaseWork, definition_row, load_specs
+from engine.clock import Clock, SystemClock
+from engine.config import EngineConfig
+from engine.definitions import DefinitionModel
+from engine.persistence import migrate
+from engine.persistence.database import Database
+from engine.runtime.sandbox import create_script_engine
+from engine.runtime.specs import SpecBundle
+from engine.runtime.timekeeping import using_clock
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class Hooks:
+    """Test instrumentation points (e.g. a barrier between loading and acting in race tests)."""
+
+    after_load: Callable[[str], None] | None = None
+
+
+class CaseCache:
+    """Live workflows kept between commands, each valid only for the row_version it was saved at.
+
+    A command takes a case out (so two threads never share a workflow) and puts it back after
+    its transaction committed; a failed command simply never puts it back.
+    """
+
+    def __init__(self, capacity: int, enabled: bool) -> None:
+        self.capacity = capacity
+        self.enabled = enabled
+        self._entries: OrderedDict[str, CachedCase] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: str, row_version: int) -> CachedCase | None:
+        if not self.enabled:
+            return None
+        with self._lock:
+            entry = self._entries.pop(instance_id, None)
+        if entry is None or entry.row_version != row_version:
+            return None
+        return entry
+
+    def put(self, instance_id: str, entry: CachedCase) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self._entries[instance_id] = entry
+            self._entries.move_to_end(instance_id)
+            while len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+
+    def peek(self, instance_id: str) -> CachedCase | None:
+        """Look without taking (for the reload check); the entry must not be changed."""
+        with self._lock:
+            return self._entries.get(instance_id)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class ProcessEngine:
+    """Entry point of the engine. Create one per process; it is safe to share between threads."""
+
+    def __init__(self, config: EngineConfig | None = None, clock: Clock | None = None) -> None:
+        from engine.services.history import HistoryService
+        from engine.services.identity import IdentityService
+        from engine.services.repository import RepositoryService
+        from engine.services.runtime import RuntimeService
+        from engine.services.tasks import TaskService
+
+        self.config = config or EngineConfig.from_env()
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(self.config.database_url, sqlite_synchronous=self.config.sqlite_synchronous)
+        self.script_engine = create_script_engine(self.config.sandbox, sandbox_helpers())
+        self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
+        self.hooks = Hooks()
+        self._definitions: dict[str, tuple[SpecBundle, DefinitionModel]] = {}
+        self._definitions_lock = threading.Lock()
+        self.repository = RepositoryService(self)
+        self.runtime = RuntimeService(self)
+        self.tasks = TaskService(self)
+        self.identity = IdentityService(self)
+        self.history = HistoryService(self)
+
+    def upgrade_schema(self) -> None:
+        migrate.upgrade(self.db)
+
+    def schema_is_current(self) -> bool:
+        return migrate.is_current(self.db)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    def definition(self, connection: Connection, definition_id: str) -> tuple[SpecBundle, DefinitionModel]:
+        """A version's specs and model; immutable, so cached for the life of the process."""
+        with self._definitions_lock:
+            cached = self._definitions.get(definition_id)
+        if cached is not None:
+            return cached
+        loaded = load_specs(definition_row(connection, definition_id))
+        with self._definitions_lock:
+            self._definitions.setdefault(definition_id, loaded)
+        return loaded
+
+    def command(
+        self,
+        actor: Actor,
+        action: Callable[[CaseWork], T],
+        finish: Callable[[CaseWork, T], R] | None = None,
+    ) -> R:
+        """Run ``action`` as one command: one transaction, committed once, rolled back on any error.
+
+        ``finish`` runs after the cases are saved, still inside the transaction, to build the result
+        from the stored projections without a second round trip.
+        """
+        with using_clock(self.clock):
+            with self.db.transaction() as connection:
+                work = CaseWork(self, connection, actor)
+                value = action(work)
+                work.deliver_messages()
+                work.save_all()
+                result = finish(work, value) if finish is not None else value
+                self.last_bytes_written = work.bytes_written
+            work.after_commit()
+            return result  # type: ignore[return-value]
+
+    def query(self, action: Callable[[Connection], T]) -> T:
+        """Run a read-only query in its own (non-locking) transaction."""
+        with self.db.transaction(write=False) as connection:
+            return action(connection)
+
+    last_bytes_written: int = 0

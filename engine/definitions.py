@@ -1,0 +1,57 @@
+"""What the engine keeps about a deployed process version besides its spec: lanes, tasks, forms."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+APPLICANT_LANE = "applicant"
+
+
+@dataclass(frozen=True)
+class UserTaskModel:
+    activity_id: str
+    name: str | None
+    lane: str | None
+    department: str | None  # resolved from the lane at deploy time; None: applicant lane or no lane
+    properties: dict[str, str]
+    instructions: str | None
+    form: str | None  # file name of the JSON Schema
+
+
+@dataclass(frozen=True)
+class DefinitionModel:
+    """A process version's routing and forms, stored as JSON beside the spec."""
+
+    key: str
+    name: str | None
+    properties: dict[str, str]
+    lanes: dict[str, str | None]  # lane name -> department code, or None for the applicant lane
+    lane_ids: dict[str, str | None]  # lane id -> department code (for display)
+    user_tasks: dict[str, UserTaskModel]
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, document: str) -> DefinitionModel:
+        loaded = json.loads(document)
+        loaded["user_tasks"] = {k: UserTaskModel(**v) for k, v in loaded["user_tasks"].items()}
+        return cls(**loaded)
+
+    def form_for(self, activity_id: str) -> dict[str, Any] | None:
+        task = self.user_tasks.get(activity_id)
+        if task is None or task.form is None:
+            return None
+        return self.forms.get(task.form)
+
+    @property
+    def startable_by(self) -> tuple[str, ...]:
+        raw = self.properties.get("startableBy", "")
+        return tuple(code.strip() for code in raw.split(",") if code.strip())
+
+    @property
+    def startable_by_applicant(self) -> bool:
+        return self.properties.get("startableByApplicant", "").strip().lower() in {"true", "yes", "1"}

@@ -1,0 +1,68 @@
+"""Database connections and the one place that commits.
+
+SQLite runs in WAL mode with ``synchronous=FULL`` and begins every write transaction with
+``BEGIN IMMEDIATE``, so two writers never both read a case and then race to write it: the second
+waits (``busy_timeout``) and then sees the first one's result. PostgreSQL runs READ COMMITTED; lost
+updates there are caught by the optimistic ``row_version`` check on the case row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+
+class Database:
+    """Owns the engines; hands out one transaction per command."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        if self.dialect == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.write_engine = self._sqlite_engine(url, "IMMEDIATE", sqlite_synchronous, busy_timeout_ms)
+            self.read_engine = self._sqlite_engine(url, "DEFERRED", sqlite_synchronous, busy_timeout_ms)
+        else:
+            self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.read_engine = self.write_engine
+
+    @staticmethod
+    def _sqlite_engine(url: str, begin: str, synchronous: str, busy_timeout_ms: int) -> Engine:
+        engine = create_engine(url, poolclass=NullPool if ":memory:" in url else None)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={synchronous}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql(f"BEGIN {begin}")
+
+        return engine
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """One unit of work: commits once at the end, rolls back on any exception."""
+        engine = self.write_engine if write else self.read_engine
+        with engine.connect() as connection, connection.begin():
+            yield connection
+
+    def dispose(self) -> None:
+        self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            self.read_engine.dispose()

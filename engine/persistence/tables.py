@@ -1,0 +1,292 @@
+"""The database schema as SQLAlchemy Core tables; Alembic migrations are generated from it.
+
+Core tables, not ORM classes: the hot path builds few statements and returns plain rows, and the
+services turn rows into frozen result dataclasses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+UUID_LEN = 36
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would otherwise drop the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(name: str, nullable: bool = False) -> Column[datetime]:
+    return Column(name, UtcDateTime(), nullable=nullable)
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("name_en", String(200)),
+    _ts("created_at"),
+)
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("credit_code", String(64), unique=True),
+    _ts("created_at"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(300)),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("company_id", String(UUID_LEN), ForeignKey("companies.id")),
+    _ts("created_at"),
+)
+
+user_departments = Table(
+    "user_departments",
+    metadata,
+    Column("user_id", String(UUID_LEN), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("department_code", String(64), ForeignKey("departments.code"), nullable=False),
+    PrimaryKeyConstraint("user_id", "department_code"),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", String(UUID_LEN), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(32), nullable=False),
+    PrimaryKeyConstraint("user_id", "role"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("user_id", String(UUID_LEN), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("name", String(100)),
+    _ts("created_at"),
+    _ts("revoked_at", nullable=True),
+)
+
+# --- repository -------------------------------------------------------------------------------
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("deployed_by", String(UUID_LEN)),
+    _ts("created_at"),
+)
+
+deployment_files = Table(
+    "deployment_files",
+    metadata,
+    Column("deployment_id", String(UUID_LEN), ForeignKey("deployments.id"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("deployment_id", "name"),
+)
+
+process_definitions = Table(
+    "process_definitions",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(255)),
+    Column("deployment_id", String(UUID_LEN), ForeignKey("deployments.id"), nullable=False),
+    Column("source_file", String(255), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("spec_json", Text, nullable=False),
+    Column("model_json", Text, nullable=False),
+    _ts("created_at"),
+    UniqueConstraint("key", "version"),
+)
+
+# --- runtime ----------------------------------------------------------------------------------
+
+process_instances = Table(
+    "process_instances",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("definition_id", String(UUID_LEN), ForeignKey("process_definitions.id"), nullable=False),
+    Column("process_key", String(255), nullable=False),
+    Column("business_key", String(255)),
+    Column("state", String(16), nullable=False),
+    Column("owner_user_id", String(UUID_LEN)),
+    Column("department_code", String(64), ForeignKey("departments.code")),
+    Column("applicant_user_id", String(UUID_LEN), ForeignKey("users.id")),
+    Column("variables_json", Text, nullable=False),
+    Column("completed_activities_json", Text, nullable=False),
+    Column("active_activities_json", Text, nullable=False),
+    Column("row_version", Integer, nullable=False),
+    _ts("started_at"),
+    _ts("ended_at", nullable=True),
+    Index("ix_process_instances_key_state", "process_key", "state"),
+    Index("ix_process_instances_business_key", "process_key", "business_key"),
+    Index("ix_process_instances_department", "department_code"),
+    # one live case per business key and process; finished cases free the key
+    Index(
+        "uq_process_instances_live_business_key",
+        "process_key",
+        "business_key",
+        unique=True,
+        sqlite_where=text("state IN ('running', 'error') AND business_key IS NOT NULL"),
+        postgresql_where=text("state IN ('running', 'error') AND business_key IS NOT NULL"),
+    ),
+)
+
+case_state_rows = Table(
+    "case_state_rows",
+    metadata,
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("row_key", String(48), nullable=False),
+    Column("owner", String(UUID_LEN), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("digest", String(32), nullable=False),
+    Column("content", Text, nullable=False),
+    PrimaryKeyConstraint("instance_id", "row_key"),
+)
+
+case_numbers = Table(
+    "case_numbers",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("last_value", Integer, nullable=False),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    Column("name", String(255)),
+    Column("lane", String(255)),
+    Column("department_code", String(64)),
+    Column("assignee_user_id", String(UUID_LEN)),
+    Column("state", String(16), nullable=False),
+    Column("form_name", String(255)),
+    Column("data_json", Text),  # the task's data when it opened
+    Column("submitted_json", Text),  # what the completing user submitted
+    Column("completed_by", String(UUID_LEN)),
+    Column("acting_for", String(UUID_LEN)),
+    _ts("created_at"),
+    _ts("due_at", nullable=True),
+    _ts("ended_at", nullable=True),
+    Index("ix_tasks_department_state", "department_code", "state"),
+    Index("ix_tasks_assignee_state", "assignee_user_id", "state"),
+    Index("ix_tasks_instance", "instance_id"),
+)
+
+timers = Table(
+    "timers",
+    metadata,
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("task_id", String(UUID_LEN), nullable=False),
+    Column("activity_id", String(255), nullable=False),
+    _ts("due_at"),
+    PrimaryKeyConstraint("instance_id", "task_id"),
+    Index("ix_timers_due_at", "due_at"),
+)
+
+message_subscriptions = Table(
+    "message_subscriptions",
+    metadata,
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("task_id", String(UUID_LEN), nullable=False),
+    Column("message_name", String(255), nullable=False),
+    Column("correlations_json", Text, nullable=False),
+    PrimaryKeyConstraint("instance_id", "task_id"),
+    Index("ix_message_subscriptions_name", "message_name"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("task_id", String(UUID_LEN)),
+    Column("element_id", String(255)),
+    Column("code", String(64), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("line", Integer),
+    Column("data_json", Text),
+    _ts("created_at"),
+    _ts("resolved_at", nullable=True),
+    Index("ix_incidents_instance", "instance_id"),
+)
+
+# --- history ----------------------------------------------------------------------------------
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    _ts("at"),
+    Column("actor_user_id", String(UUID_LEN)),
+    Column("actor_name", String(100), nullable=False),
+    Column("acting_for", String(UUID_LEN)),
+    Column("action", String(64), nullable=False),
+    Column("instance_id", String(UUID_LEN)),
+    Column("task_id", String(UUID_LEN)),
+    Column("details", JSON),
+    Index("ix_audit_events_instance", "instance_id"),
+)

@@ -1,0 +1,363 @@
+"""A running case behind a typed facade: the rest of the engine never touches SpiffWorkflow objects.
+
+Every method that advances the workflow returns a ``Failure`` instead of raising when BPMN content
+fails (a script, a gateway without a true condition, a DMN table without a match): the caller
+records an incident and the case stops at the failing element with everything before it kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from engine.runtime import state
+from engine.runtime.specs import SpecBundle
+
+ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    """A human task waiting for someone."""
+
+    id: str
+    activity_id: str
+    name: str | None
+    lane: str | None
+    properties: dict[str, str]
+    instructions: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_id: str
+    activity_id: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class WaitingMessage:
+    task_id: str
+    activity_id: str
+    name: str
+    correlations: dict[str, Any]  # flattened: property name -> expected value
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    name: str
+    payload: Any
+    correlations: dict[str, Any]  # flattened: property name -> value
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why and where engine steps stopped."""
+
+    element_id: str | None
+    task_id: str | None
+    message: str
+    line: int | None
+    data: dict[str, Any] | None
+    code: str = "script_failed"
+
+
+def _bpmn_id(task: Task) -> str | None:
+    bpmn_id: str | None = getattr(task.task_spec, "bpmn_id", None)
+    return bpmn_id
+
+
+def _flatten(correlations: Mapping[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for properties in correlations.values():
+        if isinstance(properties, Mapping):
+            flat.update(properties)
+    return flat
+
+
+def _failure_from(exc: BaseException, fallback: Task | None = None) -> Failure:
+    task = getattr(exc, "task", None) or fallback
+    line = getattr(exc, "line_number", None)
+    message = str(exc)
+    notes = getattr(exc, "__notes__", None)
+    if notes:
+        message = message + " " + " ".join(str(n) for n in notes)
+    data = _jsonable(task.data) if task is not None else None
+    return Failure(
+        element_id=_bpmn_id(task) if task is not None else None,
+        task_id=str(task.id) if task is not None else None,
+        message=message.strip(),
+        line=line if isinstance(line, int) else None,
+        data=data,
+    )
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(state.dumps(state.SERIALIZER.registry.convert(dict(data))))
+    return loaded
+
+
+class LiveCase:
+    """One case's workflow, with the script engine attached (it is never serialized)."""
+
+    def __init__(self, workflow: BpmnWorkflow, script_engine: Any) -> None:
+        self.workflow = workflow
+        workflow.script_engine = script_engine
+
+    # --- creation and storage -----------------------------------------------------------------
+
+    @classmethod
+    def start(cls, specs: SpecBundle, variables: Mapping[str, Any], script_engine: Any) -> LiveCase:
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=script_engine)
+        first = workflow.get_tasks(state=TaskState.READY)
+        for task in first:
+            task.data.update(copy.deepcopy(dict(variables)))
+        return cls(workflow, script_engine)
+
+    @classmethod
+    def restore(cls, specs: SpecBundle, rows: Iterable[tuple[str, str, str]], script_engine: Any) -> LiveCase:
+        return cls(state.restore_workflow(specs, rows), script_engine)
+
+    def rows(self) -> list[state.StateRow]:
+        return state.workflow_rows(self.workflow)
+
+    def document(self) -> dict[str, Any]:
+        return state.full_document(self.workflow)
+
+    # --- advancing ----------------------------------------------------------------------------
+
+    def run(self) -> Failure | None:
+        """Run engine steps until only human work, timers or messages remain."""
+        try:
+            self.workflow.do_engine_steps()
+        except (SpiffWorkflowException, Exception) as exc:  # BPMN content failed: becomes an incident
+            return _failure_from(exc)
+        return None
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> Failure | None:
+        task = self._task(task_id)
+        task.data.update(copy.deepcopy(dict(data)))
+        try:
+            task.run()
+        except (SpiffWorkflowException, Exception) as exc:
+            return _failure_from(exc, task)
+        return self.run()
+
+    def fire_timers(self) -> Failure | None:
+        try:
+            self.workflow.refresh_timers()
+        except (SpiffWorkflowException, Exception) as exc:
+            return _failure_from(exc)
+        return self.run()
+
+    def retry(self) -> Failure | None:
+        """Make failed tasks ready again and resume from them."""
+        for task in self._all_tasks():
+            if task.state == TaskState.ERROR:
+                task._set_state(TaskState.READY)
+        return self.run()
+
+    def cancel(self) -> None:
+        self.workflow.cancel()
+
+    def update_variables(self, set_values: Mapping[str, Any], unset: Iterable[str]) -> None:
+        """Change data where the case goes on from: tasks that are ready, waiting or failed."""
+        names = list(unset)
+        for task in self._all_tasks():
+            if task.state & ACTIVE_STATES:
+                task.data.update(copy.deepcopy(dict(set_values)))
+                for name in names:
+                    task.data.pop(name, None)
+        self.workflow.data.update(copy.deepcopy(dict(set_values)))
+        for name in names:
+            self.workflow.data.pop(name, None)
+
+    # --- messages -----------------------------------------------------------------------------
+
+    def take_outgoing(self) -> list[tuple[OutgoingMessage, Any]]:
+        """Messages this case threw that none of its own tasks caught (its outbox), removed from it.
+
+        Each comes with the opaque event to hand to ``receive_event`` of another case.
+        """
+        outgoing: list[tuple[OutgoingMessage, Any]] = []
+        keep: list[Any] = []
+        for event in self.workflow.get_events():
+            if isinstance(event.event_definition, MessageEventDefinition):
+                message = OutgoingMessage(
+                    name=event.event_definition.name,
+                    payload=copy.deepcopy(event.payload),
+                    correlations=_flatten(event.correlations or {}),
+                )
+                outgoing.append((message, event))
+            else:
+                keep.append(event)
+        self.workflow.bpmn_events.extend(keep)
+        return outgoing
+
+    def requeue(self, events: Iterable[Any]) -> None:
+        """Put undelivered messages back in the outbox, so a retry sends them again."""
+        self.workflow.bpmn_events.extend(events)
+
+    def evaluate(self, task_id: str, expression: str) -> Any:
+        """Evaluate a sandboxed expression over a task's data (e.g. ``assignDepartment``)."""
+        task = self._task(task_id)
+        return self.workflow.script_engine.evaluate(task, expression)
+
+    def waiting_messages(self) -> list[WaitingMessage]:
+        waiting: list[WaitingMessage] = []
+        for task in self._all_tasks():
+            spec = task.task_spec
+            definition = getattr(spec, "event_definition", None)
+            if (
+                task.state == TaskState.WAITING
+                and isinstance(spec, CatchingEvent)
+                and isinstance(definition, MessageEventDefinition)
+            ):
+                waiting.append(
+                    WaitingMessage(
+                        task_id=str(task.id),
+                        activity_id=_bpmn_id(task) or spec.name,
+                        name=definition.name,
+                        correlations=_flatten(task.workflow.correlations),
+                    )
+                )
+        return waiting
+
+    def receive(self, name: str, payload: Any, correlations: Mapping[str, Any] | None = None) -> bool:
+        """Deliver a message; True when a waiting task took it."""
+        for task in self._all_tasks():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state != TaskState.WAITING or not isinstance(definition, MessageEventDefinition):
+                continue
+            if definition.name != name:
+                continue
+            event_correlations = (
+                dict(correlations) if correlations is not None else copy.deepcopy(task.workflow.correlations)
+            )
+            event = BpmnEvent(definition, copy.deepcopy(payload), event_correlations)
+            try:
+                self.workflow.send_event(event)
+            except WorkflowException:
+                continue
+            return True
+        return False
+
+    def receive_event(self, event: Any) -> bool:
+        """Deliver another case's thrown event (its correlations decide whether it matches)."""
+        try:
+            self.workflow.send_event(copy.deepcopy(event))
+        except WorkflowException:
+            return False
+        return True
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        ready: list[ReadyTask] = []
+        for task in self._all_tasks():
+            if task.state != TaskState.READY or not task.task_spec.manual:
+                continue
+            spec = task.task_spec
+            extensions = getattr(spec, "extensions", None) or {}
+            ready.append(
+                ReadyTask(
+                    id=str(task.id),
+                    activity_id=_bpmn_id(task) or spec.name,
+                    name=getattr(spec, "bpmn_name", None),
+                    lane=getattr(spec, "lane", None),
+                    properties=dict(extensions.get("properties", {}) or {}),
+                    instructions=extensions.get("instructionsForEndUser"),
+                    data=_jsonable(task.data),
+                )
+            )
+        return ready
+
+    def waiting_timers(self) -> list[WaitingTimer]:
+        timers: list[WaitingTimer] = []
+        for task in self._all_tasks():
+            definition = getattr(task.task_spec, "event_definition", None)
+            if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+                continue
+            value = definition.details(task).value
+            due = _parse_due(value)
+            if due is not None:
+                timers.append(WaitingTimer(str(task.id), _bpmn_id(task) or task.task_spec.name, due))
+        return timers
+
+    def completed_activities(self) -> list[str]:
+        return self._activities(lambda t: t.state == TaskState.COMPLETED)
+
+    def active_activities(self) -> list[str]:
+        return self._activities(lambda t: bool(t.state & ACTIVE_STATES))
+
+    def variables(self) -> dict[str, Any]:
+        """The case's data as last written: the latest finished top-level task, over workflow data."""
+        finished = [t for t in self.workflow.tasks.values() if t.state == TaskState.COMPLETED]
+        data: dict[str, Any] = dict(self.workflow.data)
+        if finished:
+            latest = max(finished, key=lambda t: t.last_state_change)
+            data.update(latest.data)
+        return _jsonable(data)
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        return _jsonable(self._task(task_id).data)
+
+    def has_task(self, task_id: str) -> bool:
+        try:
+            self._task(task_id)
+        except KeyError:
+            return False
+        return True
+
+    @property
+    def finished(self) -> bool:
+        """Completed, checked by the absence of unfinished work (``is_completed`` can lie)."""
+        if not self.workflow.is_completed():
+            return False
+        return not any(t.state & ACTIVE_STATES for t in self._all_tasks())
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _all_tasks(self) -> Iterator[Task]:
+        yield from self.workflow.tasks.values()
+        for subprocess in self.workflow.subprocesses.values():
+            yield from subprocess.tasks.values()
+
+    def _task(self, task_id: str) -> Task:
+        task = self.workflow.get_task_from_id(UUID(task_id))
+        if task is None:
+            raise KeyError(task_id)
+        return task
+
+    def _activities(self, keep: Any) -> list[str]:
+        seen: dict[str, None] = {}
+        for task in self._all_tasks():
+            bpmn_id = _bpmn_id(task)
+            if bpmn_id and keep(task):
+                seen.setdefault(bpmn_id, None)
+        return list(seen)
+
+
+def _parse_due(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

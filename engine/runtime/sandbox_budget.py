@@ -1,0 +1,413 @@
+"""Run-time half of the expression sandbox: the per-call step/time budget and the size guards.
+
+A fresh :class:`Budget` is made for every evaluate/execute call; its bound methods are what the
+rewritten code calls (see ``sandbox_compile``). No ``sys.settrace`` and no signals, so it works in
+any thread and leaves coverage tools alone. Size guards estimate a result before computing it, since
+a C-level operation such as ``'x' * 10**10`` cannot be interrupted once started.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import operator
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sized
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from RestrictedPython.Guards import (
+    full_write_guard,
+    guarded_iter_unpack_sequence,
+    guarded_unpack_sequence,
+    safe_builtins,
+    safer_getattr_raise,
+)
+
+from engine.runtime import sandbox_compile as names
+
+_CHECK_EVERY = 1000  # steps between wall-clock checks
+_BIG = 4096  # results above this size cost steps and trigger a wall-clock check
+_SEQUENCES = (str, bytes, bytearray, list, tuple)
+_TEXT = (str, bytes, bytearray)
+_TEXT_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate"})
+# Classes are refused at compile time; exceptions outside Exception would slip past SpiffWorkflow's
+# error handling (SystemExit ends a worker thread).
+_UNSAFE_BUILTINS = ("__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
+_UNSAFE_ATTRIBUTES = frozenset({"mro"})  # Exception.mro() would reach BaseException and object
+_ALLOCATION_COST = 64  # items of a big guarded result that cost one step
+_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
+_PRINTF_FIELD = re.compile(rb"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
+_DIGITS = re.compile(r"\d+")
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "&=": operator.iand,
+    "@=": operator.imatmul,
+}
+_CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
+_safer_getattr: Callable[[Any, str], Any] = safer_getattr_raise
+_write_guard: Callable[[Any], Any] = full_write_guard
+
+_EXTRA_BUILTINS = (
+    "sum", "min", "max", "sorted", "enumerate", "len", "dict", "list", "set", "frozenset", "any", "all",
+    "round", "abs", "zip", "map", "filter", "isinstance", "str", "int", "float", "bool", "tuple", "reversed",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Budget of one evaluate/execute call."""
+
+    max_steps: int = 1_000_000  # loop iterations + function calls counted per evaluate/execute call
+    max_seconds: float = 2.0  # wall time per evaluate/execute call, checked inside the counter
+    max_result_size: int = 1_000_000  # max length/size produced by **, pow, sequence repetition, range
+
+
+class SandboxViolation(Exception):
+    """The budget or a guard stopped an expression; ``line`` is the script line when known."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message} (line {self.line})" if self.line is not None else self.message
+
+
+class _DiscardedPrint:
+    """``print`` in a script: accepted and discarded (no server output, no memory growth)."""
+
+    def __init__(self, _getattr: Any = None) -> None:
+        pass
+
+    def _call_print(self, *objects: Any, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self) -> str:
+        return ""
+
+
+def _internal_import(
+    name: str,
+    globals: Mapping[str, Any] | None = None,
+    locals: Mapping[str, Any] | None = None,
+    fromlist: tuple[str, ...] = (),
+    level: int = 0,
+) -> Any:
+    """``__import__`` for datetime's C code only (strftime, strptime and today import ``time``/``_strptime``).
+
+    Expressions cannot name ``__import__`` (names starting with ``_`` are refused at compile time).
+    """
+    if name not in _INTERNAL_IMPORTS or level != 0:
+        raise ImportError(f"import of {name!r} is not allowed")
+    return builtins.__import__(name, globals, locals, fromlist, level)
+
+
+def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """RestrictedPython's ``_apply_`` hook for calls with ``*args`` / ``**kwargs``."""
+    return func(*args, **kwargs)
+
+
+def static_builtins(helpers: Mapping[str, Callable[..., Any]] | None) -> dict[str, Any]:
+    """The builtins every call shares: safe builtins, datetime types, RestrictedPython hooks, helpers.
+
+    They live in ``__builtins__`` rather than in the globals, so task data may shadow them (a form field
+    called ``date`` keeps working) and they never leak into task data after a script.
+    """
+    table: dict[str, Any] = dict(safe_builtins)
+    for name in _UNSAFE_BUILTINS:
+        table.pop(name, None)
+    table.update({name: getattr(builtins, name) for name in _EXTRA_BUILTINS})
+    table.update(datetime=datetime, timedelta=timedelta, date=date, timezone=timezone)
+    table["__import__"] = _internal_import
+    table.update(
+        _getitem_=operator.getitem,
+        _getiter_=iter,
+        _write_=full_write_guard,
+        _unpack_sequence_=guarded_unpack_sequence,
+        _iter_unpack_sequence_=guarded_iter_unpack_sequence,
+        _apply_=_apply,
+        _print_=_DiscardedPrint,
+    )
+    for name, helper in (helpers or {}).items():
+        if not name.isidentifier() or name.startswith("_"):
+            raise ValueError(f"helper name {name!r} must be an identifier not starting with '_'")
+        if not callable(helper):
+            raise ValueError(f"helper {name!r} is not callable")
+        table[name] = helper
+    return table
+
+
+class Budget:
+    """Step counter, deadline and size guards for one evaluate/execute call."""
+
+    __slots__ = ("_deadline", "_limits", "_next_check", "_stopped", "steps")
+
+    def __init__(self, limits: SandboxLimits) -> None:
+        self._limits = limits
+        self._deadline = time.monotonic() + limits.max_seconds
+        self._next_check = min(_CHECK_EVERY, limits.max_steps + 1)
+        self._stopped: str | None = None
+        self.steps = 0
+
+    def bindings(self) -> dict[str, Any]:
+        """The per-call names the rewritten code looks up in ``__builtins__``."""
+        return {
+            names.TICK: self.tick,
+            names.POW: self.pow,
+            names.MUL: self.mul,
+            names.ADD: self.add,
+            names.LSHIFT: self.lshift,
+            names.MOD: self.mod,
+            names.FORMAT: self.format_value,
+            names.AUG_ITEM: self.aug_item,
+            "_inplacevar_": self.inplacevar,
+            "_getattr_": self.getattr,
+            "range": self.range,
+            "pow": self.pow,
+            "sum": self.sum,
+        }
+
+    # -- budget ---------------------------------------------------------------------------------
+
+    def tick(self) -> bool:
+        """Count one loop iteration or call; returns True so it can sit in ``if``/``and`` clauses."""
+        self.steps += 1
+        if self.steps >= self._next_check:
+            self.checkpoint()
+        return True
+
+    def checkpoint(self) -> None:
+        """Check steps and wall time; once exceeded, every later tick raises again (no catching it)."""
+        if self._stopped is None:
+            limits = self._limits
+            if self.steps > limits.max_steps:
+                self._stopped = (
+                    f"step budget exceeded: more than {limits.max_steps:,} loop iterations or calls"
+                )
+            elif time.monotonic() > self._deadline:
+                self._stopped = f"time budget exceeded: ran longer than {limits.max_seconds:g} s"
+            else:
+                self._next_check = min(self.steps + _CHECK_EVERY, limits.max_steps + 1)
+                return
+            self._next_check = 0
+        raise SandboxViolation(self._stopped)
+
+    def _size(self, size: int, what: str) -> None:
+        if size > self._limits.max_result_size:
+            limit = self._limits.max_result_size
+            raise SandboxViolation(f"{what} would produce {size:,} items, more than the limit of {limit:,}")
+        if size > _BIG:
+            self._charge(size // _ALLOCATION_COST)
+
+    def _charge(self, steps: int) -> None:
+        """Big results cost steps too, so many of them in a loop run out of budget early."""
+        self.steps += steps
+        self.checkpoint()
+
+    def _bits(self, bits: float, what: str) -> None:
+        if bits > self._limits.max_result_size:
+            raise SandboxViolation(
+                f"{what} would produce an integer of about {bits:,.0f} bits,"
+                f" more than the limit of {self._limits.max_result_size:,}"
+            )
+        if bits > _BIG * 8:
+            self._charge(int(bits) // (_ALLOCATION_COST * 8))
+
+    # -- operators ------------------------------------------------------------------------------
+
+    def _check_pow(self, base: Any, exp: Any) -> None:
+        if isinstance(base, int) and isinstance(exp, int) and exp > 1 and abs(base) > 1:
+            try:
+                bits = math.log2(abs(base)) * exp
+            except OverflowError:
+                bits = math.inf
+            self._bits(bits, "**")
+
+    def pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
+        """``a ** b`` and ``pow()``: refuse integer results above ``max_result_size`` bits."""
+        if mod is not None:
+            return builtins.pow(base, exp, mod)  # bounded by the modulus
+        self._check_pow(base, exp)
+        return base**exp
+
+    def _check_mul(self, a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int):
+            self._bits(a.bit_length() + b.bit_length(), "*")
+        elif isinstance(a, _SEQUENCES) and isinstance(b, int):
+            self._size(len(a) * b, "sequence repetition")
+        elif isinstance(b, _SEQUENCES) and isinstance(a, int):
+            self._size(len(b) * a, "sequence repetition")
+
+    def mul(self, a: Any, b: Any) -> Any:
+        self._check_mul(a, b)
+        return a * b
+
+    def _check_add(self, a: Any, b: Any) -> None:
+        if isinstance(a, _SEQUENCES) and isinstance(b, _SEQUENCES):
+            self._size(len(a) + len(b), "concatenation")
+
+    def add(self, a: Any, b: Any) -> Any:
+        self._check_add(a, b)
+        return a + b
+
+    def _check_lshift(self, a: Any, b: Any) -> None:
+        if isinstance(a, int) and isinstance(b, int) and a and b > 0:
+            self._bits(a.bit_length() + b, "<<")
+
+    def lshift(self, a: Any, b: Any) -> Any:
+        self._check_lshift(a, b)
+        return a << b
+
+    def _check_printf(self, template: Any, args: Any) -> None:
+        """``'%*d' % (10**9, 1)`` or ``'%999999999d'`` would build a huge string: refuse it."""
+        if not isinstance(template, _TEXT):
+            return
+        raw = template.encode("utf-8", "surrogatepass") if isinstance(template, str) else bytes(template)
+        star = False
+        for field in _PRINTF_FIELD.finditer(raw):
+            for group in field.groups():
+                if group == b"*":
+                    star = True
+                elif group:
+                    self._size(int(group), "%-format width")
+        if star:
+            for value in args if isinstance(args, tuple) else (args,):
+                if isinstance(value, int):
+                    self._size(abs(value), "%-format width")
+
+    def mod(self, a: Any, b: Any) -> Any:
+        self._check_printf(a, b)
+        return a % b
+
+    def format_value(self, value: Any, conversion: int, spec: str) -> str:
+        """An f-string field with a format spec; widths and precisions must stay within the limit."""
+        convert = _CONVERSIONS.get(conversion)
+        if convert is not None:
+            value = convert(value)
+        for digits in _DIGITS.findall(spec):
+            self._size(int(digits), "format width")
+        return format(value, spec)
+
+    def inplacevar(self, op: str, x: Any, y: Any) -> Any:
+        """RestrictedPython's ``_inplacevar_`` (``n += 1``) with the same guards as the operators."""
+        if op == "+=":
+            self._check_add(x, y)
+        elif op == "*=":
+            self._check_mul(x, y)
+        elif op == "**=":
+            self._check_pow(x, y)
+        elif op == "<<=":
+            self._check_lshift(x, y)
+        elif op == "%=":
+            self._check_printf(x, y)
+        function = _INPLACE.get(op)
+        if function is None:
+            raise SandboxViolation(f"augmented assignment {op!r} is not supported")
+        return function(x, y)
+
+    def aug_item(self, container: Any, key: Any, op: str, value: Any) -> None:
+        """``container[key] op= value`` with the write guard and the operator guards."""
+        target = _write_guard(container)
+        target[key] = self.inplacevar(op, container[key], value)
+
+    # -- builtins -------------------------------------------------------------------------------
+
+    def range(self, *args: Any) -> range:
+        """``range`` refusing more than ``max_result_size`` items (``list(range(10**12))``)."""
+        result = builtins.range(*args)
+        try:
+            size = len(result)
+        except OverflowError:
+            size = abs(result.stop - result.start) // abs(result.step)
+        self._size(size, "range()")
+        return result
+
+    def sum(self, iterable: Iterable[Any], start: Any = 0) -> Any:
+        """``sum``; adding lists or tuples goes through the concatenation guard, one step per item."""
+        if not isinstance(start, (list, tuple)):
+            return builtins.sum(iterable, start)
+        total = start
+        for item in iterable:
+            self.tick()
+            total = self.add(total, item)
+        return total
+
+    def getattr(self, obj: Any, name: str) -> Any:
+        """RestrictedPython's safer getattr (no ``_`` names, no ``str.format``) plus bounded text methods."""
+        try:
+            value = _safer_getattr(obj, name)
+        except NotImplementedError as exc:  # str.format and friends
+            raise SandboxViolation(str(exc)) from None
+        if name in _UNSAFE_ATTRIBUTES:
+            raise SandboxViolation(f"attribute {name!r} is not available in expressions")
+        if name in _TEXT_METHODS:
+            if isinstance(obj, _TEXT):
+                return self._bounded_text_method(value, name, obj)
+            if isinstance(obj, type) and issubclass(obj, _TEXT):
+                return self._bounded_text_method(value, name, None)
+        elif name == "extend" and isinstance(obj, list):
+            return self._bounded_extend(obj)
+        return value
+
+    def _bounded_extend(self, target: list[Any]) -> Callable[[Iterable[Any]], None]:
+        def extend(items: Iterable[Any]) -> None:
+            if isinstance(items, Sized):
+                self._size(len(target) + len(items), "list.extend")
+            target.extend(items)
+
+        return extend
+
+    def _bounded_text_method(self, method: Callable[..., Any], name: str, bound: Any) -> Callable[..., Any]:
+        """Wrap a padding/replace/join method of str/bytes so its result size is checked first."""
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            text, rest = (bound, list(args)) if bound is not None else (args[0], list(args[1:]))
+            if name == "join" and rest:
+                rest[0] = list(rest[0])
+            try:
+                size = _text_result_size(name, text, rest, kwargs)
+            except (TypeError, ValueError, IndexError, AttributeError):
+                size = 0  # wrong arguments: let the method itself raise the usual error
+            self._size(size, f"{type(text).__name__}.{name}()")
+            return method(*rest, **kwargs) if bound is not None else method(text, *rest, **kwargs)
+
+        return call
+
+
+def _text_result_size(name: str, text: Any, rest: list[Any], kwargs: Mapping[str, Any]) -> int:
+    """Upper bound of the length a str/bytes method call will produce."""
+    if name in ("ljust", "rjust", "center", "zfill"):
+        return max(int(rest[0]), len(text)) if rest else len(text)
+    if name == "expandtabs":
+        tabsize = int(rest[0]) if rest else int(kwargs.get("tabsize", 8))
+        tab = "\t" if isinstance(text, str) else b"\t"
+        return len(text) + int(text.count(tab)) * max(tabsize, 0)
+    if name == "replace":
+        old, new = rest[0], rest[1]
+        count = int(rest[2]) if len(rest) > 2 else int(kwargs.get("count", -1))
+        hits = int(text.count(old)) if len(old) else len(text) + 1
+        if count >= 0:
+            hits = min(hits, count)
+        return len(text) + hits * max(len(new) - len(old), 0)
+    if name == "translate":
+        table = rest[0]
+        if not isinstance(text, str) or not isinstance(table, Mapping):
+            return len(text)
+        widest = max((len(value) for value in table.values() if isinstance(value, str)), default=1)
+        return len(text) * max(widest, 1)
+    items = rest[0]
+    return int(builtins.sum(len(item) for item in items)) + len(text) * max(len(items) - 1, 0)

@@ -1,0 +1,190 @@
+"""Compile-time half of the expression sandbox: RestrictedPython's checks plus the budget rewrite.
+
+Every BPMN expression is parsed, checked by RestrictedPython and rewritten so that loops, calls and
+exception handlers call a per-call step counter, and size-amplifying operators (``**``, ``*``, ``+``,
+``<<``, ``%`` on strings, f-string format specs) go through guard functions that refuse huge results
+before computing them. The guard names start with ``_`` so user code can neither call nor shadow them.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from types import CodeType
+from typing import Literal, TypeVar, cast
+
+from RestrictedPython.compile import compile_restricted_eval, compile_restricted_exec
+from RestrictedPython.transformer import IOPERATOR_TO_STR, RestrictingNodeTransformer
+
+Mode = Literal["eval", "exec"]
+
+# Names the rewritten code calls; the runtime binds them per evaluate/execute call.
+TICK = "_wt_tick_"
+POW = "_wt_pow_"
+MUL = "_wt_mul_"
+ADD = "_wt_add_"
+LSHIFT = "_wt_lshift_"
+MOD = "_wt_mod_"
+FORMAT = "_wt_format_"
+AUG_ITEM = "_wt_aug_item_"
+BUDGET_NAMES = frozenset({TICK, POW, MUL, ADD, LSHIFT, MOD, FORMAT, AUG_ITEM})
+
+_BINOP_GUARDS: dict[type[ast.operator], str] = {
+    ast.Pow: POW,
+    ast.Mult: MUL,
+    ast.Add: ADD,
+    ast.LShift: LSHIFT,
+    ast.Mod: MOD,
+}
+_FILENAME = "<string>"  # SpiffWorkflow finds script line numbers by this frame file name
+_RESTRICTION_LINE = re.compile(r"^Line (\d+|None): (.*)$", re.DOTALL)
+
+_N = TypeVar("_N", bound=ast.AST)
+
+
+class ExpressionSyntaxError(Exception):
+    """An expression that does not parse or breaks a sandbox rule; raised before anything runs."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.message = message
+        self.line = line
+        super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+def _located(new: _N, where: ast.AST) -> _N:
+    """Give a generated node (and its children) the source position of ``where``."""
+    ast.copy_location(new, where)
+    ast.fix_missing_locations(new)
+    return new
+
+
+def _call(name: str, args: list[ast.expr], where: ast.AST) -> ast.Call:
+    return _located(ast.Call(func=ast.Name(name, ast.Load()), args=args, keywords=[]), where)
+
+
+class SandboxPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy plus: no imports or classes, step ticks, guarded operators."""
+
+    def _tick_stmt(self, where: ast.AST) -> ast.Expr:
+        return _located(ast.Expr(_call(TICK, [], where)), where)
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "import statements are not allowed")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "import statements are not allowed")
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.error(node, "class definitions are not allowed")
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node = cast(ast.While, super().visit_While(node))
+        node.body.insert(0, self._tick_stmt(node))
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        node = cast(ast.For, super().visit_For(node))
+        node.body.insert(0, self._tick_stmt(node))
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.AST:
+        """Count each item of a comprehension through an always-true first ``if`` clause."""
+        node = cast(ast.comprehension, super().visit_comprehension(node))
+        node.ifs.insert(0, _call(TICK, [], node.iter))
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        node = cast(ast.FunctionDef, super().visit_FunctionDef(node))
+        node.body.insert(0, self._tick_stmt(node))
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.AST:
+        """``lambda a: body`` becomes ``lambda a: _wt_tick_() and body`` (the tick returns True)."""
+        node = cast(ast.Lambda, super().visit_Lambda(node))
+        node.body = _located(ast.BoolOp(op=ast.And(), values=[_call(TICK, [], node), node.body]), node)
+        return node
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
+        """A handler ticks first, so code cannot catch an exhausted budget and carry on."""
+        node = cast(ast.ExceptHandler, super().visit_ExceptHandler(node))
+        node.body.insert(0, self._tick_stmt(node))
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = cast(ast.BinOp, super().visit_BinOp(node))
+        guard = _BINOP_GUARDS.get(type(node.op))
+        if guard is None:
+            return node
+        return _call(guard, [node.left, node.right], node)
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        """``f'{x!r:>{n}}'`` formats through a guard that refuses huge widths and precisions."""
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))
+        if node.format_spec is None:
+            return node
+        node.value = _call(FORMAT, [node.value, ast.Constant(node.conversion), node.format_spec], node)
+        node.conversion = -1
+        node.format_spec = None
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        """Allow ``data[key] += value`` (RestrictedPython refuses it) through a guarded helper."""
+        target = node.target
+        if isinstance(target, ast.Subscript) and not any(
+            isinstance(part, ast.Slice) for part in ast.walk(target.slice)
+        ):
+            container = cast(ast.expr, self.visit(target.value))
+            key = cast(ast.expr, self.visit(target.slice))
+            value = cast(ast.expr, self.visit(node.value))
+            operator = ast.Constant(IOPERATOR_TO_STR[type(node.op)])
+            return _located(ast.Expr(_call(AUG_ITEM, [container, key, operator, value], node)), node)
+        return cast(ast.AST, super().visit_AugAssign(node))
+
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        return ast.fix_missing_locations(cast(ast.Module, super().visit_Module(node)))
+
+    def visit_Expression(self, node: ast.Expression) -> ast.AST:
+        return ast.fix_missing_locations(cast(ast.Expression, super().visit_Expression(node)))
+
+
+def _restriction_error(errors: tuple[str, ...] | list[str]) -> ExpressionSyntaxError:
+    """Turn RestrictedPython's ``'Line N: message'`` strings into one error with the first line."""
+    line: int | None = None
+    messages: list[str] = []
+    for error in errors:
+        match = _RESTRICTION_LINE.match(error)
+        if match is None:
+            messages.append(error)
+            continue
+        if line is None and match.group(1) != "None":
+            line = int(match.group(1))
+        messages.append(match.group(2))
+    return ExpressionSyntaxError("; ".join(messages) or "expression refused by the sandbox", line)
+
+
+@functools.lru_cache(maxsize=4096)
+def compile_sandboxed(source: str, mode: Mode) -> CodeType:
+    """Parse, check and rewrite ``source``; cached because the same expressions run again and again."""
+    if not isinstance(source, str):
+        raise ExpressionSyntaxError(f"expected expression text, got {type(source).__name__}")
+    # Built-in eval() ignores leading blanks on the first line; BPMN conditions often have them.
+    text = source.lstrip(" \t") if mode == "eval" else source
+    try:
+        tree = cast(ast.Module | ast.Expression, ast.parse(text, _FILENAME, mode))
+    except SyntaxError as exc:
+        statement = f" (at: {exc.text.strip()!r})" if exc.text and exc.text.strip() else ""
+        raise ExpressionSyntaxError(f"{exc.msg}{statement}", exc.lineno) from None
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise ExpressionSyntaxError(f"expression cannot be compiled: {exc}") from None
+    compiler = compile_restricted_eval if mode == "eval" else compile_restricted_exec
+    try:
+        result = compiler(tree, _FILENAME, policy=SandboxPolicy)
+    except (RecursionError, MemoryError) as exc:
+        raise ExpressionSyntaxError(f"expression too deeply nested: {exc}") from None
+    if result.errors or result.code is None:
+        raise _restriction_error(tuple(result.errors))
+    return result.code

@@ -1,0 +1,35 @@
+"""Process specs as stored once per version, restored into SpiffWorkflow objects on demand."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from engine.runtime import state
+
+
+@dataclass(frozen=True)
+class SpecBundle:
+    """A process spec with the specs of every process it calls. Read-only at run time: shareable."""
+
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, document: str) -> SpecBundle:
+        loaded = json.loads(document)
+        registry = state.SERIALIZER.registry
+        return cls(
+            spec=registry.restore(loaded["spec"]),
+            subprocess_specs={name: registry.restore(s) for name, s in loaded["subprocess_specs"].items()},
+        )
+
+    def to_json(self) -> str:
+        registry = state.SERIALIZER.registry
+        return state.dumps(
+            {
+                "spec": registry.convert(self.spec),
+                "subprocess_specs": {name: registry.convert(s) for name, s in self.subprocess_specs.items()},
+            }
+        )

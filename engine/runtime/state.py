@@ -1,0 +1,173 @@
+"""A workflow's state as independent rows, so a step writes only what changed.
+
+SpiffWorkflow serializes a whole workflow as one dict. Here that dict is split into one row per
+task and one row per (sub)workflow's own attributes. Every save converts every task (a task's
+stored delta depends on its parent's data, and loop and multi-instance parents change data
+without changing state, so "tasks whose state changed" is not enough) and compares a digest of
+each row with the digest last stored: only rows whose digest differs are written, rows that
+vanished are deleted. Restoring reassembles exactly the dict the library's own serializer makes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+if TYPE_CHECKING:
+    from engine.runtime.specs import SpecBundle
+
+TOP = "top"
+SERIALIZER_VERSION = "1.5"
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
+    registry.register(
+        Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]), typename="Decimal"
+    )
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]), typename="date"
+    )
+    return BpmnWorkflowSerializer(registry, version=SERIALIZER_VERSION)
+
+
+SERIALIZER = _build_serializer()
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON that keeps key order: task data restored in another order would make the
+    library compute its deltas in another order, so a reload would not be exact."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    raise TypeError(f"value of type {type(value).__name__} cannot be stored in case data")
+
+
+def digest(content: str) -> str:
+    return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class StateRow:
+    """One stored piece of a case: a task, or one (sub)workflow's own attributes."""
+
+    key: str  # "wf:top", "wf:<subprocess id>" or "task:<task id>"
+    owner: str  # the workflow the row belongs to: "top" or a subprocess id
+    content: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class RowChanges:
+    """What a save must write: rows to insert or update, and keys to delete."""
+
+    upserts: list[StateRow]
+    deletes: list[str]
+
+    @property
+    def empty(self) -> bool:
+        return not self.upserts and not self.deletes
+
+
+def _workflow_converter() -> WorkflowConverter:
+    converter = SERIALIZER.registry.convert_to_dict["BpmnWorkflow"].args[1].__self__
+    assert isinstance(converter, WorkflowConverter)
+    return converter
+
+
+def _row(key: str, owner: str, value: Any) -> StateRow:
+    content = dumps(value)
+    return StateRow(key, owner, content, digest(content))
+
+
+def workflow_rows(workflow: BpmnWorkflow) -> list[StateRow]:
+    """Convert a running workflow into rows, top workflow first, tasks in creation order."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = False
+    converter = _workflow_converter()
+    rows: list[StateRow] = []
+    top = WorkflowConverter.to_dict(converter, workflow)
+    tasks = top.pop("tasks")
+    top["bpmn_events"] = registry.convert(workflow.bpmn_events)
+    rows.append(_row(f"wf:{TOP}", TOP, top))
+    rows.extend(_row(f"task:{task_id}", TOP, task) for task_id, task in tasks.items())
+    for sub_id, subprocess in workflow.subprocesses.items():
+        owner = str(sub_id)
+        sub = registry.convert(subprocess)
+        sub_tasks = sub.pop("tasks")
+        rows.append(_row(f"wf:{owner}", owner, sub))
+        rows.extend(_row(f"task:{task_id}", owner, task) for task_id, task in sub_tasks.items())
+    return rows
+
+
+def diff_rows(rows: Iterable[StateRow], stored: Mapping[str, str]) -> RowChanges:
+    """Compare fresh rows with the stored digests (key -> digest)."""
+    upserts: list[StateRow] = []
+    seen: set[str] = set()
+    for row in rows:
+        seen.add(row.key)
+        if stored.get(row.key) != row.digest:
+            upserts.append(row)
+    deletes = [key for key in stored if key not in seen]
+    return RowChanges(upserts, deletes)
+
+
+def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) -> BpmnWorkflow:
+    """Rebuild a workflow from its specs and its (key, owner, content) rows in stored order.
+
+    Mirrors ``BpmnWorkflowConverter.from_dict`` but takes already restored (shared) spec objects.
+    """
+    top: dict[str, Any] | None = None
+    subprocesses: dict[str, dict[str, Any]] = {}
+    tasks: list[tuple[str, str, dict[str, Any]]] = []
+    for key, owner, content in rows:
+        kind, _, ident = key.partition(":")
+        value = json.loads(content)
+        if kind == "wf":
+            if ident == TOP:
+                top = value
+            else:
+                value["tasks"] = {}
+                subprocesses[ident] = value
+        else:
+            tasks.append((ident, owner, value))
+    if top is None:
+        raise ValueError("stored case has no workflow row")
+    top["tasks"] = {}
+    for task_id, owner, task in tasks:
+        target = top if owner == TOP else subprocesses[owner]
+        target["tasks"][task_id] = task
+
+    registry = SERIALIZER.registry
+    converter = _workflow_converter()
+    workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, deserializing=True)
+    workflow.tasks = converter.mapping_from_dict(top["tasks"], UUID, workflow=workflow)
+    workflow.task_tree = workflow.tasks.get(UUID(top["root"]))
+    converter.set_default_attributes(workflow, top)
+    for sub in subprocesses.values():
+        sub["typename"] = "BpmnSubWorkflow"
+    converter.subprocesses_from_dict(subprocesses, workflow)
+    workflow.bpmn_events = registry.restore(top.get("bpmn_events", []))
+    return workflow
+
+
+def full_document(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The library's own complete serialized form, used to prove reloads are exact."""
+    registry = SERIALIZER.registry
+    registry._encoder_mode = False
+    document: dict[str, Any] = json.loads(dumps(SERIALIZER.to_dict(workflow)))
+    return document

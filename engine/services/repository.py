@@ -1,0 +1,260 @@
+"""Repository service (process designers): deploy versions, list and read definitions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, func, insert, select
+
+from engine import access, audit
+from engine.actors import Actor
+from engine.casework import CaseWork
+from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
+from engine.errors import InvalidModel, NotFound, Problem, ProblemList
+from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
+from engine.results import DefinitionView, DeployedProcess, DeploymentResult
+from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle
+from engine.runtime.specs import SpecBundle
+from engine.runtime.state import digest
+
+if TYPE_CHECKING:
+    from engine.core import ProcessEngine
+
+
+class RepositoryService:
+    def __init__(self, engine: ProcessEngine) -> None:
+        self._engine = engine
+
+    def deploy(self, actor: Actor, files: Mapping[str, bytes]) -> DeploymentResult:
+        """Validate every file, build every process, then store new versions of changed processes."""
+        access.require_role(actor, "designer")
+        bundle = parse_bundle(files, self._engine.config.parse)
+        return self._engine.command(actor, lambda work: self._store(work, bundle))
+
+    def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
+        connection = work.connection
+        known = _department_names(connection)
+        problems = ProblemList()
+        prepared: list[tuple[ProcessModel, str, DefinitionModel]] = []
+        for process in bundle.processes.values():
+            model = _definition_model(process, bundle, known, problems)
+            spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
+            prepared.append((process, spec_json, model))
+        problems.raise_if_any("the model cannot be deployed")
+
+        deployment_id = str(uuid.uuid4())
+        results: list[DeployedProcess] = []
+        created_any = False
+        for process, spec_json, model in prepared:
+            model_json = model.to_json()
+            content_hash = digest(spec_json + "\n" + model_json)
+            latest = connection.execute(
+                select(process_definitions.c.id, process_definitions.c.version, process_definitions.c.content_hash)
+                .where(process_definitions.c.key == process.key)
+                .order_by(process_definitions.c.version.desc())
+                .limit(1)
+            ).first()
+            if latest is not None and latest.content_hash == content_hash:
+                results.append(DeployedProcess(latest.id, process.key, latest.version, process.name, False))
+                continue
+            if not created_any:
+                self._insert_deployment(work, deployment_id, bundle)
+                created_any = True
+            definition_id = str(uuid.uuid4())
+            version = (latest.version + 1) if latest is not None else 1
+            connection.execute(
+                insert(process_definitions).values(
+                    id=definition_id,
+                    key=process.key,
+                    version=version,
+                    name=process.name,
+                    deployment_id=deployment_id,
+                    source_file=process.file,
+                    content_hash=content_hash,
+                    spec_json=spec_json,
+                    model_json=model_json,
+                    created_at=work.now,
+                )
+            )
+            results.append(DeployedProcess(definition_id, process.key, version, process.name, True))
+        audit.record(
+            connection,
+            at=work.now,
+            actor=work.actor,
+            action="deployment.created" if created_any else "deployment.unchanged",
+            details={"files": sorted(bundle.files), "processes": [f"{p.key}:{p.version}" for p in results]},
+        )
+        return DeploymentResult(deployment_id if created_any else None, created_any, tuple(results))
+
+    @staticmethod
+    def _insert_deployment(work: CaseWork, deployment_id: str, bundle: ParsedBundle) -> None:
+        work.connection.execute(
+            insert(deployments).values(id=deployment_id, deployed_by=work.actor.user_id, created_at=work.now)
+        )
+        work.connection.execute(
+            insert(deployment_files),
+            [{"deployment_id": deployment_id, "name": n, "content": c} for n, c in sorted(bundle.files.items())],
+        )
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def list_definitions(self, actor: Actor, key: str | None = None, latest: bool = False) -> list[DefinitionView]:
+        def run(connection: Connection) -> list[DefinitionView]:
+            query = select(process_definitions).order_by(
+                process_definitions.c.key, process_definitions.c.version.desc()
+            )
+            if key is not None:
+                query = query.where(process_definitions.c.key == key)
+            if latest:
+                newest = (
+                    select(process_definitions.c.key, func.max(process_definitions.c.version).label("v"))
+                    .group_by(process_definitions.c.key)
+                    .subquery()
+                )
+                query = query.join(
+                    newest,
+                    (newest.c.key == process_definitions.c.key) & (newest.c.v == process_definitions.c.version),
+                )
+            return [_view(row) for row in connection.execute(query).mappings()]
+
+        return self._engine.query(run)
+
+    def get_definition(self, actor: Actor, definition_id: str) -> DefinitionView:
+        return self._engine.query(lambda c: _view(_definition(c, definition_id)))
+
+    def get_xml(self, actor: Actor, definition_id: str) -> bytes:
+        def run(connection: Connection) -> bytes:
+            row = _definition(connection, definition_id)
+            content = connection.execute(
+                select(deployment_files.c.content)
+                .where(deployment_files.c.deployment_id == row["deployment_id"])
+                .where(deployment_files.c.name == row["source_file"])
+            ).scalar()
+            if content is None:
+                raise NotFound("the definition's file is missing", code="definition_not_found")
+            return bytes(content)
+
+        return self._engine.query(run)
+
+    def latest(self, connection: Connection, key: str, version: int | None = None) -> dict[str, Any]:
+        query = select(process_definitions).where(process_definitions.c.key == key)
+        if version is not None:
+            query = query.where(process_definitions.c.version == version)
+        row = connection.execute(query.order_by(process_definitions.c.version.desc()).limit(1)).mappings().first()
+        if row is None:
+            what = f"process '{key}'" + (f" version {version}" if version is not None else "")
+            raise NotFound(f"{what} is not deployed", code="definition_not_found")
+        return dict(row)
+
+
+def _definition(connection: Connection, definition_id: str) -> dict[str, Any]:
+    row = connection.execute(
+        select(process_definitions).where(process_definitions.c.id == definition_id)
+    ).mappings().first()
+    if row is None:
+        raise NotFound(f"process definition {definition_id} does not exist", code="definition_not_found")
+    return dict(row)
+
+
+def _view(row: Mapping[str, Any]) -> DefinitionView:
+    model = json.loads(row["model_json"])
+    return DefinitionView(
+        id=row["id"],
+        key=row["key"],
+        version=row["version"],
+        name=row["name"],
+        deployment_id=row["deployment_id"],
+        source_file=row["source_file"],
+        created_at=row["created_at"],
+        properties=dict(model.get("properties", {})),
+        lanes=dict(model.get("lane_ids", {})),
+    )
+
+
+def _department_names(connection: Connection) -> dict[str, list[str]]:
+    """Every way a lane may name a department: its code, Chinese name or English name."""
+    names: dict[str, list[str]] = {}
+    for code, name, name_en in connection.execute(
+        select(departments.c.code, departments.c.name, departments.c.name_en)
+    ):
+        names.setdefault(code, []).append(code)
+        for alias in (name, name_en):
+            if alias and alias != code:
+                names.setdefault(alias.strip(), []).append(code)
+    return names
+
+
+def _resolve_lane(name: str | None, known: Mapping[str, list[str]]) -> tuple[bool, str | None]:
+    if name is None or not name.strip():
+        return False, None
+    label = name.strip()
+    if label == APPLICANT_LANE:
+        return True, None
+    if label in known and label in known[label]:  # a department code wins over names
+        return True, label
+    codes = sorted(set(known.get(label, [])))
+    if len(codes) == 1:
+        return True, codes[0]
+    return False, None
+
+
+def _definition_model(
+    process: ProcessModel, bundle: ParsedBundle, known: Mapping[str, list[str]], problems: ProblemList
+) -> DefinitionModel:
+    lanes: dict[str, str | None] = {}
+    lane_ids: dict[str, str | None] = {}
+    # tasks of called processes run inside this one's cases: route them with their own lanes
+    involved = [process] + [bundle.processes[k] for k in process.subprocess_specs if k in bundle.processes]
+    for lane in (lane for p in involved for lane in p.lanes):
+        ok, code = _resolve_lane(lane.name, known)
+        if not ok:
+            label = "an unnamed lane" if not (lane.name or "").strip() else f"lane '{lane.name}'"
+            problems.add(
+                Problem(
+                    "lane_unmapped",
+                    f"{label} names no department: use a department code, or one department's name",
+                    file=lane.file,
+                    line=lane.line,
+                    element_id=lane.id,
+                )
+            )
+            continue
+        lanes[(lane.name or "").strip()] = code
+        lane_ids[lane.id] = code
+    for code in DefinitionModel(process.key, None, process.properties, {}, {}, {}).startable_by:
+        if code not in known or code not in known[code]:
+            problems.add(
+                Problem("unknown_department", f"startableBy names an unknown department '{code}'",
+                        file=process.file, element_id=process.key)
+            )
+    user_tasks: dict[str, UserTaskModel] = {}
+    forms: dict[str, dict[str, Any]] = {}
+    for task in (task for p in involved for task in p.user_tasks):
+        lane_name = task.lane.strip() if task.lane else None
+        form = task.properties.get("formJsonSchemaFilename")
+        if form and form in bundle.forms:
+            forms[form] = bundle.forms[form]
+        user_tasks[task.element_id] = UserTaskModel(
+            activity_id=task.element_id,
+            name=task.name,
+            lane=lane_name,
+            department=lanes.get(lane_name) if lane_name else None,
+            properties=dict(task.properties),
+            instructions=task.instructions,
+            form=form,
+        )
+    return DefinitionModel(
+        key=process.key,
+        name=process.name,
+        properties=dict(process.properties),
+        lanes=lanes,
+        lane_ids=lane_ids,
+        user_tasks=user_tasks,
+        forms=forms,
+    )
+
+
+__all__ = ["InvalidModel", "RepositoryService"]

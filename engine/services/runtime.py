@@ -1,0 +1,405 @@
+"""Runtime service: start, read, list, cancel and repair cases; deliver messages; fire timers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine import access, audit
+from engine.actors import SYSTEM, Actor
+from engine.casework import CaseWork
+from engine.definitions import DefinitionModel
+from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.forms import validate_submission
+from engine.persistence.tables import (
+    departments,
+    incidents,
+    message_subscriptions,
+    process_instances,
+    tasks,
+    timers,
+    user_roles,
+    users,
+)
+from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
+from engine.views import incident_view, instance_view, visible_instance
+
+if TYPE_CHECKING:
+    from engine.core import ProcessEngine
+
+CASE_STATES = ("running", "completed", "cancelled", "error")
+SORTABLE = {"started_at", "ended_at", "number", "state", "process_key", "business_key"}
+
+
+class RuntimeService:
+    def __init__(self, engine: ProcessEngine) -> None:
+        self._engine = engine
+
+    # --- starting -----------------------------------------------------------------------------
+
+    def start(
+        self,
+        actor: Actor,
+        key: str,
+        *,
+        variables: Mapping[str, Any] | None = None,
+        business_key: str | None = None,
+        version: int | None = None,
+        department: str | None = None,
+        applicant_id: str | None = None,
+    ) -> InstanceView:
+        start_data = dict(variables or {})
+        validate_submission(None, start_data)
+
+        def act(work: CaseWork) -> str:
+            connection = work.connection
+            definition = self._engine.repository.latest(connection, key, version)
+            _, model = self._engine.definition(connection, definition["id"])
+            access.require_start(
+                actor, startable_by=model.startable_by, startable_by_applicant=model.startable_by_applicant
+            )
+            owner_department = self._owning_department(connection, actor, model, department)
+            applicant = self._applicant(connection, actor, applicant_id)
+            if business_key is not None and _live_business_key(connection, key, business_key):
+                raise Conflict(
+                    f"a running case of '{key}' already has the business key '{business_key}'",
+                    code="duplicate_business_key",
+                )
+            case = work.create(
+                definition,
+                variables=start_data,
+                business_key=business_key,
+                department=owner_department,
+                applicant_id=applicant,
+            )
+            work.note(case, case.live.run())
+            audit.record(
+                connection,
+                at=work.now,
+                actor=actor,
+                action="case.started",
+                instance_id=case.id,
+                details={"key": key, "version": definition["version"], "business_key": business_key},
+            )
+            return case.id
+
+        try:
+            return self._engine.command(actor, act, self._view_of(actor))
+        except IntegrityError as exc:
+            if "business_key" not in str(exc.orig):
+                raise
+            # the partial unique index caught a concurrent duplicate
+            raise Conflict(
+                f"a running case of '{key}' already has the business key '{business_key}'",
+                code="duplicate_business_key",
+            ) from exc
+
+    def _owning_department(
+        self, connection: Connection, actor: Actor, model: DefinitionModel, requested: str | None
+    ) -> str | None:
+        if requested is not None:
+            if connection.execute(select(departments.c.code).where(departments.c.code == requested)).first() is None:
+                raise InvalidInput(
+                    f"unknown department '{requested}'",
+                    problems=[Problem("unknown_department", "no such department", field="/department")],
+                )
+            if not (actor.is_admin or actor.is_applicant or requested in actor.departments):
+                raise InvalidInput(
+                    "you can only open cases for your own departments",
+                    problems=[Problem("not_a_member", "you are not a member of this department", field="/department")],
+                )
+            return requested
+        if len(actor.departments) == 1:
+            return next(iter(actor.departments))
+        fallback = model.properties.get("ownerDepartment")
+        if not actor.departments and fallback:
+            return fallback.strip()
+        reason = "you belong to several departments: name one" if actor.departments else "name the owning department"
+        raise InvalidInput(reason, problems=[Problem("required", reason, field="/department")])
+
+    @staticmethod
+    def _applicant(connection: Connection, actor: Actor, requested: str | None) -> str | None:
+        if actor.is_applicant:
+            if requested not in (None, actor.user_id):
+                raise InvalidInput(
+                    "applicants open cases for themselves",
+                    problems=[Problem("not_allowed", "must be empty or yourself", field="/applicant_id")],
+                )
+            return actor.user_id
+        if requested is None:
+            return None
+        is_applicant = connection.execute(
+            select(users.c.id)
+            .join(user_roles, user_roles.c.user_id == users.c.id)
+            .where(users.c.id == requested, users.c.active.is_(True), user_roles.c.role == "applicant")
+        ).first()
+        if is_applicant is None:
+            raise InvalidInput(
+                "applicant_id names no active applicant user",
+                problems=[Problem("unknown_applicant", "no active applicant with this id", field="/applicant_id")],
+            )
+        return requested
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, instance_id: str) -> InstanceView:
+        return self._engine.query(lambda c: instance_view(c, actor, visible_instance(c, actor, instance_id)))
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        key: str | None = None,
+        business_key: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        sort: str = "-started_at",
+    ) -> Page:
+        if state is not None and state not in CASE_STATES:
+            raise InvalidInput(
+                f"unknown state '{state}'",
+                problems=[Problem("enum", "one of " + ", ".join(CASE_STATES), field="/state")],
+            )
+        order = _order(sort)
+
+        def run(connection: Connection) -> Page:
+            query = select(process_instances)
+            if state is not None:
+                query = query.where(process_instances.c.state == state)
+            if key is not None:
+                query = query.where(process_instances.c.process_key == key)
+            if business_key is not None:
+                query = query.where(process_instances.c.business_key == business_key)
+            if not actor.sees_everything:
+                query = query.where(_visible_cases(actor))
+            total = len(connection.execute(query.with_only_columns(process_instances.c.id)).all())
+            rows = connection.execute(
+                query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
+            ).mappings()
+            return Page(tuple(instance_view(connection, actor, r) for r in rows), total)
+
+        return self._engine.query(run)
+
+    def incidents(self, actor: Actor, *, instance_id: str | None = None, open_only: bool = True) -> list[IncidentView]:
+        def run(connection: Connection) -> list[IncidentView]:
+            query = select(incidents).join(process_instances, process_instances.c.id == incidents.c.instance_id)
+            if instance_id is not None:
+                visible_instance(connection, actor, instance_id)
+                query = query.where(incidents.c.instance_id == instance_id)
+            if open_only:
+                query = query.where(incidents.c.resolved_at.is_(None))
+            if not actor.sees_everything:
+                query = query.where(_visible_cases(actor))
+            return [incident_view(r) for r in connection.execute(query.order_by(incidents.c.created_at)).mappings()]
+
+        return self._engine.query(run)
+
+    # --- supervision --------------------------------------------------------------------------
+
+    def cancel(self, actor: Actor, instance_id: str, reason: str | None = None) -> InstanceView:
+        def act(work: CaseWork) -> str:
+            row = visible_instance(work.connection, actor, instance_id)
+            access.require_case_supervisor(actor, department=row["department_code"])
+            case = work.load(instance_id)
+            if case.row["state"] not in ("running", "error"):
+                raise Conflict(f"the case is already {case.row['state']}", code="case_not_active")
+            case.live.cancel()
+            case.state_override = "cancelled"
+            _resolve_incidents(work, instance_id)
+            audit.record(work.connection, at=work.now, actor=actor, action="case.cancelled",
+                         instance_id=instance_id, details={"reason": reason})
+            return instance_id
+
+        return self._engine.command(actor, act, self._view_of(actor))
+
+    def update_variables(
+        self,
+        actor: Actor,
+        instance_id: str,
+        *,
+        set_values: Mapping[str, Any] | None = None,
+        unset: Sequence[str] | None = None,
+        reason: str | None = None,
+    ) -> InstanceView:
+        values = dict(set_values or {})
+        names = list(unset or [])
+        problems: list[Problem] = []
+        if not reason or not reason.strip():
+            problems.append(Problem("required", "say why the data is changed", field="/reason"))
+        if not values and not names:
+            problems.append(Problem("required", "set or unset at least one variable", field="/set"))
+        if problems:
+            raise InvalidInput("the change cannot be applied", problems=problems)
+        validate_submission(None, values)
+
+        def act(work: CaseWork) -> str:
+            row = visible_instance(work.connection, actor, instance_id)
+            access.require_case_supervisor(actor, department=row["department_code"])
+            case = work.load(instance_id)
+            if case.row["state"] not in ("running", "error"):
+                raise Conflict(f"the case is {case.row['state']}", code="case_not_active")
+            case.live.update_variables(values, names)
+            audit.record(work.connection, at=work.now, actor=actor, action="case.variables_changed",
+                         instance_id=instance_id,
+                         details={"set": sorted(values), "unset": sorted(names), "reason": reason})
+            return instance_id
+
+        return self._engine.command(actor, act, self._view_of(actor))
+
+    def retry(self, actor: Actor, instance_id: str) -> InstanceView:
+        def act(work: CaseWork) -> str:
+            row = visible_instance(work.connection, actor, instance_id)
+            access.require_case_supervisor(actor, department=row["department_code"])
+            case = work.load(instance_id)
+            if case.row["state"] != "error":
+                raise Conflict("only a case in error can be retried", code="case_not_in_error")
+            _resolve_incidents(work, instance_id)
+            case.row["state"] = "running"
+            work.note(case, case.live.retry())
+            audit.record(work.connection, at=work.now, actor=actor, action="case.retried", instance_id=instance_id)
+            return instance_id
+
+        return self._engine.command(actor, act, self._view_of(actor))
+
+    # --- messages and timers --------------------------------------------------------------------
+
+    def deliver_message(
+        self,
+        actor: Actor,
+        name: str,
+        *,
+        payload: Any = None,
+        instance_id: str | None = None,
+        correlation: Mapping[str, Any] | None = None,
+    ) -> MessageResult:
+        """Deliver to the one case waiting for ``name`` (matching the id or correlation values)."""
+        if not name or not name.strip():
+            raise InvalidInput("a message needs a name", problems=[Problem("required", "required", field="/name")])
+        access.require_role(actor, "staff", "supervisor")
+        wanted = dict(correlation or {})
+
+        def act(work: CaseWork) -> MessageResult:
+            query = select(message_subscriptions).where(message_subscriptions.c.message_name == name)
+            if instance_id is not None:
+                visible_instance(work.connection, actor, instance_id)
+                query = query.where(message_subscriptions.c.instance_id == instance_id)
+            matches = sorted(
+                {
+                    row["instance_id"]
+                    for row in work.connection.execute(query).mappings()
+                    if _correlates(json.loads(row["correlations_json"]), wanted)
+                }
+            )
+            if not matches:
+                raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
+            if len(matches) > 1:
+                raise Conflict(
+                    f"{len(matches)} cases wait for '{name}': name the case or more correlation values",
+                    code="message_ambiguous",
+                )
+            case = work.load(matches[0])
+            if not case.live.receive(name, payload):
+                raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
+            work.note(case, case.live.run())
+            audit.record(work.connection, at=work.now, actor=actor, action="message.delivered",
+                         instance_id=case.id, details={"name": name, "correlation": wanted})
+            return MessageResult((case.id,))
+
+        return self._engine.command(actor, act)
+
+    def fire_due_timers(self, limit: int = 100) -> TimerRun:
+        """Fire every timer due by now, one command per case. Returns what fired."""
+        now = self._engine.clock.now()
+        due = self._engine.query(
+            lambda c: list(
+                dict.fromkeys(
+                    c.execute(
+                        select(timers.c.instance_id).where(timers.c.due_at <= now).order_by(timers.c.due_at)
+                        .limit(limit)
+                    ).scalars()
+                )
+            )
+        )
+        fired: list[str] = []
+        for instance_id in due:
+            try:
+                if self._engine.command(SYSTEM, lambda work, i=instance_id: _fire(work, i)):
+                    fired.append(instance_id)
+            except Conflict:  # another worker advanced the case meanwhile; its timers are re-read next run
+                continue
+        return TimerRun(len(fired), tuple(fired))
+
+    def _view_of(self, actor: Actor) -> Any:
+        def finish(work: CaseWork, instance_id: str) -> InstanceView:
+            return instance_view(work.connection, actor, work.cases[instance_id].row)
+
+        return finish
+
+
+def _fire(work: CaseWork, instance_id: str) -> bool:
+    still_due = work.connection.execute(
+        select(timers.c.task_id).where(timers.c.instance_id == instance_id).where(timers.c.due_at <= work.now)
+    ).first()
+    if still_due is None:  # another worker fired it first
+        return False
+    case = work.load(instance_id)
+    work.note(case, case.live.fire_timers())
+    audit.record(work.connection, at=work.now, actor=work.actor, action="timer.fired", instance_id=instance_id)
+    return True
+
+
+def _resolve_incidents(work: CaseWork, instance_id: str) -> None:
+    work.connection.execute(
+        update(incidents)
+        .where(incidents.c.instance_id == instance_id)
+        .where(incidents.c.resolved_at.is_(None))
+        .values(resolved_at=work.now)
+    )
+
+
+def _live_business_key(connection: Connection, key: str, business_key: str) -> bool:
+    return (
+        connection.execute(
+            select(process_instances.c.id).where(
+                process_instances.c.process_key == key,
+                process_instances.c.business_key == business_key,
+                process_instances.c.state.in_(("running", "error")),
+            )
+        ).first()
+        is not None
+    )
+
+
+def _correlates(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    return all(name in stored and stored[name] == value for name, value in wanted.items())
+
+
+def _visible_cases(actor: Actor) -> Any:
+    departments_of_actor = sorted(actor.departments)
+    conditions = [process_instances.c.department_code.in_(departments_of_actor)]
+    if actor.user_id is not None:
+        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
+    conditions.append(
+        exists().where(
+            and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(departments_of_actor))
+        )
+    )
+    return or_(*conditions)
+
+
+def _order(sort: str) -> Any:
+    field = sort.lstrip("-")
+    if field == "created_at":
+        field = "started_at"
+    if field not in SORTABLE:
+        raise InvalidInput(
+            f"cannot sort by '{field}'",
+            problems=[Problem("enum", "one of " + ", ".join(sorted(SORTABLE)), field="/sort")],
+        )
+    column = process_instances.c[field]
+    return column.desc() if sort.startswith("-") else column.asc()

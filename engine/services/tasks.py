@@ -1,0 +1,228 @@
+"""Task service (department staff): inbox, claim, unclaim, complete with validated form data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, or_, select, update
+
+from engine import access, audit
+from engine.actors import Actor
+from engine.casework import CaseWork
+from engine.definitions import APPLICANT_LANE
+from engine.errors import Conflict, InvalidInput, Problem
+from engine.forms import validate_submission
+from engine.persistence.tables import process_instances, tasks
+from engine.results import CompletionResult, Page, TaskView
+from engine.runtime.state import dumps
+from engine.views import open_tasks, summary, task_view, visible_instance, visible_task
+
+if TYPE_CHECKING:
+    from engine.core import ProcessEngine
+
+TASK_STATES = ("open", "claimed", "completed", "cancelled")
+SORTABLE = {"created_at", "due_at", "name", "state", "activity_id", "ended_at"}
+
+
+class TaskService:
+    def __init__(self, engine: ProcessEngine) -> None:
+        self._engine = engine
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        department: str | None = None,
+        assignee: str | None = None,
+        instance_id: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        sort: str = "-created_at",
+    ) -> Page:
+        if state is not None and state not in TASK_STATES:
+            raise InvalidInput(
+                f"unknown state '{state}'",
+                problems=[Problem("enum", "one of " + ", ".join(TASK_STATES), field="/state")],
+            )
+        order = _order(sort)
+
+        def run(connection: Connection) -> Page:
+            query = select(tasks)
+            if state is not None:
+                query = query.where(tasks.c.state == state)
+            if department is not None:
+                query = query.where(tasks.c.department_code == department)
+            if assignee is not None:
+                query = query.where(tasks.c.assignee_user_id == assignee)
+            if instance_id is not None:
+                query = query.where(tasks.c.instance_id == instance_id)
+            if not actor.sees_everything:
+                mine = [tasks.c.department_code.in_(sorted(actor.departments))]
+                if actor.user_id is not None:
+                    mine.append(tasks.c.assignee_user_id == actor.user_id)
+                query = query.where(or_(*mine))
+            total = len(connection.execute(query.with_only_columns(tasks.c.id)).all())
+            rows = connection.execute(
+                query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
+            ).mappings()
+            return Page(tuple(summary(r) for r in rows), total)
+
+        return self._engine.query(run)
+
+    def get(self, actor: Actor, task_id: str) -> TaskView:
+        def run(connection: Connection) -> TaskView:
+            return self._view(connection, visible_task(connection, actor, task_id))
+
+        return self._engine.query(run)
+
+    def _view(self, connection: Connection, row: Mapping[str, Any]) -> TaskView:
+        instance = connection.execute(
+            select(process_instances).where(process_instances.c.id == row["instance_id"])
+        ).mappings().one()
+        _, model = self._engine.definition(connection, instance["definition_id"])
+        return task_view(row, instance, model)
+
+    # --- claiming -----------------------------------------------------------------------------
+
+    def claim(self, actor: Actor, task_id: str) -> TaskView:
+        def act(work: CaseWork) -> str:
+            row = visible_task(work.connection, actor, task_id)
+            access.require_task_actor(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+            _claim(work, actor, row)
+            return task_id
+
+        return self._engine.command(actor, act, self._finish_view)
+
+    def unclaim(self, actor: Actor, task_id: str) -> TaskView:
+        def act(work: CaseWork) -> str:
+            row = visible_task(work.connection, actor, task_id)
+            if row["state"] != "claimed":
+                raise Conflict("the task is not claimed", code="task_not_claimed")
+            own = row["assignee_user_id"] == actor.user_id
+            if not own:
+                access.require_case_supervisor(actor, department=row["department_code"])
+            original = None
+            if row["lane"] == APPLICANT_LANE:  # the applicant's own step goes back to the applicant
+                original = work.connection.execute(
+                    select(process_instances.c.applicant_user_id).where(process_instances.c.id == row["instance_id"])
+                ).scalar()
+            work.connection.execute(
+                update(tasks).where(tasks.c.id == task_id).values(state="open", assignee_user_id=original)
+            )
+            audit.record(work.connection, at=work.now, actor=actor, action="task.unclaimed",
+                         instance_id=row["instance_id"], task_id=task_id)
+            return task_id
+
+        return self._engine.command(actor, act, self._finish_view)
+
+    # --- completing ---------------------------------------------------------------------------
+
+    def complete(self, actor: Actor, task_id: str, data: Mapping[str, Any] | None = None) -> CompletionResult:
+        """Validate ``data`` against the task's form, then complete it and run the case on."""
+        submitted = dict(data or {})
+
+        def act(work: CaseWork) -> str:
+            connection = work.connection
+            row = visible_task(connection, actor, task_id)
+            access.require_task_actor(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+            if row["state"] not in ("open", "claimed"):
+                raise Conflict(f"the task is {row['state']}", code="task_not_open")
+            if row["state"] == "claimed" and row["assignee_user_id"] != actor.user_id:
+                raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
+            instance = connection.execute(
+                select(process_instances).where(process_instances.c.id == row["instance_id"])
+            ).mappings().one()
+            _, model = self._engine.definition(connection, instance["definition_id"])
+            validate_submission(model.form_for(row["activity_id"]), submitted)
+            case = work.load(row["instance_id"])
+            if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
+                raise Conflict("the case no longer waits for this task", code="task_not_open")
+            acting_for = None
+            if row["lane"] == APPLICANT_LANE and actor.user_id != instance["applicant_user_id"]:
+                acting_for = instance["applicant_user_id"]  # 帮办代办: staff acting for the company
+            connection.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id)
+                .values(
+                    state="completed",
+                    assignee_user_id=actor.user_id,
+                    completed_by=actor.user_id,
+                    acting_for=acting_for,
+                    ended_at=work.now,
+                    submitted_json=dumps(submitted),
+                )
+            )
+            work.note(case, case.live.complete(task_id, submitted))
+            audit.record(
+                connection,
+                at=work.now,
+                actor=actor,
+                action="task.completed",
+                instance_id=case.id,
+                task_id=task_id,
+                acting_for=acting_for,
+                details={
+                    "activity_id": row["activity_id"],
+                    "fields": sorted(submitted),
+                    "for_applicant": row["lane"] == APPLICANT_LANE and acting_for is None
+                    and instance["applicant_user_id"] is None,
+                },
+            )
+            return task_id
+
+        def finish(work: CaseWork, done_id: str) -> CompletionResult:
+            row = work.connection.execute(select(tasks).where(tasks.c.id == done_id)).mappings().one()
+            case = work.cases[row["instance_id"]]
+            return CompletionResult(
+                task=task_view(row, case.row, case.model),
+                case_state=case.row["state"],
+                open_tasks=open_tasks(work.connection, actor, case.id),
+            )
+
+        return self._engine.command(actor, act, finish)
+
+    def _finish_view(self, work: CaseWork, task_id: str) -> TaskView:
+        row = work.connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
+        return self._view(work.connection, row)
+
+    def case_of(self, actor: Actor, instance_id: str) -> None:
+        """Raise "not found" unless the actor sees the case (used by list filters)."""
+        self._engine.query(lambda c: visible_instance(c, actor, instance_id))
+
+
+def _claim(work: CaseWork, actor: Actor, row: Mapping[str, Any]) -> None:
+    if row["state"] == "claimed":
+        if row["assignee_user_id"] == actor.user_id:
+            return
+        raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
+    if row["state"] != "open":
+        raise Conflict(f"the task is {row['state']}", code="task_not_open")
+    claimed = work.connection.execute(
+        update(tasks)
+        .where(tasks.c.id == row["id"])
+        .where(tasks.c.state == "open")
+        .values(state="claimed", assignee_user_id=actor.user_id)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
+    audit.record(work.connection, at=work.now, actor=actor, action="task.claimed",
+                 instance_id=row["instance_id"], task_id=row["id"])
+
+
+def _order(sort: str) -> Any:
+    field = sort.lstrip("-")
+    if field not in SORTABLE:
+        raise InvalidInput(
+            f"cannot sort by '{field}'",
+            problems=[Problem("enum", "one of " + ", ".join(sorted(SORTABLE)), field="/sort")],
+        )
+    column = tasks.c[field]
+    return column.desc() if sort.startswith("-") else column.asc()
+
+
+__all__ = ["TaskService", "json"]

@@ -1,0 +1,159 @@
+"""Turn stored rows into the result dataclasses, applying what the caller may see."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from engine import access
+from engine.actors import Actor
+from engine.definitions import DefinitionModel
+from engine.errors import NotFound
+from engine.forms import render_instructions
+from engine.persistence.tables import incidents, process_definitions, process_instances, tasks, users
+from engine.results import IncidentView, InstanceView, TaskSummary, TaskView
+
+OPEN_STATES = ("open", "claimed")
+
+
+def task_departments(connection: Connection, instance_id: str) -> list[str]:
+    return [
+        code
+        for code in connection.execute(
+            select(tasks.c.department_code).where(tasks.c.instance_id == instance_id).distinct()
+        ).scalars()
+        if code is not None
+    ]
+
+
+def visible_instance(connection: Connection, actor: Actor, instance_id: str) -> dict[str, Any]:
+    """The case row if the actor may see it; otherwise "not found", whether it exists or not."""
+    row = connection.execute(
+        select(process_instances).where(process_instances.c.id == instance_id)
+    ).mappings().first()
+    if row is None or not access.can_see_case(
+        actor,
+        department=row["department_code"],
+        applicant_id=row["applicant_user_id"],
+        task_departments=() if actor.sees_everything else task_departments(connection, instance_id),
+    ):
+        raise NotFound(f"case {instance_id} does not exist", code="case_not_found")
+    return dict(row)
+
+
+def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str, Any]:
+    row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
+    if row is None or not access.can_see_task(
+        actor, department=row["department_code"], assignee_id=row["assignee_user_id"]
+    ):
+        raise NotFound(f"task {task_id} does not exist", code="task_not_found")
+    return dict(row)
+
+
+def summary(row: Mapping[str, Any]) -> TaskSummary:
+    return TaskSummary(
+        id=row["id"],
+        name=row["name"],
+        activity_id=row["activity_id"],
+        department=row["department_code"],
+        assignee=row["assignee_user_id"],
+        state=row["state"],
+        due_at=row["due_at"],
+    )
+
+
+def open_tasks(connection: Connection, actor: Actor, instance_id: str) -> tuple[TaskSummary, ...]:
+    rows = connection.execute(
+        select(tasks)
+        .where(tasks.c.instance_id == instance_id)
+        .where(tasks.c.state.in_(OPEN_STATES))
+        .order_by(tasks.c.created_at, tasks.c.activity_id)
+    ).mappings()
+    return tuple(
+        summary(r)
+        for r in rows
+        if access.can_see_task(actor, department=r["department_code"], assignee_id=r["assignee_user_id"])
+    )
+
+
+def incident_view(row: Mapping[str, Any]) -> IncidentView:
+    return IncidentView(
+        id=row["id"],
+        instance_id=row["instance_id"],
+        task_id=row["task_id"],
+        element_id=row["element_id"],
+        code=row["code"],
+        message=row["message"],
+        line=row["line"],
+        data=json.loads(row["data_json"]) if row["data_json"] else None,
+        created_at=row["created_at"],
+        resolved_at=row["resolved_at"],
+    )
+
+
+def instance_view(connection: Connection, actor: Actor, row: Mapping[str, Any]) -> InstanceView:
+    version = connection.execute(
+        select(process_definitions.c.version).where(process_definitions.c.id == row["definition_id"])
+    ).scalar_one()
+    owner = None
+    if row["owner_user_id"] is not None:
+        owner = connection.execute(select(users.c.username).where(users.c.id == row["owner_user_id"])).scalar()
+    case_incidents = connection.execute(
+        select(incidents).where(incidents.c.instance_id == row["id"]).order_by(incidents.c.created_at)
+    ).mappings()
+    return InstanceView(
+        id=row["id"],
+        number=row["number"],
+        key=row["process_key"],
+        version=version,
+        definition_id=row["definition_id"],
+        business_key=row["business_key"],
+        owner_user_id=row["owner_user_id"],
+        owner_username=owner or ("system" if row["owner_user_id"] is None else None),
+        department=row["department_code"],
+        applicant_id=row["applicant_user_id"],
+        state=row["state"],
+        variables=json.loads(row["variables_json"]),
+        open_tasks=open_tasks(connection, actor, row["id"]),
+        completed_activities=tuple(json.loads(row["completed_activities_json"])),
+        active_activities=tuple(json.loads(row["active_activities_json"])),
+        incidents=tuple(incident_view(i) for i in case_incidents),
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        row_version=row["row_version"],
+    )
+
+
+def task_view(
+    row: Mapping[str, Any], instance: Mapping[str, Any], model: DefinitionModel
+) -> TaskView:
+    data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
+    user_task = model.user_tasks.get(row["activity_id"])
+    template = user_task.instructions if user_task is not None else None
+    return TaskView(
+        id=row["id"],
+        name=row["name"],
+        activity_id=row["activity_id"],
+        instance_id=row["instance_id"],
+        process_key=instance["process_key"],
+        business_key=instance["business_key"],
+        department=row["department_code"],
+        assignee=row["assignee_user_id"],
+        state=row["state"],
+        created_at=row["created_at"],
+        due_at=row["due_at"],
+        ended_at=row["ended_at"],
+        completed_by=row["completed_by"],
+        acting_for=row["acting_for"],
+        instructions=render_instructions(template, json.loads(row["data_json"] or "{}")),
+        form=model.form_for(row["activity_id"]),
+        data=data,
+    )
+
+
+def paginate(items: Sequence[Any], page: int, page_size: int) -> tuple[Any, ...]:
+    start = (page - 1) * page_size
+    return tuple(items[start : start + page_size])

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Make this checkout ready to test: a Python 3.11 virtualenv in .venv with the project
+# installed editable with its dev extras, and PostgreSQL's server binaries (initdb, pg_ctl)
+# for the throw-away test server (scripts/pg_test_server.py).
+#
+# Idempotent and fast when everything is present: pip runs only when pyproject.toml changed
+# since the last successful install (a stamp in .venv), apt-get only when PostgreSQL is missing.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+VENV=.venv
+STAMP="$VENV/.wutong-bootstrap.stamp"
+
+say() { printf 'bootstrap: %s\n' "$*"; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+apt_install() {
+    # apt_install PACKAGE... (root only); apt-get update once per run
+    if [ -z "${_APT_UPDATED:-}" ]; then
+        say "apt-get update"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        _APT_UPDATED=1
+    fi
+    say "apt-get install -y $*"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+is_py311() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; }
+
+find_python311() {
+    local c
+    for c in "${WUTONG_PYTHON:-}" "$(command -v python3.11 || true)" \
+             "$HOME"/.pyenv/versions/3.11*/bin/python3.11 /root/.pyenv/versions/3.11*/bin/python3.11 \
+             /usr/local/bin/python3.11 /usr/bin/python3.11 "$(command -v python3 || true)"; do
+        if [ -n "$c" ] && [ -x "$c" ] && is_py311 "$c"; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# --- Python virtualenv ------------------------------------------------------------------
+if [ -O "$VENV" ] && [ -e "$VENV/pyvenv.cfg" ] && ! is_py311 "$VENV/bin/python"; then
+    say "$VENV is not a working Python 3.11 virtualenv; recreating it"
+    rm -rf "$VENV"
+fi
+if [ -e "$VENV" ] && [ ! -O "$VENV" ] && ! is_py311 "$VENV/bin/python"; then
+    die "$VENV belongs to another user and its python does not run for you; remove it or run as its owner"
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! PY=$(find_python311); then
+        if is_root && command -v apt-get >/dev/null; then
+            apt_install python3.11 python3.11-venv
+            PY=$(find_python311) || die "python3.11 still not found after apt-get install"
+        else
+            die "python3.11 not found; install it (e.g. apt-get install python3.11 python3.11-venv) or set WUTONG_PYTHON"
+        fi
+    fi
+    say "creating $VENV with $PY"
+    rm -rf "$VENV"
+    if ! "$PY" -m venv "$VENV"; then
+        rm -rf "$VENV"
+        if is_root && command -v apt-get >/dev/null; then
+            apt_install python3.11-venv
+            "$PY" -m venv "$VENV"
+        else
+            die "'$PY -m venv' failed; install python3.11-venv"
+        fi
+    fi
+fi
+
+want_stamp=$(sha256sum pyproject.toml | cut -d' ' -f1)
+have_stamp=$(cat "$STAMP" 2>/dev/null || true)
+if [ "$want_stamp" != "$have_stamp" ]; then
+    say "installing the project (pip install -e '.[dev]')"
+    rm -f "$STAMP"
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q -e '.[dev]'
+    printf '%s\n' "$want_stamp" >"$STAMP"
+fi
+
+# --- PostgreSQL server binaries -------------------------------------------------------
+have_pg() {
+    local d
+    for d in "${WUTONG_PG_BINDIR:-}" /usr/lib/postgresql/*/bin; do
+        [ -n "$d" ] && [ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && return 0
+    done
+    command -v initdb >/dev/null && command -v pg_ctl >/dev/null
+}
+
+if ! have_pg; then
+    if is_root && command -v apt-get >/dev/null; then
+        # The Debian package may create and start a default cluster on port 5432; the tests
+        # don't use it (they start their own server on a free port).
+        apt_install postgresql
+        have_pg || die "initdb/pg_ctl still not found after installing postgresql"
+    else
+        say "warning: PostgreSQL server binaries (initdb, pg_ctl) not found; the postgres tests will be"
+        say "skipped outside CI. Install them, e.g.: sudo apt-get install -y postgresql"
+    fi
+fi
+if is_root && have_pg && ! id postgres >/dev/null 2>&1; then
+    # PostgreSQL refuses to run as root; the test server runs as this user.
+    say "creating the 'postgres' system user"
+    useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+fi
+
+say "ready"

@@ -1,0 +1,1 @@
+"""Wutong web layer: the Flask API over the engine."""
