@@ -11,8 +11,8 @@ import holidays
 
 
 @lru_cache(maxsize=8)
-def _calendar(year: int) -> holidays.HolidayBase:
-    return holidays.China(years=range(year - 1, year + 3))
+def _calendar(year: int) -> Any:
+    return holidays.country_holidays("CN", years=range(year - 1, year + 3))
 
 
 def is_working_day(day: date) -> bool:

@@ -89,12 +89,14 @@ class CaseWork:
     def load(self, instance_id: str) -> LoadedCase:
         if instance_id in self.cases:
             return self.cases[instance_id]
-        row = self.connection.execute(
-            select(process_instances).where(process_instances.c.id == instance_id)
-        ).mappings().first()
-        if row is None:
+        found = (
+            self.connection.execute(select(process_instances).where(process_instances.c.id == instance_id))
+            .mappings()
+            .first()
+        )
+        if found is None:
             raise NotFound(f"case {instance_id} does not exist", code="case_not_found")
-        row = dict(row)
+        row: dict[str, Any] = dict(found)
         specs, model = self.engine.definition(self.connection, row["definition_id"])
         cached = self.engine.cases.take(instance_id, row["row_version"])
         if cached is not None:
@@ -111,9 +113,7 @@ class CaseWork:
                 .where(case_state_rows.c.instance_id == instance_id)
                 .order_by(case_state_rows.c.seq)
             ).all()
-            live = LiveCase.restore(
-                specs, ((r.row_key, r.owner, r.content) for r in stored), self.engine.script_engine
-            )
+            live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in stored), self.engine.script_engine)
             digests = {r.row_key: r.digest for r in stored}
             next_seq = (stored[-1].seq + 1) if stored else 0
             case = LoadedCase(row, live, model, digests, next_seq, row["row_version"])
@@ -209,12 +209,16 @@ class CaseWork:
                 case.undelivered = []
 
     def _find_receiver(self, name: str, event: Any, exclude: str) -> LoadedCase | None:
-        candidates = self.connection.execute(
-            select(message_subscriptions.c.instance_id)
-            .where(message_subscriptions.c.message_name == name)
-            .where(message_subscriptions.c.instance_id != exclude)
-            .order_by(message_subscriptions.c.instance_id)
-        ).scalars().all()
+        candidates = (
+            self.connection.execute(
+                select(message_subscriptions.c.instance_id)
+                .where(message_subscriptions.c.message_name == name)
+                .where(message_subscriptions.c.instance_id != exclude)
+                .order_by(message_subscriptions.c.instance_id)
+            )
+            .scalars()
+            .all()
+        )
         for instance_id in dict.fromkeys(candidates):
             candidate = self.load(instance_id)
             if candidate.row["state"] not in ("running", "error"):
@@ -233,8 +237,12 @@ class CaseWork:
         if case.new:  # the case row first: tasks, incidents and state rows refer to it
             self.connection.execute(
                 insert(process_instances).values(
-                    {**case.row, "variables_json": "{}", "completed_activities_json": "[]",
-                     "active_activities_json": "[]"}
+                    {
+                        **case.row,
+                        "variables_json": "{}",
+                        "completed_activities_json": "[]",
+                        "active_activities_json": "[]",
+                    }
                 )
             )
         self._sync_tasks(case)
@@ -365,9 +373,7 @@ class CaseWork:
             if case.new
             else set(
                 self.connection.execute(
-                    select(tasks.c.id)
-                    .where(tasks.c.instance_id == case.id)
-                    .where(tasks.c.state.in_(OPEN_STATES))
+                    select(tasks.c.id).where(tasks.c.instance_id == case.id).where(tasks.c.state.in_(OPEN_STATES))
                 ).scalars()
             )
         )
@@ -408,14 +414,26 @@ class CaseWork:
                 code = case.live.evaluate(task.id, expression)
             except Exception as exc:  # a failing expression is an incident, not a crash
                 case.failures.append(
-                    Failure(task.activity_id, task.id, f"assignDepartment failed: {exc}", None, task.data,
-                            code="routing_failed")
+                    Failure(
+                        task.activity_id,
+                        task.id,
+                        f"assignDepartment failed: {exc}",
+                        None,
+                        task.data,
+                        code="routing_failed",
+                    )
                 )
                 return None
             if not isinstance(code, str) or not self._department_exists(code):
                 case.failures.append(
-                    Failure(task.activity_id, task.id, f"assignDepartment gave an unknown department: {code!r}",
-                            None, task.data, code="unknown_department")
+                    Failure(
+                        task.activity_id,
+                        task.id,
+                        f"assignDepartment gave an unknown department: {code!r}",
+                        None,
+                        task.data,
+                        code="unknown_department",
+                    )
                 )
                 return None
             return code, None
@@ -429,10 +447,7 @@ class CaseWork:
         return owner, None
 
     def _department_exists(self, code: str) -> bool:
-        return (
-            self.connection.execute(select(departments.c.code).where(departments.c.code == code)).first()
-            is not None
-        )
+        return self.connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is not None
 
     def _sync_timers(self, case: LoadedCase) -> None:
         waiting = case.live.waiting_timers() if case.row["state"] in ("running", "error") else []
@@ -467,18 +482,18 @@ class CaseWork:
 
     def after_commit(self) -> None:
         for case in self._saved:
-            self.engine.cases.put(
-                case.id, CachedCase(case.row["row_version"], case.live, case.digests, case.next_seq)
-            )
+            self.engine.cases.put(case.id, CachedCase(case.row["row_version"], case.live, case.digests, case.next_seq))
 
     def touched(self) -> Iterable[LoadedCase]:
         return self.cases.values()
 
 
 def definition_row(connection: Connection, definition_id: str) -> dict[str, Any]:
-    row = connection.execute(
-        select(process_definitions).where(process_definitions.c.id == definition_id)
-    ).mappings().first()
+    row = (
+        connection.execute(select(process_definitions).where(process_definitions.c.id == definition_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"process definition {definition_id} does not exist", code="definition_not_found")
     return dict(row)

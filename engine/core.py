@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, overload
 
 from sqlalchemy import Connection
 
@@ -21,7 +21,7 @@ from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.runtime.sandbox import create_script_engine
 from engine.runtime.specs import SpecBundle
-from engine.runtime.timekeeping import using_clock
+from engine.runtime.timekeeping import ClockDatetime, using_clock
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -88,7 +88,9 @@ class ProcessEngine:
         self.config = config or EngineConfig.from_env()
         self.clock: Clock = clock or SystemClock()
         self.db = Database(self.config.database_url, sqlite_synchronous=self.config.sqlite_synchronous)
-        self.script_engine = create_script_engine(self.config.sandbox, sandbox_helpers())
+        # expressions read time from the engine's clock, like SpiffWorkflow's timers
+        helpers = {**sandbox_helpers(), "datetime": ClockDatetime}
+        self.script_engine = create_script_engine(self.config.sandbox, helpers)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
         self.hooks = Hooks()
         self._definitions: dict[str, tuple[SpecBundle, DefinitionModel]] = {}
@@ -119,12 +121,18 @@ class ProcessEngine:
             self._definitions.setdefault(definition_id, loaded)
         return loaded
 
+    @overload
+    def command(self, actor: Actor, action: Callable[[CaseWork], T]) -> T: ...
+
+    @overload
+    def command(self, actor: Actor, action: Callable[[CaseWork], T], finish: Callable[[CaseWork, T], R]) -> R: ...
+
     def command(
         self,
         actor: Actor,
-        action: Callable[[CaseWork], T],
-        finish: Callable[[CaseWork, T], R] | None = None,
-    ) -> R:
+        action: Callable[[CaseWork], Any],
+        finish: Callable[[CaseWork, Any], Any] | None = None,
+    ) -> Any:
         """Run ``action`` as one command: one transaction, committed once, rolled back on any error.
 
         ``finish`` runs after the cases are saved, still inside the transaction, to build the result
@@ -139,7 +147,7 @@ class ProcessEngine:
                 result = finish(work, value) if finish is not None else value
                 self.last_bytes_written = work.bytes_written
             work.after_commit()
-            return result  # type: ignore[return-value]
+            return result
 
     def query(self, action: Callable[[Connection], T]) -> T:
         """Run a read-only query in its own (non-locking) transaction."""

@@ -31,9 +31,7 @@ def task_departments(connection: Connection, instance_id: str) -> list[str]:
 
 def visible_instance(connection: Connection, actor: Actor, instance_id: str) -> dict[str, Any]:
     """The case row if the actor may see it; otherwise "not found", whether it exists or not."""
-    row = connection.execute(
-        select(process_instances).where(process_instances.c.id == instance_id)
-    ).mappings().first()
+    row = connection.execute(select(process_instances).where(process_instances.c.id == instance_id)).mappings().first()
     if row is None or not access.can_see_case(
         actor,
         department=row["department_code"],
@@ -53,7 +51,7 @@ def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str
     return dict(row)
 
 
-def summary(row: Mapping[str, Any]) -> TaskSummary:
+def summary(row: Mapping[Any, Any]) -> TaskSummary:
     return TaskSummary(
         id=row["id"],
         name=row["name"],
@@ -79,7 +77,7 @@ def open_tasks(connection: Connection, actor: Actor, instance_id: str) -> tuple[
     )
 
 
-def incident_view(row: Mapping[str, Any]) -> IncidentView:
+def incident_view(row: Mapping[Any, Any]) -> IncidentView:
     return IncidentView(
         id=row["id"],
         instance_id=row["instance_id"],
@@ -94,7 +92,7 @@ def incident_view(row: Mapping[str, Any]) -> IncidentView:
     )
 
 
-def instance_view(connection: Connection, actor: Actor, row: Mapping[str, Any]) -> InstanceView:
+def instance_view(connection: Connection, actor: Actor, row: Mapping[Any, Any]) -> InstanceView:
     version = connection.execute(
         select(process_definitions.c.version).where(process_definitions.c.id == row["definition_id"])
     ).scalar_one()
@@ -127,9 +125,7 @@ def instance_view(connection: Connection, actor: Actor, row: Mapping[str, Any]) 
     )
 
 
-def task_view(
-    row: Mapping[str, Any], instance: Mapping[str, Any], model: DefinitionModel
-) -> TaskView:
+def task_view(row: Mapping[Any, Any], instance: Mapping[Any, Any], model: DefinitionModel) -> TaskView:
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
     user_task = model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None

@@ -24,9 +24,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import state
+from engine.runtime import dmn_rules, state
 from engine.runtime.specs import SpecBundle
 
+_STRICT_DMN = dmn_rules.NoMatchingRule  # importing dmn_rules makes a table with no matching rule fail
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
@@ -146,8 +147,11 @@ class LiveCase:
         try:
             self.workflow.do_engine_steps()
         except (SpiffWorkflowException, Exception) as exc:  # BPMN content failed: becomes an incident
-            return _failure_from(exc)
+            return _failure_from(exc, self._failed_task())
         return None
+
+    def _failed_task(self) -> Task | None:
+        return next((t for t in self._all_tasks() if t.state == TaskState.ERROR), None)
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> Failure | None:
         task = self._task(task_id)
@@ -162,7 +166,7 @@ class LiveCase:
         try:
             self.workflow.refresh_timers()
         except (SpiffWorkflowException, Exception) as exc:
-            return _failure_from(exc)
+            return _failure_from(exc, self._failed_task())
         return self.run()
 
     def retry(self) -> Failure | None:
@@ -306,12 +310,18 @@ class LiveCase:
         return self._activities(lambda t: bool(t.state & ACTIVE_STATES))
 
     def variables(self) -> dict[str, Any]:
-        """The case's data as last written: the latest finished top-level task, over workflow data."""
-        finished = [t for t in self.workflow.tasks.values() if t.state == TaskState.COMPLETED]
+        """The case's current data: the last completed task's, then what waiting work carries on with.
+
+        Overlaying the active top-level tasks shows data changed since (fixed by a supervisor, or
+        written by parallel branches still under way).
+        """
         data: dict[str, Any] = dict(self.workflow.data)
-        if finished:
-            latest = max(finished, key=lambda t: t.last_state_change)
-            data.update(latest.data)
+        last = self.workflow.last_task
+        if last is not None:
+            data.update(last.data)
+        for task in self.workflow.tasks.values():
+            if task.state & ACTIVE_STATES and _bpmn_id(task):
+                data.update(task.data)
         return _jsonable(data)
 
     def task_data(self, task_id: str) -> dict[str, Any]:

@@ -165,9 +165,7 @@ def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()
 
     # Lint and structure (on every well-formed file, valid or not, to report as much as possible).
     for doc in docs.values():
-        problems.problems.extend(
-            parsing_lint.lint_bpmn(doc) if doc.kind == "bpmn" else parsing_lint.lint_dmn(doc)
-        )
+        problems.problems.extend(parsing_lint.lint_bpmn(doc) if doc.kind == "bpmn" else parsing_lint.lint_dmn(doc))
     for doc in bpmn_docs:
         structure_problems, blocked = parsing_structure.check_structure(
             doc, processes, {key: found[0].valid for key, found in decisions.items()}, json_names
@@ -218,9 +216,7 @@ def _build_processes(
 
     # The lint and structure checks already named most of what SpiffWorkflow trips over: keep
     # only its problems about elements nobody has complained about yet.
-    known: set[tuple[str | None, str | None]] = {
-        (p.file, p.element_id) for p in problems.problems if p.element_id
-    }
+    known: set[tuple[str | None, str | None]] = {(p.file, p.element_id) for p in problems.problems if p.element_id}
     for problem in spiff_problems:
         if problem.element_id is None or (problem.file, problem.element_id) not in known:
             problems.add(problem)
@@ -228,9 +224,7 @@ def _build_processes(
     return built
 
 
-def _process_model(
-    decl: parsing_structure.ProcessDecl, spec: Any, subprocess_specs: dict[str, Any]
-) -> ProcessModel:
+def _process_model(decl: parsing_structure.ProcessDecl, spec: Any, subprocess_specs: dict[str, Any]) -> ProcessModel:
     doc, element = decl.doc, decl.element
     embedded = {
         str(node.get("id"))
@@ -253,9 +247,7 @@ def _process_model(
                 element_id=element_id,
                 name=task.get("name"),
                 lane=lane_name,
-                lane_id=str(lane_element.get("id"))
-                if lane_element is not None and lane_element.get("id")
-                else None,
+                lane_id=str(lane_element.get("id")) if lane_element is not None and lane_element.get("id") else None,
                 properties=parsing_extract.properties_of(task),
                 instructions=parsing_extract.instructions_of(task),
                 file=doc.name,

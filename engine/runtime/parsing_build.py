@@ -69,9 +69,7 @@ def convert(error: Exception, docs: Mapping[str, XmlDoc], default_file: str | No
     )
 
 
-def add_documents(
-    parser: Any, bpmn: list[XmlDoc], dmn: list[XmlDoc], docs: Mapping[str, XmlDoc]
-) -> list[Problem]:
+def add_documents(parser: Any, bpmn: list[XmlDoc], dmn: list[XmlDoc], docs: Mapping[str, XmlDoc]) -> list[Problem]:
     """Hand the trees to SpiffWorkflow; parse every decision table now (it would otherwise wait
     until a business rule task needs it)."""
     problems: list[Problem] = []
@@ -93,9 +91,7 @@ def add_documents(
     return problems
 
 
-def build(
-    parser: Any, key: str, file: str, docs: Mapping[str, XmlDoc]
-) -> tuple[Any, dict[str, Any], list[Problem]]:
+def build(parser: Any, key: str, file: str, docs: Mapping[str, XmlDoc]) -> tuple[Any, dict[str, Any], list[Problem]]:
     """(spec, subprocess specs, problems) of one process; both specs are None on failure."""
     try:
         spec = parser.get_spec(key)

@@ -110,18 +110,14 @@ def parse_form(name: str, data: bytes) -> tuple[dict[str, Any] | None, list[Prob
     except (ValueError, RecursionError) as error:  # bad encoding, huge integers, deep nesting
         return None, [Problem(code="form_invalid", message=f"{name}: not valid JSON: {error}", file=name)]
     if not isinstance(schema, dict):
-        return None, [
-            Problem(code="form_invalid", message=f"{name}: a form must be a JSON Schema object", file=name)
-        ]
+        return None, [Problem(code="form_invalid", message=f"{name}: a form must be a JSON Schema object", file=name)]
     try:
         errors = sorted(
             Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
             key=lambda e: list(map(str, e.absolute_path)),
         )
     except RecursionError:
-        return None, [
-            Problem(code="form_invalid", message=f"{name}: the schema is nested too deeply", file=name)
-        ]
+        return None, [Problem(code="form_invalid", message=f"{name}: the schema is nested too deeply", file=name)]
     if errors:
         return None, [
             Problem(

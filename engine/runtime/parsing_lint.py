@@ -126,8 +126,7 @@ def lint_bpmn(doc: XmlDoc) -> list[Problem]:
             problems.append(
                 problem_at(
                     "template_syntax",
-                    f"{doc.name}: the instructions template (line {error.lineno}) does not parse: "
-                    f"{error.message}",
+                    f"{doc.name}: the instructions template (line {error.lineno}) does not parse: {error.message}",
                     doc.name,
                     element,
                     line=_line_in(element, error.lineno),

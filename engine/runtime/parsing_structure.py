@@ -54,9 +54,7 @@ def find_processes(docs: Iterable[XmlDoc]) -> tuple[dict[str, ProcessDecl], list
                 for call in element.xpath(".//bpmn:callActivity[@calledElement]", namespaces=NS)
             }
             executable = element.get("isExecutable", "true") == "true"
-            processes[key] = ProcessDecl(
-                key=key, doc=doc, element=element, executable=executable, calls=calls
-            )
+            processes[key] = ProcessDecl(key=key, doc=doc, element=element, executable=executable, calls=calls)
     return processes, problems
 
 
@@ -65,11 +63,7 @@ def _container(element: Any) -> Any:
     current = element.getparent()
     while current is not None:
         tag = current.tag
-        if (
-            isinstance(tag, str)
-            and tag.startswith("{" + NS["bpmn"] + "}")
-            and tag.split("}")[1] in _CONTAINERS
-        ):
+        if isinstance(tag, str) and tag.startswith("{" + NS["bpmn"] + "}") and tag.split("}")[1] in _CONTAINERS:
             return current
         current = current.getparent()
     return None
@@ -134,8 +128,7 @@ def check_structure(
                 add(
                     problem_at(
                         "missing_start_event",
-                        f"{doc.name}: {short_tag(str(container.tag))} {container.get('id')!r} "
-                        "has no start event",
+                        f"{doc.name}: {short_tag(str(container.tag))} {container.get('id')!r} has no start event",
                         doc.name,
                         container,
                     ),

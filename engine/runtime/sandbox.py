@@ -84,9 +84,7 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
     functions, globals and external context; builtins, helpers and hooks live in ``__builtins__``.
     """
 
-    def __init__(
-        self, limits: SandboxLimits, helpers: Mapping[str, Callable[..., Any]] | None = None
-    ) -> None:
+    def __init__(self, limits: SandboxLimits, helpers: Mapping[str, Callable[..., Any]] | None = None) -> None:
         super().__init__({})
         self.limits = limits
         self._builtins = static_builtins(helpers)
@@ -156,9 +154,7 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
             exc.add_note(f"Error evaluating expression '{expression}'")
             raise
         except Exception as exc:
-            error = WorkflowTaskException(
-                f"Error evaluating expression '{expression}'", task=task, exception=exc
-            )
+            error = WorkflowTaskException(f"Error evaluating expression '{expression}'", task=task, exception=exc)
             error.add_note(f"{type(exc).__name__}: {exc}")
             raise error from exc
 

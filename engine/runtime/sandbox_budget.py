@@ -195,9 +195,7 @@ class Budget:
         if self._stopped is None:
             limits = self._limits
             if self.steps > limits.max_steps:
-                self._stopped = (
-                    f"step budget exceeded: more than {limits.max_steps:,} loop iterations or calls"
-                )
+                self._stopped = f"step budget exceeded: more than {limits.max_steps:,} loop iterations or calls"
             elif time.monotonic() > self._deadline:
                 self._stopped = f"time budget exceeded: ran longer than {limits.max_seconds:g} s"
             else:

@@ -22,7 +22,7 @@ from engine.clock import Clock
 _current_clock: ContextVar[Clock | None] = ContextVar("wutong_clock", default=None)
 
 
-class _ClockDatetime(datetime):
+class ClockDatetime(datetime):
     """``datetime`` whose ``now`` follows the active engine clock."""
 
     @classmethod
@@ -39,8 +39,8 @@ def _clock_time() -> float:
     return clock.now().timestamp() if clock is not None else _time.time()
 
 
-_spiff_timer.datetime = _ClockDatetime  # type: ignore[misc]
-_spiff_task.time = SimpleNamespace(time=_clock_time)  # type: ignore[assignment]
+_spiff_timer.datetime = ClockDatetime
+_spiff_task.time = SimpleNamespace(time=_clock_time)
 
 
 @contextlib.contextmanager

@@ -67,8 +67,7 @@ class IdentityService:
             work.connection.execute(
                 insert(departments).values(code=code, name=name.strip(), name_en=name_en, created_at=work.now)
             )
-            audit.record(work.connection, at=work.now, actor=actor, action="department.created",
-                         details={"code": code})
+            audit.record(work.connection, at=work.now, actor=actor, action="department.created", details={"code": code})
             return DepartmentView(code, name.strip(), name_en)
 
         return self._engine.command(actor, act)
@@ -121,8 +120,13 @@ class IdentityService:
                 )
             )
             _set_memberships(connection, user_id, roles, departments_)
-            audit.record(connection, at=work.now, actor=actor, action="user.created",
-                         details={"user_id": user_id, "roles": sorted(roles), "departments": sorted(departments_)})
+            audit.record(
+                connection,
+                at=work.now,
+                actor=actor,
+                action="user.created",
+                details={"user_id": user_id, "roles": sorted(roles), "departments": sorted(departments_)},
+            )
             return user_id
 
         return self._engine.command(actor, act, lambda work, user_id: _user_view(work.connection, user_id))
@@ -165,8 +169,13 @@ class IdentityService:
             connection.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
             connection.execute(delete(user_departments).where(user_departments.c.user_id == user_id))
             _set_memberships(connection, user_id, new_roles, new_departments)
-            audit.record(connection, at=work.now, actor=actor, action="user.updated",
-                         details={"user_id": user_id, "fields": sorted(k for k in values if k != "password_hash")})
+            audit.record(
+                connection,
+                at=work.now,
+                actor=actor,
+                action="user.updated",
+                details={"user_id": user_id, "fields": sorted(k for k in values if k != "password_hash")},
+            )
             return user_id
 
         return self._engine.command(actor, act, lambda work, uid: _user_view(work.connection, uid))
@@ -206,8 +215,13 @@ class IdentityService:
                     id=token_id, user_id=user_id, token_hash=_token_hash(secret), name=name, created_at=work.now
                 )
             )
-            audit.record(work.connection, at=work.now, actor=actor, action="token.created",
-                         details={"user_id": user_id, "token_id": token_id})
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="token.created",
+                details={"user_id": user_id, "token_id": token_id},
+            )
             return TokenView(token_id, user_id, name, work.now, None, secret)
 
         return self._engine.command(actor, act)
@@ -218,13 +232,15 @@ class IdentityService:
             if row is None or not (actor.is_admin or row["user_id"] == actor.user_id):
                 raise NotFound(f"token {token_id} does not exist", code="token_not_found")
             work.connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=work.now))
-            audit.record(work.connection, at=work.now, actor=actor, action="token.revoked",
-                         details={"token_id": token_id})
+            audit.record(
+                work.connection, at=work.now, actor=actor, action="token.revoked", details={"token_id": token_id}
+            )
 
         self._engine.command(actor, act)
 
     def authenticate(self, secret: str) -> Actor:
         """The actor behind an API token; Unauthenticated for unknown, revoked or inactive ones."""
+
         def run(connection: Connection) -> Actor:
             row = connection.execute(
                 select(users.c.id, users.c.active)
@@ -274,8 +290,7 @@ def _user_view(connection: Connection, user_id: str) -> UserView:
     if row["company_id"] is not None:
         c = connection.execute(select(companies).where(companies.c.id == row["company_id"])).mappings().one()
         company = CompanyView(c["id"], c["name"], c["credit_code"])
-    return UserView(row["id"], row["username"], row["display_name"], row["active"], tuple(roles), tuple(codes),
-                    company)
+    return UserView(row["id"], row["username"], row["display_name"], row["active"], tuple(roles), tuple(codes), company)
 
 
 def _check_user(username: str, roles: Sequence[str], codes: Sequence[str], company: str | None) -> list[Problem]:
@@ -291,7 +306,9 @@ def _check_user(username: str, roles: Sequence[str], codes: Sequence[str], compa
         if any(r in STAFF_ROLES for r in roles):
             problems.append(Problem("invalid", "applicants have no staff roles", field="/roles"))
         if codes:
-            problems.append(Problem("invalid", "applicants belong to a company, not a department", field="/departments"))
+            problems.append(
+                Problem("invalid", "applicants belong to a company, not a department", field="/departments")
+            )
         if not company:
             problems.append(Problem("required", "applicants need a company", field="/company"))
     elif company:

@@ -151,15 +151,17 @@ class RepositoryService:
 
 
 def _definition(connection: Connection, definition_id: str) -> dict[str, Any]:
-    row = connection.execute(
-        select(process_definitions).where(process_definitions.c.id == definition_id)
-    ).mappings().first()
+    row = (
+        connection.execute(select(process_definitions).where(process_definitions.c.id == definition_id))
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotFound(f"process definition {definition_id} does not exist", code="definition_not_found")
     return dict(row)
 
 
-def _view(row: Mapping[str, Any]) -> DefinitionView:
+def _view(row: Mapping[Any, Any]) -> DefinitionView:
     model = json.loads(row["model_json"])
     return DefinitionView(
         id=row["id"],
@@ -227,8 +229,12 @@ def _definition_model(
     for code in DefinitionModel(process.key, None, process.properties, {}, {}, {}).startable_by:
         if code not in known or code not in known[code]:
             problems.add(
-                Problem("unknown_department", f"startableBy names an unknown department '{code}'",
-                        file=process.file, element_id=process.key)
+                Problem(
+                    "unknown_department",
+                    f"startableBy names an unknown department '{code}'",
+                    file=process.file,
+                    element_id=process.key,
+                )
             )
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}

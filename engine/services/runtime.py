@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import builtins
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, exists, or_, select, update
@@ -46,7 +48,7 @@ class RuntimeService:
         actor: Actor,
         key: str,
         *,
-        variables: Mapping[str, Any] | None = None,
+        variables: Mapping[Any, Any] | None = None,
         business_key: str | None = None,
         version: int | None = None,
         department: str | None = None,
@@ -185,8 +187,10 @@ class RuntimeService:
 
         return self._engine.query(run)
 
-    def incidents(self, actor: Actor, *, instance_id: str | None = None, open_only: bool = True) -> list[IncidentView]:
-        def run(connection: Connection) -> list[IncidentView]:
+    def incidents(
+        self, actor: Actor, *, instance_id: str | None = None, open_only: bool = True
+    ) -> builtins.list[IncidentView]:
+        def run(connection: Connection) -> builtins.list[IncidentView]:
             query = select(incidents).join(process_instances, process_instances.c.id == incidents.c.instance_id)
             if instance_id is not None:
                 visible_instance(connection, actor, instance_id)
@@ -211,8 +215,14 @@ class RuntimeService:
             case.live.cancel()
             case.state_override = "cancelled"
             _resolve_incidents(work, instance_id)
-            audit.record(work.connection, at=work.now, actor=actor, action="case.cancelled",
-                         instance_id=instance_id, details={"reason": reason})
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="case.cancelled",
+                instance_id=instance_id,
+                details={"reason": reason},
+            )
             return instance_id
 
         return self._engine.command(actor, act, self._view_of(actor))
@@ -222,7 +232,7 @@ class RuntimeService:
         actor: Actor,
         instance_id: str,
         *,
-        set_values: Mapping[str, Any] | None = None,
+        set_values: Mapping[Any, Any] | None = None,
         unset: Sequence[str] | None = None,
         reason: str | None = None,
     ) -> InstanceView:
@@ -244,9 +254,14 @@ class RuntimeService:
             if case.row["state"] not in ("running", "error"):
                 raise Conflict(f"the case is {case.row['state']}", code="case_not_active")
             case.live.update_variables(values, names)
-            audit.record(work.connection, at=work.now, actor=actor, action="case.variables_changed",
-                         instance_id=instance_id,
-                         details={"set": sorted(values), "unset": sorted(names), "reason": reason})
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="case.variables_changed",
+                instance_id=instance_id,
+                details={"set": sorted(values), "unset": sorted(names), "reason": reason},
+            )
             return instance_id
 
         return self._engine.command(actor, act, self._view_of(actor))
@@ -275,7 +290,7 @@ class RuntimeService:
         *,
         payload: Any = None,
         instance_id: str | None = None,
-        correlation: Mapping[str, Any] | None = None,
+        correlation: Mapping[Any, Any] | None = None,
     ) -> MessageResult:
         """Deliver to the one case waiting for ``name`` (matching the id or correlation values)."""
         if not name or not name.strip():
@@ -306,8 +321,14 @@ class RuntimeService:
             if not case.live.receive(name, payload):
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
             work.note(case, case.live.run())
-            audit.record(work.connection, at=work.now, actor=actor, action="message.delivered",
-                         instance_id=case.id, details={"name": name, "correlation": wanted})
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="message.delivered",
+                instance_id=case.id,
+                details={"name": name, "correlation": wanted},
+            )
             return MessageResult((case.id,))
 
         return self._engine.command(actor, act)
@@ -319,29 +340,31 @@ class RuntimeService:
             lambda c: list(
                 dict.fromkeys(
                     c.execute(
-                        select(timers.c.instance_id).where(timers.c.due_at <= now).order_by(timers.c.due_at)
+                        select(timers.c.instance_id)
+                        .where(timers.c.due_at <= now)
+                        .order_by(timers.c.due_at)
                         .limit(limit)
                     ).scalars()
                 )
             )
         )
-        fired: list[str] = []
+        fired: builtins.list[str] = []
         for instance_id in due:
             try:
-                if self._engine.command(SYSTEM, lambda work, i=instance_id: _fire(work, i)):
+                if self._engine.command(SYSTEM, functools.partial(_fire, instance_id=instance_id)):
                     fired.append(instance_id)
             except Conflict:  # another worker advanced the case meanwhile; its timers are re-read next run
                 continue
         return TimerRun(len(fired), tuple(fired))
 
-    def _view_of(self, actor: Actor) -> Any:
+    def _view_of(self, actor: Actor) -> Callable[[CaseWork, str], InstanceView]:
         def finish(work: CaseWork, instance_id: str) -> InstanceView:
             return instance_view(work.connection, actor, work.cases[instance_id].row)
 
         return finish
 
 
-def _fire(work: CaseWork, instance_id: str) -> bool:
+def _fire(work: CaseWork, *, instance_id: str) -> bool:
     still_due = work.connection.execute(
         select(timers.c.task_id).where(timers.c.instance_id == instance_id).where(timers.c.due_at <= work.now)
     ).first()
@@ -375,13 +398,13 @@ def _live_business_key(connection: Connection, key: str, business_key: str) -> b
     )
 
 
-def _correlates(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+def _correlates(stored: Mapping[Any, Any], wanted: Mapping[Any, Any]) -> bool:
     return all(name in stored and stored[name] == value for name, value in wanted.items())
 
 
 def _visible_cases(actor: Actor) -> Any:
     departments_of_actor = sorted(actor.departments)
-    conditions = [process_instances.c.department_code.in_(departments_of_actor)]
+    conditions: list[Any] = [process_instances.c.department_code.in_(departments_of_actor)]
     if actor.user_id is not None:
         conditions.append(process_instances.c.applicant_user_id == actor.user_id)
     conditions.append(

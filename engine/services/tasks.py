@@ -62,7 +62,7 @@ class TaskService:
             if instance_id is not None:
                 query = query.where(tasks.c.instance_id == instance_id)
             if not actor.sees_everything:
-                mine = [tasks.c.department_code.in_(sorted(actor.departments))]
+                mine: list[Any] = [tasks.c.department_code.in_(sorted(actor.departments))]
                 if actor.user_id is not None:
                     mine.append(tasks.c.assignee_user_id == actor.user_id)
                 query = query.where(or_(*mine))
@@ -80,10 +80,12 @@ class TaskService:
 
         return self._engine.query(run)
 
-    def _view(self, connection: Connection, row: Mapping[str, Any]) -> TaskView:
-        instance = connection.execute(
-            select(process_instances).where(process_instances.c.id == row["instance_id"])
-        ).mappings().one()
+    def _view(self, connection: Connection, row: Mapping[Any, Any]) -> TaskView:
+        instance = (
+            connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
+            .mappings()
+            .one()
+        )
         _, model = self._engine.definition(connection, instance["definition_id"])
         return task_view(row, instance, model)
 
@@ -114,15 +116,21 @@ class TaskService:
             work.connection.execute(
                 update(tasks).where(tasks.c.id == task_id).values(state="open", assignee_user_id=original)
             )
-            audit.record(work.connection, at=work.now, actor=actor, action="task.unclaimed",
-                         instance_id=row["instance_id"], task_id=task_id)
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="task.unclaimed",
+                instance_id=row["instance_id"],
+                task_id=task_id,
+            )
             return task_id
 
         return self._engine.command(actor, act, self._finish_view)
 
     # --- completing ---------------------------------------------------------------------------
 
-    def complete(self, actor: Actor, task_id: str, data: Mapping[str, Any] | None = None) -> CompletionResult:
+    def complete(self, actor: Actor, task_id: str, data: Mapping[Any, Any] | None = None) -> CompletionResult:
         """Validate ``data`` against the task's form, then complete it and run the case on."""
         submitted = dict(data or {})
 
@@ -134,9 +142,11 @@ class TaskService:
                 raise Conflict(f"the task is {row['state']}", code="task_not_open")
             if row["state"] == "claimed" and row["assignee_user_id"] != actor.user_id:
                 raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
-            instance = connection.execute(
-                select(process_instances).where(process_instances.c.id == row["instance_id"])
-            ).mappings().one()
+            instance = (
+                connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
+                .mappings()
+                .one()
+            )
             _, model = self._engine.definition(connection, instance["definition_id"])
             validate_submission(model.form_for(row["activity_id"]), submitted)
             case = work.load(row["instance_id"])
@@ -169,7 +179,8 @@ class TaskService:
                 details={
                     "activity_id": row["activity_id"],
                     "fields": sorted(submitted),
-                    "for_applicant": row["lane"] == APPLICANT_LANE and acting_for is None
+                    "for_applicant": row["lane"] == APPLICANT_LANE
+                    and acting_for is None
                     and instance["applicant_user_id"] is None,
                 },
             )
@@ -195,7 +206,7 @@ class TaskService:
         self._engine.query(lambda c: visible_instance(c, actor, instance_id))
 
 
-def _claim(work: CaseWork, actor: Actor, row: Mapping[str, Any]) -> None:
+def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any]) -> None:
     if row["state"] == "claimed":
         if row["assignee_user_id"] == actor.user_id:
             return
@@ -210,8 +221,14 @@ def _claim(work: CaseWork, actor: Actor, row: Mapping[str, Any]) -> None:
     ).rowcount
     if claimed != 1:
         raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
-    audit.record(work.connection, at=work.now, actor=actor, action="task.claimed",
-                 instance_id=row["instance_id"], task_id=row["id"])
+    audit.record(
+        work.connection,
+        at=work.now,
+        actor=actor,
+        action="task.claimed",
+        instance_id=row["instance_id"],
+        task_id=row["id"],
+    )
 
 
 def _order(sort: str) -> Any:

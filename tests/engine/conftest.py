@@ -76,3 +76,23 @@ def org(engine: ProcessEngine) -> Org:
 
 def corpus_files(*names: str) -> dict[str, bytes]:
     return {name: (CORPUS / name).read_bytes() for name in names}
+
+
+PROCESSES = Path(__file__).resolve().parent / "processes"
+
+
+def process_files(*names: str) -> dict[str, bytes]:
+    return {name: (PROCESSES / name).read_bytes() for name in names}
+
+
+def table_counts(engine: ProcessEngine) -> dict[str, int]:
+    """Row counts of every table: proof that a refused command changed nothing."""
+    from sqlalchemy import func, select
+
+    from engine.persistence.tables import metadata
+
+    with engine.db.transaction(write=False) as connection:
+        return {
+            name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in metadata.tables.items()
+        }

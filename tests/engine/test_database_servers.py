@@ -58,9 +58,7 @@ def test_postgres_server_is_postgresql(postgres_url: str) -> None:
             version = conn.execute(sa.text("SELECT version()")).scalar_one()
             encoding = conn.execute(sa.text("SHOW server_encoding")).scalar_one()
             leftovers = (
-                conn.execute(sa.text(r"SELECT datname FROM pg_database WHERE datname LIKE 't\_%'"))
-                .scalars()
-                .all()
+                conn.execute(sa.text(r"SELECT datname FROM pg_database WHERE datname LIKE 't\_%'")).scalars().all()
             )
     finally:
         engine.dispose()

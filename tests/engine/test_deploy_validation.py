@@ -24,15 +24,12 @@ FOOTER = "</bpmn:definitions>\n"
 def bpmn(body: str, process_id: str = "p", start: bool = True) -> bytes:
     """A one-process BPMN file; with ``start`` the body hangs off a start event's flow to ``first``."""
     start_xml = (
-        '  <bpmn:startEvent id="start"/>\n'
-        '  <bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="first"/>\n'
+        '  <bpmn:startEvent id="start"/>\n  <bpmn:sequenceFlow id="flow_start" sourceRef="start" targetRef="first"/>\n'
         if start
         else ""
     )
     return (
-        HEADER
-        + f'<bpmn:process id="{process_id}" isExecutable="true">\n{start_xml}{body}</bpmn:process>\n'
-        + FOOTER
+        HEADER + f'<bpmn:process id="{process_id}" isExecutable="true">\n{start_xml}{body}</bpmn:process>\n' + FOOTER
     ).encode()
 
 
@@ -207,8 +204,7 @@ def test_missing_start_event() -> None:
 
 def test_flow_to_missing_id_names_the_flow() -> None:
     data = bpmn(
-        '  <bpmn:task id="first"/>\n'
-        '  <bpmn:sequenceFlow id="flow_lost" sourceRef="first" targetRef="nowhere"/>\n'
+        '  <bpmn:task id="first"/>\n  <bpmn:sequenceFlow id="flow_lost" sourceRef="first" targetRef="nowhere"/>\n'
     )
     problems = problems_of({"lost.bpmn": data})
     problem = one(problems, "flow_target_missing")

@@ -175,9 +175,7 @@ def run_process(
     return in_worker_thread(work)
 
 
-def run_expression(
-    where: Where, code: str, data: Mapping[str, Any] | None = None, **kwargs: Any
-) -> dict[str, Any]:
+def run_expression(where: Where, code: str, data: Mapping[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     """Run ``code`` as a script task or as a gateway condition."""
     bpmn = script_process(code) if where == "script" else gateway_process(code)
     return run_process(bpmn, data, **kwargs)
@@ -384,10 +382,7 @@ def test_dict_and_list_edits_work(where: Where) -> None:
         assert result["counts"] == {"a": 6, "b": 1}
         assert (result["n"], result["label"]) == (2, "xxx")
     else:
-        condition = (
-            "items.append(3) is None and counts.update(b=2) is None"
-            " and items == [1, 2, 3] and counts['b'] == 2"
-        )
+        condition = "items.append(3) is None and counts.update(b=2) is None and items == [1, 2, 3] and counts['b'] == 2"
         assert run_expression(where, condition, data)["branch"] == "yes"
 
 

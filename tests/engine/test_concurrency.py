@@ -1,0 +1,99 @@
+"""Two commands on the same task at once: exactly one wins, the other gets a conflict, and none of the
+loser's writes exist. PostgreSQL catches it with the case's row_version; SQLite makes the second
+writer wait (BEGIN IMMEDIATE) and it then finds the task already done."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import Conflict, ProcessEngine
+from engine.persistence.tables import audit_events, process_instances, tasks
+from tests.engine.conftest import Org, corpus_files
+
+
+def _one_open_task(engine: ProcessEngine, org: Org) -> tuple[str, str]:
+    engine.repository.deploy(org["designer"], corpus_files("standard_loop.bpmn"))
+    case = engine.runtime.start(org["staff_D1"], "standard_loop")
+    return case.id, case.open_tasks[0].id
+
+
+def _run(results: dict[str, Any], name: str, action: Any) -> None:
+    try:
+        results[name] = action()
+    except Exception as exc:
+        results[name] = exc
+
+
+def test_postgres_race_on_one_task_has_exactly_one_winner(
+    engine: ProcessEngine, org: Org, database_backend: str
+) -> None:
+    if database_backend != "postgres":
+        pytest.skip("the load-then-act race is PostgreSQL's; SQLite serialises writers (next test)")
+    case_id, task_id = _one_open_task(engine, org)
+    barrier = threading.Barrier(2, timeout=20)
+    engine.hooks.after_load = lambda _instance: barrier.wait()
+    results: dict[str, Any] = {}
+    threads = [
+        threading.Thread(
+            target=_run, args=(results, who, lambda who=who: engine.tasks.complete(org[who], task_id, {"done": True}))
+        )
+        for who in ("staff_D1", "supervisor_D1")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    engine.hooks.after_load = None
+    winners = [name for name, outcome in results.items() if not isinstance(outcome, Exception)]
+    losers = [outcome for outcome in results.values() if isinstance(outcome, Exception)]
+    assert len(winners) == 1, results
+    assert len(losers) == 1 and isinstance(losers[0], Conflict), results
+    with engine.db.transaction(write=False) as connection:
+        row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
+        completions = connection.execute(
+            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
+        ).scalar_one()
+        version = connection.execute(
+            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
+        ).scalar_one()
+    assert row["completed_by"] == org[winners[0]].user_id
+    assert completions == 1
+    assert version == 2  # started (1) + the winner's completion (2); the loser wrote nothing
+
+
+def test_sqlite_second_writer_waits_then_gets_a_conflict(
+    engine: ProcessEngine, org: Org, database_backend: str
+) -> None:
+    if database_backend != "sqlite":
+        pytest.skip("SQLite's writer lock; PostgreSQL's race is the previous test")
+    _, task_id = _one_open_task(engine, org)
+    first_loaded = threading.Event()
+    hold = 0.5
+
+    def slow_first_load(_instance: str) -> None:
+        if threading.current_thread().name == "first":
+            first_loaded.set()
+            time.sleep(hold)  # keep the write transaction open while the second one tries
+
+    engine.hooks.after_load = slow_first_load
+    results: dict[str, Any] = {}
+    first = threading.Thread(
+        name="first",
+        target=_run,
+        args=(results, "first", lambda: engine.tasks.complete(org["staff_D1"], task_id, {"done": True})),
+    )
+    first.start()
+    assert first_loaded.wait(10)
+    started = time.monotonic()
+    _run(results, "second", lambda: engine.tasks.complete(org["supervisor_D1"], task_id, {"done": True}))
+    waited = time.monotonic() - started
+    first.join(10)
+    engine.hooks.after_load = None
+    assert not isinstance(results["first"], Exception), results
+    assert isinstance(results["second"], Conflict), results
+    assert waited >= hold * 0.5
