@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from engine import audit
 from engine.actors import Actor
+from engine.deadlines import DeadlineSpec, compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import (
@@ -146,6 +147,8 @@ class CaseWork:
             "row_version": 0,
             "started_at": self.now,
             "ended_at": None,
+            "due_at": None,
+            "original_due_at": None,
         }
         live = LiveCase.start(specs, variables, self.engine.script_engine)
         case = LoadedCase(row, live, model, {}, 0, 0, new=True)
@@ -270,6 +273,12 @@ class CaseWork:
         if updated != 1:
             raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")
         row.update(values)
+        if state in ("completed", "cancelled"):  # supervision tasks end with their case
+            self.connection.execute(
+                update(tasks)
+                .where(tasks.c.instance_id == case.id, tasks.c.kind == "escalation", tasks.c.state.in_(OPEN_STATES))
+                .values(state="cancelled", ended_at=self.now)
+            )
         self._write_rows(case)
         self._sync_timers(case)
         self._sync_subscriptions(case)
@@ -368,27 +377,51 @@ class CaseWork:
 
     def _sync_tasks(self, case: LoadedCase) -> None:
         ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
-        existing = (
-            set()
-            if case.new
-            else set(
-                self.connection.execute(
-                    select(tasks.c.id).where(tasks.c.instance_id == case.id).where(tasks.c.state.in_(OPEN_STATES))
-                ).scalars()
-            )
-        )
-        gone = existing - ready.keys()
+        known: dict[str, str] = {}
+        if not case.new:
+            known = {
+                row.id: row.state
+                for row in self.connection.execute(
+                    select(tasks.c.id, tasks.c.state)
+                    .where(tasks.c.instance_id == case.id, tasks.c.kind == "user")
+                    .where(or_(tasks.c.state.in_(OPEN_STATES), tasks.c.id.in_(list(ready))))
+                )
+            }
+        still_open = {task_id for task_id, state in known.items() if state in OPEN_STATES}
+        gone = still_open - ready.keys()
         if gone:
             self.connection.execute(
                 update(tasks).where(tasks.c.id.in_(gone)).values(state="cancelled", ended_at=self.now)
             )
         for task_id, task in ready.items():
-            if task_id in existing:
+            if task_id in still_open:
                 continue
             routed = self._route(case, task)
             if routed is None:
                 continue
             department, assignee = routed
+            due = self._task_due(case, task)
+            if due is False:
+                continue
+            values = {
+                "department_code": department,
+                "assignee_user_id": assignee,
+                "state": "open",
+                "data_json": dumps(task.data),
+                "created_at": self.now,
+                "due_at": due,
+                "original_due_at": due,
+            }
+            if task_id in known:  # an earlier step sent back to: the same task opens again
+                reopened = {
+                    "completed_by": None,
+                    "acting_for": None,
+                    "ended_at": None,
+                    "submitted_json": None,
+                    "escalated_at": None,
+                }
+                self.connection.execute(update(tasks).where(tasks.c.id == task_id).values(**values, **reopened))
+                continue
             self.connection.execute(
                 insert(tasks).values(
                     id=task_id,
@@ -396,14 +429,37 @@ class CaseWork:
                     activity_id=task.activity_id,
                     name=task.name,
                     lane=task.lane,
-                    department_code=department,
-                    assignee_user_id=assignee,
-                    state="open",
                     form_name=task.properties.get("formJsonSchemaFilename"),
-                    data_json=dumps(task.data),
-                    created_at=self.now,
+                    **values,
                 )
             )
+
+    def _task_due(self, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:
+        """The task's due time from its deadline properties; False (with an incident) on failure."""
+        spec = DeadlineSpec.from_properties(task.properties)
+        if spec is None:
+            return None
+        try:
+            text = spec.duration
+            if text is None:
+                assert spec.expression is not None
+                text = str(case.live.evaluate(task.id, spec.expression))
+            return self.deadline(text, spec.calendar)
+        except Exception as exc:  # a failing deadline expression is an incident, not a crash
+            case.failures.append(
+                Failure(
+                    task.activity_id,
+                    task.id,
+                    f"the deadline could not be computed: {exc}",
+                    None,
+                    task.data,
+                    code="deadline_failed",
+                )
+            )
+            return False
+
+    def deadline(self, duration: str, calendar: str) -> datetime:
+        return compute_due(self.now, duration, calendar, self.engine.calendar, self.engine.policy).at
 
     def _route(self, case: LoadedCase, task: ReadyTask) -> tuple[str | None, str | None] | None:
         """The task's department and assignee; None (with an incident) when routing fails."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from engine.runtime.parsing import ParseLimits
 from engine.runtime.sandbox import SandboxLimits
+from engine.working_calendar import WorkdayPolicy
 
 
 def default_database_url() -> str:
@@ -21,9 +24,16 @@ class EngineConfig:
     database_url: str = field(default_factory=default_database_url)
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
     parse: ParseLimits = field(default_factory=ParseLimits)
+    time_zone: str = "Asia/Shanghai"  # where working days and close of business are counted
+    close_of_business: str = "18:00"
+    due_soon_working_days: int = 1
     cache_cases: bool = True  # keep live workflows between commands (checked against row_version)
     max_cached_cases: int = 2000
     sqlite_synchronous: str = "FULL"
+
+    def workday_policy(self) -> WorkdayPolicy:
+        hours, minutes = (int(part) for part in self.close_of_business.split(":"))
+        return WorkdayPolicy(ZoneInfo(self.time_zone), time(hours, minutes), self.due_soon_working_days)
 
     @classmethod
     def from_env(cls) -> EngineConfig:
@@ -42,5 +52,8 @@ class EngineConfig:
             sandbox=sandbox,
             parse=parse,
             cache_cases=env.get("WUTONG_CACHE_CASES", "1") != "0",
+            time_zone=env.get("WUTONG_TIME_ZONE", "Asia/Shanghai"),
+            close_of_business=env.get("WUTONG_CLOSE_OF_BUSINESS", "18:00"),
+            due_soon_working_days=int(env.get("WUTONG_DUE_SOON_WORKING_DAYS", "1")),
             sqlite_synchronous=env.get("WUTONG_SQLITE_SYNCHRONOUS", "FULL"),
         )

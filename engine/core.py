@@ -7,21 +7,24 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, TypeVar, overload
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from engine.actors import Actor
-from engine.calendar_helpers import sandbox_helpers
 from engine.casework import CachedCase, CaseWork, definition_row, load_specs
 from engine.clock import Clock, SystemClock
 from engine.config import EngineConfig
+from engine.deadlines import DueJudge, judge
 from engine.definitions import DefinitionModel
 from engine.persistence import migrate
 from engine.persistence.database import Database
+from engine.persistence.tables import calendar_overrides
 from engine.runtime.sandbox import create_script_engine
 from engine.runtime.specs import SpecBundle
 from engine.runtime.timekeeping import ClockDatetime, using_clock
+from engine.working_calendar import WorkingCalendar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -79,17 +82,21 @@ class ProcessEngine:
     """Entry point of the engine. Create one per process; it is safe to share between threads."""
 
     def __init__(self, config: EngineConfig | None = None, clock: Clock | None = None) -> None:
+        from engine.services.calendar import CalendarService
         from engine.services.history import HistoryService
         from engine.services.identity import IdentityService
         from engine.services.repository import RepositoryService
         from engine.services.runtime import RuntimeService
+        from engine.services.supervision import SupervisionService
         from engine.services.tasks import TaskService
 
         self.config = config or EngineConfig.from_env()
         self.clock: Clock = clock or SystemClock()
         self.db = Database(self.config.database_url, sqlite_synchronous=self.config.sqlite_synchronous)
+        self.policy = self.config.workday_policy()
+        self.calendar = WorkingCalendar(self._load_calendar_overrides)
         # expressions read time from the engine's clock, like SpiffWorkflow's timers
-        helpers = {**sandbox_helpers(), "datetime": ClockDatetime}
+        helpers = {**self.calendar.sandbox_helpers(), "datetime": ClockDatetime}
         self.script_engine = create_script_engine(self.config.sandbox, helpers)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
         self.hooks = Hooks()
@@ -100,6 +107,25 @@ class ProcessEngine:
         self.tasks = TaskService(self)
         self.identity = IdentityService(self)
         self.history = HistoryService(self)
+        self.supervision = SupervisionService(self)
+        self.calendars = CalendarService(self)
+
+    def _load_calendar_overrides(self) -> dict[date, bool]:
+        with self.db.transaction(write=False) as connection:
+            return {
+                row.day: bool(row.working)
+                for row in connection.execute(select(calendar_overrides.c.day, calendar_overrides.c.working))
+            }
+
+    def judge(self) -> DueJudge:
+        """Tells the due status of a due time as of now."""
+        return judge(self.clock.now(), self.calendar, self.policy)
+
+    def deadline_warning(self, due_at: datetime | None) -> str | None:
+        """A warning for due times in years whose official holidays are not known yet."""
+        if due_at is None or self.calendar.covers(due_at.astimezone(self.policy.zone).year):
+            return None
+        return "the working-day calendar does not yet know this year's official holidays"
 
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -80,6 +80,8 @@ class TaskSummary:
     assignee: str | None
     state: str
     due_at: datetime | None
+    due_status: str | None = None
+    kind: str = "user"
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class TaskView:
     instructions: str | None
     form: dict[str, Any] | None
     data: dict[str, Any]
+    due_status: str | None = None
+    original_due_at: datetime | None = None
+    deadline_warning: str | None = None
+    kind: str = "user"
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,9 @@ class InstanceView:
     started_at: datetime
     ended_at: datetime | None
     row_version: int
+    due_at: datetime | None = None
+    due_status: str | None = None
+    original_due_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -177,3 +186,33 @@ class Page:
 
     items: tuple[Any, ...]
     total: int
+
+
+@dataclass(frozen=True)
+class EscalationView:
+    id: str
+    task_id: str
+    instance_id: str
+    department: str | None
+    due_at: datetime
+    overdue_since: datetime
+    escalation_task_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: str
+    kind: str
+    instance_id: str | None
+    task_id: str | None
+    text: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CalendarDayView:
+    day: date
+    working: bool
+    note: str

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from engine import access
 from engine.actors import Actor
+from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import NotFound
 from engine.forms import render_instructions
@@ -51,7 +53,11 @@ def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str
     return dict(row)
 
 
-def summary(row: Mapping[Any, Any]) -> TaskSummary:
+def _no_judge(_due: Any) -> None:
+    return None
+
+
+def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
     return TaskSummary(
         id=row["id"],
         name=row["name"],
@@ -60,10 +66,14 @@ def summary(row: Mapping[Any, Any]) -> TaskSummary:
         assignee=row["assignee_user_id"],
         state=row["state"],
         due_at=row["due_at"],
+        due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
+        kind=row["kind"],
     )
 
 
-def open_tasks(connection: Connection, actor: Actor, instance_id: str) -> tuple[TaskSummary, ...]:
+def open_tasks(
+    connection: Connection, actor: Actor, instance_id: str, judge: DueJudge = _no_judge
+) -> tuple[TaskSummary, ...]:
     rows = connection.execute(
         select(tasks)
         .where(tasks.c.instance_id == instance_id)
@@ -71,7 +81,7 @@ def open_tasks(connection: Connection, actor: Actor, instance_id: str) -> tuple[
         .order_by(tasks.c.created_at, tasks.c.activity_id)
     ).mappings()
     return tuple(
-        summary(r)
+        summary(r, judge)
         for r in rows
         if access.can_see_task(actor, department=r["department_code"], assignee_id=r["assignee_user_id"])
     )
@@ -92,7 +102,9 @@ def incident_view(row: Mapping[Any, Any]) -> IncidentView:
     )
 
 
-def instance_view(connection: Connection, actor: Actor, row: Mapping[Any, Any]) -> InstanceView:
+def instance_view(
+    connection: Connection, actor: Actor, row: Mapping[Any, Any], judge: DueJudge = _no_judge
+) -> InstanceView:
     version = connection.execute(
         select(process_definitions.c.version).where(process_definitions.c.id == row["definition_id"])
     ).scalar_one()
@@ -115,17 +127,26 @@ def instance_view(connection: Connection, actor: Actor, row: Mapping[Any, Any]) 
         applicant_id=row["applicant_user_id"],
         state=row["state"],
         variables=json.loads(row["variables_json"]),
-        open_tasks=open_tasks(connection, actor, row["id"]),
+        open_tasks=open_tasks(connection, actor, row["id"], judge),
         completed_activities=tuple(json.loads(row["completed_activities_json"])),
         active_activities=tuple(json.loads(row["active_activities_json"])),
         incidents=tuple(incident_view(i) for i in case_incidents),
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         row_version=row["row_version"],
+        due_at=row["due_at"],
+        due_status=judge(row["due_at"]) if row["state"] in ("running", "error") else None,
+        original_due_at=row["original_due_at"],
     )
 
 
-def task_view(row: Mapping[Any, Any], instance: Mapping[Any, Any], model: DefinitionModel) -> TaskView:
+def task_view(
+    row: Mapping[Any, Any],
+    instance: Mapping[Any, Any],
+    model: DefinitionModel,
+    judge: DueJudge = _no_judge,
+    warning: Callable[[datetime | None], str | None] = _no_judge,
+) -> TaskView:
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
     user_task = model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None
@@ -147,6 +168,10 @@ def task_view(row: Mapping[Any, Any], instance: Mapping[Any, Any], model: Defini
         instructions=render_instructions(template, json.loads(row["data_json"] or "{}")),
         form=model.form_for(row["activity_id"]),
         data=data,
+        due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
+        original_due_at=row["original_due_at"],
+        deadline_warning=warning(row["due_at"]),
+        kind=row["kind"],
     )
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -179,6 +180,8 @@ process_instances = Table(
     Column("row_version", Integer, nullable=False),
     _ts("started_at"),
     _ts("ended_at", nullable=True),
+    _ts("due_at", nullable=True),
+    _ts("original_due_at", nullable=True),
     Index("ix_process_instances_key_state", "process_key", "state"),
     Index("ix_process_instances_business_key", "process_key", "business_key"),
     Index("ix_process_instances_department", "department_code"),
@@ -228,10 +231,14 @@ tasks = Table(
     Column("submitted_json", Text),  # what the completing user submitted
     Column("completed_by", String(UUID_LEN)),
     Column("acting_for", String(UUID_LEN)),
+    Column("kind", String(16), nullable=False, server_default="user"),  # user | escalation
     _ts("created_at"),
     _ts("due_at", nullable=True),
+    _ts("original_due_at", nullable=True),
+    _ts("escalated_at", nullable=True),
     _ts("ended_at", nullable=True),
     Index("ix_tasks_department_state", "department_code", "state"),
+    Index("ix_tasks_state_due_at", "state", "due_at"),
     Index("ix_tasks_assignee_state", "assignee_user_id", "state"),
     Index("ix_tasks_instance", "instance_id"),
 )
@@ -289,4 +296,44 @@ audit_events = Table(
     Column("task_id", String(UUID_LEN)),
     Column("details", JSON),
     Index("ix_audit_events_instance", "instance_id"),
+)
+
+# --- time: calendar, escalations, notifications ------------------------------------------------
+
+calendar_overrides = Table(
+    "calendar_overrides",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("working", Boolean, nullable=False),
+    Column("note", String(200), nullable=False),
+    _ts("created_at"),
+)
+
+escalations = Table(
+    "escalations",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("task_id", String(UUID_LEN), ForeignKey("tasks.id"), nullable=False, unique=True),
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("department_code", String(64)),
+    _ts("due_at"),
+    _ts("overdue_since"),
+    Column("escalation_task_id", String(UUID_LEN)),
+    _ts("created_at"),
+    Index("ix_escalations_department", "department_code"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("recipient_user_id", String(UUID_LEN), ForeignKey("users.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("instance_id", String(UUID_LEN)),
+    Column("task_id", String(UUID_LEN)),
+    Column("text", Text, nullable=False),
+    _ts("created_at"),
+    _ts("sent_at", nullable=True),
+    Index("ix_notifications_recipient", "recipient_user_id", "created_at"),
+    Index("ix_notifications_unsent", "sent_at"),
 )

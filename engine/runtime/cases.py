@@ -176,6 +176,20 @@ class LiveCase:
                 task._set_state(TaskState.READY)
         return self.run()
 
+    def send_back(self, task_id: str, activity_id: str) -> bool:
+        """Reopen the latest finished ``activity_id`` that led to ``task_id``; False if none did."""
+        current = self._task(task_id)
+        earlier = [
+            t
+            for t in self._all_tasks()
+            if _bpmn_id(t) == activity_id and t.state == TaskState.COMPLETED and _is_ancestor(t, current)
+        ]
+        if not earlier:
+            return False
+        latest = max(earlier, key=lambda t: _depth(t))
+        self.workflow.reset_from_task_id(latest.id)
+        return True
+
     def cancel(self) -> None:
         self.workflow.cancel()
 
@@ -216,6 +230,11 @@ class LiveCase:
     def requeue(self, events: Iterable[Any]) -> None:
         """Put undelivered messages back in the outbox, so a retry sends them again."""
         self.workflow.bpmn_events.extend(events)
+
+    def evaluate_on_start(self, expression: str) -> Any:
+        """Evaluate over the start data (the first task's), before engine steps ran."""
+        ready = self.workflow.get_tasks(state=TaskState.READY)
+        return self.workflow.script_engine.evaluate(ready[0] if ready else self.workflow.task_tree, expression)
 
     def evaluate(self, task_id: str, expression: str) -> Any:
         """Evaluate a sandboxed expression over a task's data (e.g. ``assignDepartment``)."""
@@ -361,6 +380,22 @@ class LiveCase:
             if bpmn_id and keep(task):
                 seen.setdefault(bpmn_id, None)
         return list(seen)
+
+
+def _is_ancestor(candidate: Task, task: Task) -> bool:
+    node = task.parent
+    while node is not None:
+        if node.id == candidate.id:
+            return True
+        node = node.parent
+    return False
+
+
+def _depth(task: Task) -> int:
+    depth, node = 0, task.parent
+    while node is not None:
+        depth, node = depth + 1, node.parent
+    return depth
 
 
 def _parse_due(value: Any) -> datetime | None:

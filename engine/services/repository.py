@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, insert, select
 from engine import access, audit
 from engine.actors import Actor
 from engine.casework import CaseWork
+from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
@@ -203,6 +204,37 @@ def _resolve_lane(name: str | None, known: Mapping[str, list[str]]) -> tuple[boo
     return False, None
 
 
+def _check_deadline(
+    properties: Mapping[str, str], problems: ProblemList, *, file: str, element_id: str, line: int | None = None
+) -> None:
+    spec = DeadlineSpec.from_properties(properties)
+    if spec is not None:
+        for problem in spec.problems(file=file, element_id=element_id, line=line):
+            problems.add(problem)
+
+
+def _check_escalate_to(
+    properties: Mapping[str, str],
+    known: Mapping[str, list[str]],
+    problems: ProblemList,
+    *,
+    file: str,
+    element_id: str,
+    line: int | None = None,
+) -> None:
+    target = (properties.get("escalateTo") or "").strip()
+    if target and (target not in known or target not in known[target]):
+        problems.add(
+            Problem(
+                "unknown_department",
+                f"escalateTo names an unknown department '{target}'",
+                file=file,
+                line=line,
+                element_id=element_id,
+            )
+        )
+
+
 def _definition_model(
     process: ProcessModel, bundle: ParsedBundle, known: Mapping[str, list[str]], problems: ProblemList
 ) -> DefinitionModel:
@@ -236,9 +268,13 @@ def _definition_model(
                     element_id=process.key,
                 )
             )
+    _check_deadline(process.properties, problems, file=process.file, element_id=process.key)
+    _check_escalate_to(process.properties, known, problems, file=process.file, element_id=process.key)
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
     for task in (task for p in involved for task in p.user_tasks):
+        _check_deadline(task.properties, problems, file=task.file, element_id=task.element_id, line=task.line)
+        _check_escalate_to(task.properties, known, problems, file=task.file, element_id=task.element_id, line=task.line)
         lane_name = task.lane.strip() if task.lane else None
         form = task.properties.get("formJsonSchemaFilename")
         if form and form in bundle.forms:

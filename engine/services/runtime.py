@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import access, audit
 from engine.actors import SYSTEM, Actor
-from engine.casework import CaseWork
+from engine.casework import CaseWork, LoadedCase
+from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
@@ -78,6 +79,7 @@ class RuntimeService:
                 department=owner_department,
                 applicant_id=applicant,
             )
+            self._case_deadline(work, case, model)
             work.note(case, case.live.run())
             audit.record(
                 connection,
@@ -99,6 +101,31 @@ class RuntimeService:
                 f"a running case of '{key}' already has the business key '{business_key}'",
                 code="duplicate_business_key",
             ) from exc
+
+    @staticmethod
+    def _case_deadline(work: CaseWork, case: LoadedCase, model: DefinitionModel) -> None:
+        """The whole case's time limit from the process's deadline properties."""
+        spec = DeadlineSpec.from_properties(model.properties)
+        if spec is None:
+            return
+        text = spec.duration
+        if text is None:
+            assert spec.expression is not None
+            try:
+                text = str(case.live.evaluate_on_start(spec.expression))
+            except Exception as exc:
+                raise InvalidInput(
+                    f"the case deadline could not be computed from the start data: {exc}",
+                    problems=[Problem("deadline_failed", str(exc), field="/variables")],
+                ) from exc
+        try:
+            due = work.deadline(text, spec.calendar)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"the case deadline is invalid: {exc}",
+                problems=[Problem("deadline_invalid", str(exc), field="/variables")],
+            ) from exc
+        case.row["due_at"] = case.row["original_due_at"] = due
 
     def _owning_department(
         self, connection: Connection, actor: Actor, model: DefinitionModel, requested: str | None
@@ -149,7 +176,9 @@ class RuntimeService:
     # --- reading ------------------------------------------------------------------------------
 
     def get(self, actor: Actor, instance_id: str) -> InstanceView:
-        return self._engine.query(lambda c: instance_view(c, actor, visible_instance(c, actor, instance_id)))
+        return self._engine.query(
+            lambda c: instance_view(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
+        )
 
     def list(
         self,
@@ -183,7 +212,8 @@ class RuntimeService:
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
-            return Page(tuple(instance_view(connection, actor, r) for r in rows), total)
+            judge = self._engine.judge()
+            return Page(tuple(instance_view(connection, actor, r, judge) for r in rows), total)
 
         return self._engine.query(run)
 
@@ -359,14 +389,17 @@ class RuntimeService:
 
     def _view_of(self, actor: Actor) -> Callable[[CaseWork, str], InstanceView]:
         def finish(work: CaseWork, instance_id: str) -> InstanceView:
-            return instance_view(work.connection, actor, work.cases[instance_id].row)
+            return instance_view(work.connection, actor, work.cases[instance_id].row, self._engine.judge())
 
         return finish
 
 
 def _fire(work: CaseWork, *, instance_id: str) -> bool:
-    still_due = work.connection.execute(
-        select(timers.c.task_id).where(timers.c.instance_id == instance_id).where(timers.c.due_at <= work.now)
+    still_due = work.connection.execute(  # PostgreSQL: a second worker skips what this one holds
+        select(timers.c.task_id)
+        .where(timers.c.instance_id == instance_id)
+        .where(timers.c.due_at <= work.now)
+        .with_for_update(skip_locked=True)
     ).first()
     if still_due is None:  # another worker fired it first
         return False

@@ -6,11 +6,12 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from engine import access, audit
 from engine.actors import Actor
 from engine.casework import CaseWork
+from engine.deadlines import soon_threshold
 from engine.definitions import APPLICANT_LANE
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.forms import validate_submission
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
 TASK_STATES = ("open", "claimed", "completed", "cancelled")
+DUE_STATUSES = ("on_time", "due_soon", "overdue")
 SORTABLE = {"created_at", "due_at", "name", "state", "activity_id", "ended_at"}
 
 
@@ -40,10 +42,16 @@ class TaskService:
         department: str | None = None,
         assignee: str | None = None,
         instance_id: str | None = None,
+        due_status: str | None = None,
         page: int = 1,
         page_size: int = 50,
         sort: str = "-created_at",
     ) -> Page:
+        if due_status is not None and due_status not in DUE_STATUSES:
+            raise InvalidInput(
+                f"unknown due status '{due_status}'",
+                problems=[Problem("enum", "one of " + ", ".join(DUE_STATUSES), field="/due_status")],
+            )
         if state is not None and state not in TASK_STATES:
             raise InvalidInput(
                 f"unknown state '{state}'",
@@ -61,6 +69,8 @@ class TaskService:
                 query = query.where(tasks.c.assignee_user_id == assignee)
             if instance_id is not None:
                 query = query.where(tasks.c.instance_id == instance_id)
+            if due_status is not None:
+                query = query.where(self._due_filter(due_status))
             if not actor.sees_everything:
                 mine: list[Any] = [tasks.c.department_code.in_(sorted(actor.departments))]
                 if actor.user_id is not None:
@@ -70,15 +80,32 @@ class TaskService:
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
-            return Page(tuple(summary(r) for r in rows), total)
+            judge = self._engine.judge()
+            return Page(tuple(summary(r, judge) for r in rows), total)
 
         return self._engine.query(run)
+
+    def _due_filter(self, due_status: str) -> Any:
+        """SQL for a due status, using the indexed due_at column with thresholds computed now."""
+        now = self._engine.clock.now()
+        soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
+        live = tasks.c.state.in_(("open", "claimed"))
+        if due_status == "overdue":
+            return and_(live, tasks.c.due_at < now)
+        if due_status == "due_soon":
+            return and_(live, tasks.c.due_at >= now, tasks.c.due_at <= soon)
+        return and_(live, tasks.c.due_at > soon)
 
     def get(self, actor: Actor, task_id: str) -> TaskView:
         def run(connection: Connection) -> TaskView:
             return self._view(connection, visible_task(connection, actor, task_id))
 
         return self._engine.query(run)
+
+    def view_in(self, connection: Connection, task_id: str) -> TaskView:
+        """A task's view inside an open transaction (commands build their result with it)."""
+        row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
+        return self._view(connection, row)
 
     def _view(self, connection: Connection, row: Mapping[Any, Any]) -> TaskView:
         instance = (
@@ -87,7 +114,7 @@ class TaskService:
             .one()
         )
         _, model = self._engine.definition(connection, instance["definition_id"])
-        return task_view(row, instance, model)
+        return task_view(row, instance, model, self._engine.judge(), self._engine.deadline_warning)
 
     # --- claiming -----------------------------------------------------------------------------
 
@@ -148,6 +175,30 @@ class TaskService:
                 .one()
             )
             _, model = self._engine.definition(connection, instance["definition_id"])
+            if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
+                validate_submission(None, submitted)
+                connection.execute(
+                    update(tasks)
+                    .where(tasks.c.id == task_id)
+                    .values(
+                        state="completed",
+                        assignee_user_id=actor.user_id,
+                        completed_by=actor.user_id,
+                        ended_at=work.now,
+                        submitted_json=dumps(submitted),
+                    )
+                )
+                audit.record(
+                    connection,
+                    at=work.now,
+                    actor=actor,
+                    action="escalation.completed",
+                    instance_id=row["instance_id"],
+                    task_id=task_id,
+                    details={"fields": sorted(submitted)},
+                )
+                work.load(row["instance_id"])  # the finish step reads the case; nothing in it changes
+                return task_id
             validate_submission(model.form_for(row["activity_id"]), submitted)
             case = work.load(row["instance_id"])
             if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
@@ -190,16 +241,15 @@ class TaskService:
             row = work.connection.execute(select(tasks).where(tasks.c.id == done_id)).mappings().one()
             case = work.cases[row["instance_id"]]
             return CompletionResult(
-                task=task_view(row, case.row, case.model),
+                task=task_view(row, case.row, case.model, self._engine.judge(), self._engine.deadline_warning),
                 case_state=case.row["state"],
-                open_tasks=open_tasks(work.connection, actor, case.id),
+                open_tasks=open_tasks(work.connection, actor, case.id, self._engine.judge()),
             )
 
         return self._engine.command(actor, act, finish)
 
     def _finish_view(self, work: CaseWork, task_id: str) -> TaskView:
-        row = work.connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
-        return self._view(work.connection, row)
+        return self.view_in(work.connection, task_id)
 
     def case_of(self, actor: Actor, instance_id: str) -> None:
         """Raise "not found" unless the actor sees the case (used by list filters)."""

@@ -1,0 +1,368 @@
+"""Supervision (督办): overdue and due-soon work, deadline extensions, reassignment, sending back,
+escalation of overdue tasks, and the notification outbox."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from engine import access, audit
+from engine.actors import SYSTEM, Actor
+from engine.casework import CaseWork
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from engine.persistence.tables import (
+    departments,
+    escalations,
+    notifications,
+    process_instances,
+    tasks,
+    user_departments,
+    user_roles,
+    users,
+)
+from engine.results import InstanceView, NotificationView, Page, TaskView
+from engine.views import OPEN_STATES, instance_view, summary, visible_task
+
+if TYPE_CHECKING:
+    from engine.core import ProcessEngine
+
+
+def _reason_required(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise InvalidInput("say why", problems=[Problem("required", "a reason is required", field="/reason")])
+    return reason.strip()
+
+
+class SupervisionService:
+    def __init__(self, engine: ProcessEngine) -> None:
+        self._engine = engine
+
+    # --- the supervisor's list ------------------------------------------------------------------
+
+    def overview(self, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page:
+        """Overdue and due-soon open tasks of the supervisor's departments, most urgent first."""
+        access.require_role(actor, "supervisor", "auditor")
+        from engine.deadlines import soon_threshold
+
+        now = self._engine.clock.now()
+        soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
+
+        def run(connection: Connection) -> Page:
+            query = select(tasks).where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
+            if not actor.sees_everything:
+                query = query.where(tasks.c.department_code.in_(sorted(actor.departments)))
+            rows = connection.execute(query.order_by(tasks.c.due_at, tasks.c.id)).mappings().all()
+            judge = self._engine.judge()
+            start = (page - 1) * page_size
+            return Page(tuple(summary(r, judge) for r in rows[start : start + page_size]), len(rows))
+
+        return self._engine.query(run)
+
+    # --- acting on a task -----------------------------------------------------------------------
+
+    def extend_deadline(self, actor: Actor, task_id: str, due_at: datetime, reason: str | None) -> TaskView:
+        """Move a task's deadline; the original stays visible beside it."""
+        why = _reason_required(reason)
+        if due_at.tzinfo is None:
+            raise InvalidInput(
+                "give the time with its zone", problems=[Problem("format", "needs a zone", field="/due_at")]
+            )
+        if due_at <= self._engine.clock.now():
+            raise InvalidInput(
+                "the new deadline is in the past", problems=[Problem("past", "must be in the future", field="/due_at")]
+            )
+
+        def act(work: CaseWork) -> str:
+            row = self._open_task_for_supervisor(work, actor, task_id)
+            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(due_at=due_at, escalated_at=None))
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="task.deadline_extended",
+                instance_id=row["instance_id"],
+                task_id=task_id,
+                details={"from": _iso(row["due_at"]), "to": _iso(due_at), "reason": why},
+            )
+            return task_id
+
+        return self._engine.command(actor, act, self._task_view)
+
+    def reassign(
+        self,
+        actor: Actor,
+        task_id: str,
+        *,
+        user_id: str | None = None,
+        department: str | None = None,
+        reason: str | None = None,
+    ) -> TaskView:
+        """Give a task to another person (who then holds it) or another department (open there)."""
+        why = _reason_required(reason)
+        if (user_id is None) == (department is None):
+            raise InvalidInput(
+                "name either a user or a department",
+                problems=[Problem("one_of", "exactly one of user_id, department", field="/user_id")],
+            )
+
+        def act(work: CaseWork) -> str:
+            row = self._open_task_for_supervisor(work, actor, task_id)
+            values: dict[str, Any]
+            if user_id is not None:
+                _require_active_user(work.connection, user_id)
+                values = {"assignee_user_id": user_id, "state": "claimed"}
+            else:
+                if (
+                    work.connection.execute(select(departments.c.code).where(departments.c.code == department)).first()
+                    is None
+                ):
+                    raise InvalidInput(
+                        "no such department",
+                        problems=[Problem("unknown_department", "no such department", field="/department")],
+                    )
+                values = {"department_code": department, "assignee_user_id": None, "state": "open"}
+            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="task.reassigned",
+                instance_id=row["instance_id"],
+                task_id=task_id,
+                details={
+                    "user_id": user_id,
+                    "department": department,
+                    "from_department": row["department_code"],
+                    "from_user": row["assignee_user_id"],
+                    "reason": why,
+                },
+            )
+            return task_id
+
+        return self._engine.command(actor, act, self._task_view)
+
+    def send_back(self, actor: Actor, task_id: str, reason: str | None) -> InstanceView:
+        """退回: reopen the earlier step the process names (``sendBackTo``) and withdraw this one."""
+        why = _reason_required(reason)
+
+        def act(work: CaseWork) -> str:
+            row = self._open_task_for_supervisor(work, actor, task_id)
+            case = work.load(row["instance_id"])
+            model_task = case.model.user_tasks.get(row["activity_id"])
+            target = (model_task.properties.get("sendBackTo") if model_task else None) or ""
+            if not target.strip():
+                raise Conflict("the process does not allow sending this step back", code="send_back_not_allowed")
+            if not case.live.send_back(task_id, target.strip()):
+                raise Conflict(f"'{target}' has not been done in this case yet", code="send_back_not_allowed")
+            work.note(case, case.live.run())
+            audit.record(
+                work.connection,
+                at=work.now,
+                actor=actor,
+                action="task.sent_back",
+                instance_id=case.id,
+                task_id=task_id,
+                details={"to": target.strip(), "reason": why},
+            )
+            return case.id
+
+        def finish(work: CaseWork, instance_id: str) -> InstanceView:
+            return instance_view(work.connection, actor, work.cases[instance_id].row, self._engine.judge())
+
+        return self._engine.command(actor, act, finish)
+
+    def _open_task_for_supervisor(self, work: CaseWork, actor: Actor, task_id: str) -> dict[str, Any]:
+        row = visible_task(work.connection, actor, task_id)
+        access.require_case_supervisor(actor, department=row["department_code"])
+        if row["state"] not in OPEN_STATES:
+            raise Conflict(f"the task is {row['state']}", code="task_not_open")
+        return row
+
+    def _task_view(self, work: CaseWork, task_id: str) -> TaskView:
+        return self._engine.tasks.view_in(work.connection, task_id)
+
+    # --- escalation (the worker) ------------------------------------------------------------------
+
+    def escalate_overdue(self, limit: int = 100) -> int:
+        """Raise an escalation for every open task past its deadline; one command per task."""
+        now = self._engine.clock.now()
+        due = self._engine.query(
+            lambda c: list(
+                c.execute(
+                    select(tasks.c.id)
+                    .where(
+                        tasks.c.state.in_(OPEN_STATES),
+                        tasks.c.kind == "user",
+                        tasks.c.due_at < now,
+                        tasks.c.escalated_at.is_(None),
+                    )
+                    .order_by(tasks.c.due_at)
+                    .limit(limit)
+                ).scalars()
+            )
+        )
+        raised = 0
+        for task_id in due:
+            if self._engine.command(SYSTEM, functools.partial(self._escalate, task_id=task_id)):
+                raised += 1
+        return raised
+
+    def _escalate(self, work: CaseWork, *, task_id: str) -> bool:
+        connection = work.connection
+        row = (
+            connection.execute(
+                select(tasks)
+                .where(
+                    tasks.c.id == task_id,
+                    tasks.c.state.in_(OPEN_STATES),
+                    tasks.c.escalated_at.is_(None),
+                    tasks.c.due_at < work.now,
+                )
+                .with_for_update(skip_locked=True)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:  # done, extended or escalated by another worker meanwhile
+            return False
+        instance = (
+            connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
+            .mappings()
+            .one()
+        )
+        _, model = self._engine.definition(connection, instance["definition_id"])
+        model_task = model.user_tasks.get(row["activity_id"])
+        target = (
+            (model_task.properties.get("escalateTo") if model_task else None)
+            or model.properties.get("escalateTo")
+            or ""
+        ).strip() or None
+        connection.execute(update(tasks).where(tasks.c.id == task_id).values(escalated_at=work.now))
+        escalation_task_id = None
+        if target is not None:
+            escalation_task_id = str(uuid.uuid4())
+            connection.execute(
+                insert(tasks).values(
+                    id=escalation_task_id,
+                    instance_id=row["instance_id"],
+                    activity_id=row["activity_id"],
+                    name=f"督办: {row['name'] or row['activity_id']}",
+                    department_code=target,
+                    state="open",
+                    kind="escalation",
+                    data_json=None,
+                    created_at=work.now,
+                )
+            )
+        connection.execute(
+            insert(escalations).values(
+                id=str(uuid.uuid4()),
+                task_id=task_id,
+                instance_id=row["instance_id"],
+                department_code=row["department_code"],
+                due_at=row["due_at"],
+                overdue_since=row["due_at"],
+                escalation_task_id=escalation_task_id,
+                created_at=work.now,
+            )
+        )
+        text = (
+            f"超期督办 overdue: {row['name'] or row['activity_id']} in case {instance['number']} "
+            f"was due {row['due_at'].isoformat()}"
+        )
+        for recipient in _supervisors(connection, [row["department_code"], target]):
+            connection.execute(
+                insert(notifications).values(
+                    id=str(uuid.uuid4()),
+                    recipient_user_id=recipient,
+                    kind="task_overdue",
+                    instance_id=row["instance_id"],
+                    task_id=task_id,
+                    text=text,
+                    created_at=work.now,
+                )
+            )
+        audit.record(
+            connection,
+            at=work.now,
+            actor=work.actor,
+            action="task.escalated",
+            instance_id=row["instance_id"],
+            task_id=task_id,
+            details={"due_at": _iso(row["due_at"]), "escalated_to": target},
+        )
+        return True
+
+    # --- notifications ------------------------------------------------------------------------------
+
+    def notifications(self, actor: Actor, *, unsent_only: bool = False) -> list[NotificationView]:
+        if actor.user_id is None:
+            return []
+
+        def run(connection: Connection) -> list[NotificationView]:
+            query = select(notifications).where(notifications.c.recipient_user_id == actor.user_id)
+            if unsent_only:
+                query = query.where(notifications.c.sent_at.is_(None))
+            return [
+                NotificationView(
+                    r["id"], r["kind"], r["instance_id"], r["task_id"], r["text"], r["created_at"], r["sent_at"]
+                )
+                for r in connection.execute(query.order_by(notifications.c.created_at.desc())).mappings()
+            ]
+
+        return self._engine.query(run)
+
+    def mark_sent(self, actor: Actor, notification_ids: list[str]) -> int:
+        """For delivery bridges (SMS, e-mail, DingTalk): record which notifications went out."""
+        access.require_role(actor, "admin")
+
+        def act(work: CaseWork) -> int:
+            return int(
+                work.connection.execute(
+                    update(notifications)
+                    .where(notifications.c.id.in_(notification_ids), notifications.c.sent_at.is_(None))
+                    .values(sent_at=work.now)
+                ).rowcount
+            )
+
+        return self._engine.command(actor, act)
+
+
+def _supervisors(connection: Connection, codes: list[str | None]) -> list[str]:
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return []
+    return list(
+        connection.execute(
+            select(users.c.id)
+            .distinct()
+            .join(user_departments, user_departments.c.user_id == users.c.id)
+            .join(user_roles, user_roles.c.user_id == users.c.id)
+            .where(
+                user_departments.c.department_code.in_(wanted),
+                user_roles.c.role == "supervisor",
+                users.c.active.is_(True),
+            )
+            .order_by(users.c.id)
+        ).scalars()
+    )
+
+
+def _require_active_user(connection: Connection, user_id: str) -> None:
+    found = connection.execute(select(users.c.id).where(and_(users.c.id == user_id, users.c.active.is_(True)))).first()
+    if found is None:
+        raise InvalidInput(
+            "no active user with this id",
+            problems=[Problem("unknown_user", "no active user with this id", field="/user_id")],
+        )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+__all__ = ["Forbidden", "NotFound", "SupervisionService", "or_"]

@@ -1,0 +1,79 @@
+"""The background worker: fires due timers and raises escalations for overdue tasks.
+
+It finds due work through indexed ``due_at`` columns, never by loading every case, and runs each
+firing as its own engine command. Several workers may run at once: on PostgreSQL a due row is taken
+with ``FOR UPDATE SKIP LOCKED``; on SQLite writers are serialised and each firing re-checks that
+the work is still due, so nothing fires twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from engine.core import ProcessEngine
+from engine.persistence.tables import tasks, timers
+from engine.views import OPEN_STATES
+
+log = logging.getLogger("wutong.worker")
+
+
+@dataclass(frozen=True)
+class WorkerRun:
+    fired: int
+    escalated: int
+
+
+class Worker:
+    def __init__(self, engine: ProcessEngine, *, poll_seconds: float = 0.25, batch: int = 200) -> None:
+        self.engine = engine
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+
+    def run_once(self) -> WorkerRun:
+        """Fire what is due now and escalate what is overdue now."""
+        fired = 0
+        while True:
+            run = self.engine.runtime.fire_due_timers(limit=self.batch)
+            fired += run.fired
+            if run.fired < self.batch:
+                break
+        escalated = self.engine.supervision.escalate_overdue(limit=self.batch)
+        return WorkerRun(fired, escalated)
+
+    def next_due(self) -> datetime | None:
+        """The earliest moment anything will be due (for sleeping until then)."""
+
+        def run(connection: object) -> datetime | None:
+            from sqlalchemy import Connection
+
+            assert isinstance(connection, Connection)
+            timer = connection.execute(select(func.min(timers.c.due_at))).scalar()
+            task = connection.execute(
+                select(func.min(tasks.c.due_at)).where(
+                    tasks.c.state.in_(OPEN_STATES), tasks.c.kind == "user", tasks.c.escalated_at.is_(None)
+                )
+            ).scalar()
+            moments = [m for m in (timer, task) if m is not None]
+            return min(moments) if moments else None
+
+        return self.engine.query(run)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Loop until ``stop`` is set: work, then sleep until the next due moment (at most one poll)."""
+        while not stop.is_set():
+            try:
+                done = self.run_once()
+                if done.fired or done.escalated:
+                    log.info("fired %d timers, raised %d escalations", done.fired, done.escalated)
+            except Exception:  # keep the worker alive; the failing command rolled back
+                log.exception("worker run failed")
+            upcoming = self.next_due()
+            wait = self.poll_seconds
+            if upcoming is not None:
+                wait = min(wait, max(0.0, (upcoming - self.engine.clock.now()).total_seconds()))
+            stop.wait(wait)

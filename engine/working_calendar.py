@@ -1,0 +1,107 @@
+"""Working days on the national calendar of the PRC, with the park's own overrides.
+
+The ``holidays`` library knows the State Council's holidays and the make-up working days on
+weekends for the years it has been told about. An admin-managed override table adds park-specific
+closed days and next year's make-up days before the library has them. A year with neither known
+make-up days nor overrides is "not covered": deadlines there are still computed, with a warning.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+OverrideLoader = Callable[[], Mapping[date, bool]]
+
+
+@lru_cache(maxsize=16)
+def _national(year: int) -> Any:
+    return holidays.country_holidays("CN", years=year)
+
+
+@lru_cache(maxsize=256)
+def _library_covers(year: int) -> bool:
+    return any(day.year == year for day in getattr(_national(year), "weekend_workdays", ()))
+
+
+@dataclass(frozen=True)
+class WorkdayPolicy:
+    """Where and when a working day ends."""
+
+    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    close_of_business: time = time(18, 0)
+    due_soon_working_days: int = 1
+
+
+class WorkingCalendar:
+    """Answers working-day questions; overrides are re-read at most every ``refresh_seconds``."""
+
+    def __init__(self, loader: OverrideLoader | None = None, refresh_seconds: float = 30.0) -> None:
+        self._loader = loader
+        self._refresh = refresh_seconds
+        self._overrides: Mapping[date, bool] = {}
+        self._loaded_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded_at = float("-inf")
+
+    def overrides(self) -> Mapping[date, bool]:
+        if self._loader is None:
+            return {}
+        with self._lock:
+            if _time.monotonic() - self._loaded_at > self._refresh:
+                self._overrides = dict(self._loader())
+                self._loaded_at = _time.monotonic()
+            return self._overrides
+
+    def is_working_day(self, day: date) -> bool:
+        override = self.overrides().get(day)
+        if override is not None:
+            return override
+        return bool(_national(day.year).is_working_day(day))
+
+    def covers(self, year: int) -> bool:
+        return _library_covers(year) or any(day.year == year for day in self.overrides())
+
+    def add_working_days(self, start: date | datetime, count: int) -> date:
+        """The ``count``-th working day strictly after ``start`` (before it for a negative count)."""
+        day = start.date() if isinstance(start, datetime) else start
+        step = 1 if count >= 0 else -1
+        remaining = abs(count)
+        while remaining:
+            day += timedelta(days=step)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, first: date | datetime, second: date | datetime) -> int:
+        """Working days after ``first`` up to and including ``second`` (negative if reversed)."""
+        a = first.date() if isinstance(first, datetime) else first
+        b = second.date() if isinstance(second, datetime) else second
+        sign = 1
+        if b < a:
+            a, b, sign = b, a, -1
+        count = 0
+        while a < b:
+            a += timedelta(days=1)
+            if self.is_working_day(a):
+                count += 1
+        return sign * count
+
+    def sandbox_helpers(self) -> dict[str, Callable[..., Any]]:
+        """Functions BPMN expressions may call (timers and scripts count working days too)."""
+        return {
+            "add_working_days": self.add_working_days,
+            "working_days_between": self.working_days_between,
+            "is_working_day": self.is_working_day,
+        }
