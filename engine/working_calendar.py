@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 OverrideLoader = Callable[[], Mapping[date, bool]]
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @lru_cache(maxsize=16)
@@ -36,7 +37,7 @@ def _library_covers(year: int) -> bool:
 class WorkdayPolicy:
     """Where and when a working day ends."""
 
-    zone: ZoneInfo = ZoneInfo("Asia/Shanghai")
+    zone: ZoneInfo = SHANGHAI
     close_of_business: time = time(18, 0)
     due_soon_working_days: int = 1
 
