@@ -231,6 +231,8 @@ class IdentityService:
             row = work.connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
             if row is None or not (actor.is_admin or row["user_id"] == actor.user_id):
                 raise NotFound(f"token {token_id} does not exist", code="token_not_found")
+            if row["revoked_at"] is not None:  # revoking twice changes nothing
+                return
             work.connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=work.now))
             audit.record(
                 work.connection, at=work.now, actor=actor, action="token.revoked", details={"token_id": token_id}
@@ -330,10 +332,31 @@ def _check_departments(connection: Connection, codes: Sequence[str]) -> None:
 
 
 def _company(work: CaseWork, name: str | None, credit_code: str | None) -> str:
+    """The company's id, created on first mention; a credit code belongs to one company only."""
     assert name
-    found = work.connection.execute(select(companies.c.id).where(companies.c.name == name)).scalar()
+    found = work.connection.execute(select(companies).where(companies.c.name == name)).mappings().first()
+    if credit_code is not None:
+        holder = work.connection.execute(
+            select(companies.c.name).where(companies.c.credit_code == credit_code)
+        ).scalar()
+        if holder is not None and holder != name:
+            raise InvalidInput(
+                "this credit code belongs to another company",
+                problems=[Problem("credit_code_taken", f"already the code of '{holder}'", field="/credit_code")],
+            )
     if found is not None:
-        return str(found)
+        if credit_code is not None and found["credit_code"] not in (None, credit_code):
+            raise InvalidInput(
+                "the company already has another credit code",
+                problems=[
+                    Problem("credit_code_mismatch", f"'{name}' has {found['credit_code']}", field="/credit_code")
+                ],
+            )
+        if credit_code is not None and found["credit_code"] is None:
+            work.connection.execute(
+                update(companies).where(companies.c.id == found["id"]).values(credit_code=credit_code)
+            )
+        return str(found["id"])
     company_id = str(uuid.uuid4())
     work.connection.execute(
         insert(companies).values(id=company_id, name=name, credit_code=credit_code, created_at=work.now)

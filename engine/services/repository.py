@@ -119,16 +119,18 @@ class RepositoryService:
                     newest,
                     (newest.c.key == process_definitions.c.key) & (newest.c.v == process_definitions.c.version),
                 )
-            return [_view(row) for row in connection.execute(query).mappings()]
+            views = [_view(row) for row in connection.execute(query).mappings()]
+            return [v for v in views if _may_read(actor, v)]
 
         return self._engine.query(run)
 
     def get_definition(self, actor: Actor, definition_id: str) -> DefinitionView:
-        return self._engine.query(lambda c: _view(_definition(c, definition_id)))
+        return self._engine.query(lambda c: _readable(actor, _view(_definition(c, definition_id))))
 
     def get_xml(self, actor: Actor, definition_id: str) -> bytes:
         def run(connection: Connection) -> bytes:
             row = _definition(connection, definition_id)
+            _readable(actor, _view(row))
             content = connection.execute(
                 select(deployment_files.c.content)
                 .where(deployment_files.c.deployment_id == row["deployment_id"])
@@ -149,6 +151,19 @@ class RepositoryService:
             what = f"process '{key}'" + (f" version {version}" if version is not None else "")
             raise NotFound(f"{what} is not deployed", code="definition_not_found")
         return dict(row)
+
+
+def _may_read(actor: Actor, view: DefinitionView) -> bool:
+    """Staff roles read every model; a company's users only those they may start themselves."""
+    if not actor.is_applicant or actor.is_admin:
+        return True
+    return view.properties.get("startableByApplicant", "").strip().lower() in {"true", "yes", "1"}
+
+
+def _readable(actor: Actor, view: DefinitionView) -> DefinitionView:
+    if not _may_read(actor, view):
+        raise NotFound(f"process definition {view.id} does not exist", code="definition_not_found")
+    return view
 
 
 def _definition(connection: Connection, definition_id: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine import access, audit
@@ -30,12 +30,12 @@ from engine.persistence.tables import (
 )
 from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
 from engine.views import incident_view, instance_view, visible_instance
+from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
-CASE_STATES = ("running", "completed", "cancelled", "error")
-SORTABLE = {"started_at", "ended_at", "number", "state", "process_key", "business_key"}
+SORTABLE = CASE_SORT_FIELDS
 
 
 class RuntimeService:
@@ -208,7 +208,7 @@ class RuntimeService:
                 query = query.where(process_instances.c.business_key == business_key)
             if not actor.sees_everything:
                 query = query.where(_visible_cases(actor))
-            total = len(connection.execute(query.with_only_columns(process_instances.c.id)).all())
+            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from engine import access, audit
 from engine.actors import Actor
@@ -19,13 +19,12 @@ from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
 from engine.views import open_tasks, summary, task_view, visible_instance, visible_task
+from engine.vocabulary import DUE_STATUSES, TASK_SORT_FIELDS, TASK_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
-TASK_STATES = ("open", "claimed", "completed", "cancelled")
-DUE_STATUSES = ("on_time", "due_soon", "overdue")
-SORTABLE = {"created_at", "due_at", "name", "state", "activity_id", "ended_at"}
+SORTABLE = TASK_SORT_FIELDS
 
 
 class TaskService:
@@ -76,7 +75,7 @@ class TaskService:
                 if actor.user_id is not None:
                     mine.append(tasks.c.assignee_user_id == actor.user_id)
                 query = query.where(or_(*mine))
-            total = len(connection.execute(query.with_only_columns(tasks.c.id)).all())
+            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()

@@ -1,0 +1,91 @@
+"""The Flask application factory: a thin HTTP layer over one ``ProcessEngine``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from engine import EngineConfig, ProcessEngine
+from webapi import docs_page, problems
+from webapi.auth import BEARER_SCHEME
+from webapi.blueprints import admin, health, instances, repository, tasks
+from webapi.schemas.common import ProblemSchema
+
+MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries on top of the engine's upload limit
+
+DESCRIPTION = """Wutong runs BPMN processes whose tasks cross departments.
+
+Every operation except `/api/v1/healthz` needs `Authorization: Bearer <token>`. Errors are
+`application/problem+json` (RFC 9457) with a stable `code`; invalid input lists `errors` with JSON
+Pointers. Lists take `page`, `page_size` (at most 200) and `sort` (`-` for descending) and answer a
+JSON array with an `X-Pagination` header."""
+
+
+class WutongApi(Api):  # type: ignore[misc]  # flask-smorest has no type hints
+    """flask-smorest's Api, answering and documenting errors as problem documents."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return problems.http_error_response(error)
+
+    def _register_responses(self) -> None:
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {problems.PROBLEM_JSON: {"schema": ProblemSchema}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR",
+            {"description": "an error", "content": {problems.PROBLEM_JSON: {"schema": ProblemSchema}}},
+            lazy=True,
+        )
+
+
+def _engine_from(config: Mapping[str, Any]) -> ProcessEngine:
+    engine_config = EngineConfig.from_env()
+    url = config.get("WUTONG_DATABASE_URL")
+    if url:
+        engine_config = dataclasses.replace(engine_config, database_url=str(url))
+    return ProcessEngine(engine_config)
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine | None = None) -> Flask:
+    """Build the app around ``engine`` (or one built from the environment and ``config``)."""
+    settings = dict(config or {})
+    app = Flask(__name__)
+    process_engine = engine or _engine_from(settings)
+    app.config.update(
+        API_TITLE="Wutong API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": DESCRIPTION},
+            "security": [{BEARER_SCHEME: []}],
+        },
+        MAX_CONTENT_LENGTH=process_engine.config.parse.max_total_bytes + MULTIPART_OVERHEAD,
+    )
+    app.config.update(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["wutong"] = process_engine
+
+    app.url_map.converters["process_key"] = repository.ProcessKeyConverter
+    api = WutongApi(app)
+    api.spec.components.security_scheme(
+        BEARER_SCHEME, {"type": "http", "scheme": "bearer", "description": "an API token from `wutong token`"}
+    )
+    api.register_converter(repository.ProcessKeyConverter, repository.key_param_schema)
+    for module in (repository, instances, tasks, admin, health):
+        api.register_blueprint(module.blp)
+    app.add_url_rule("/healthz", "healthz", app.view_functions["health.healthz"])
+    app.register_blueprint(docs_page.bp)
+    problems.register(app)
+    return app

@@ -1,0 +1,132 @@
+"""Helpers every role's blueprint uses: protected blueprints, safe body parsing, list pages, error docs."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, Protocol, TypeVar, cast
+
+import flask
+import marshmallow as ma
+from flask_smorest import Blueprint
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from engine.errors import InvalidInput, Problem
+from webapi.auth import authenticate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Decorator(Protocol):
+    """A decorator that keeps the decorated view's type."""
+
+    def __call__(self, func: F, /) -> F: ...
+
+
+PAGINATION_HEADERS = {"X-Pagination": "PAGINATION"}
+API_PREFIX = "/api/v1"
+MAX_JSON_DEPTH = 64
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def json_flaw(value: Any) -> str | None:
+    """What makes a parsed JSON body unusable, if anything: too deep, lone surrogates, non-finite numbers.
+
+    Iterative, so no nesting depth reaches Python's recursion limit.
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+        elif isinstance(item, str) and _SURROGATES.search(item):
+            return "a string holds a lone UTF-16 surrogate"
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "a number is not finite"
+    return None
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser: unknown query parameters are errors (a typo must not widen a filter), and JSON
+    that no database or client could take is a 422, never a 500."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.DEFAULT_UNKNOWN_BY_LOCATION = {
+            **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE, "querystring": ma.RAISE,
+        }
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        try:
+            value = super()._raw_load_json(req)
+            flaw = None if value is core.missing else json_flaw(value)
+        except RecursionError:
+            flaw = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
+        if flaw is not None:
+            raise InvalidInput(f"the JSON body cannot be used: {flaw}",
+                               problems=[Problem("unusable_json", flaw, field="")])
+        return value
+
+
+class RoleBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest ships no type hints
+    """flask-smorest's Blueprint with typed decorators (so views keep their signatures)."""
+
+    ARGUMENTS_PARSER = BodyParser()
+
+    def route(self, rule: str, **options: Any) -> Decorator:
+        return cast(Decorator, super().route(rule, **options))
+
+    def arguments(self, schema: Any, **options: Any) -> Decorator:
+        return cast(Decorator, super().arguments(schema, **options))
+
+    def response(self, status_code: int, schema: Any = None, **options: Any) -> Decorator:
+        return cast(Decorator, super().response(status_code, schema, **options))
+
+    def alt_response(self, status_code: int, response: Any = None, **options: Any) -> Decorator:
+        return cast(Decorator, super().alt_response(status_code, response, **options))
+
+    def doc(self, **options: Any) -> Decorator:
+        return cast(Decorator, super().doc(**options))
+
+
+def protected_blueprint(name: str, import_name: str, description: str) -> RoleBlueprint:
+    """A blueprint under /api/v1 whose every request needs a bearer token."""
+    blp = RoleBlueprint(name, import_name, url_prefix=API_PREFIX, description=description)
+    blp.before_request(authenticate)
+    return blp
+
+
+def documents(blp: RoleBlueprint, *statuses: int) -> Decorator:
+    """Document the error statuses an operation may answer (401 always: every call needs a token)."""
+
+    def decorator(func: F) -> F:
+        for status in sorted({401, *statuses}, reverse=True):
+            func = blp.alt_response(status, response=HTTPStatus(status).name)(func)
+        return func
+
+    return decorator
+
+
+def page_of(items: Sequence[Any], total: int, args: Mapping[str, Any]) -> tuple[list[Any], int, dict[str, str]]:
+    """A list body plus flask-smorest's ``X-Pagination`` header."""
+    meta = RoleBlueprint._make_pagination_metadata(args["page"], args["page_size"], total)
+    return list(items), 200, {"X-Pagination": json.dumps(meta)}
+
+
+def page_in_memory(items: Sequence[Any], args: Mapping[str, Any]) -> tuple[list[Any], int, dict[str, str]]:
+    """Sort (``sort`` names an attribute, ``-`` for descending) and slice a whole list."""
+    sort = str(args.get("sort") or "")
+    ordered = list(items)
+    if sort:
+        name = sort.lstrip("-")
+        ordered.sort(key=lambda item: (getattr(item, name) is None, getattr(item, name) or ""),
+                     reverse=sort.startswith("-"))
+    start = (args["page"] - 1) * args["page_size"]
+    return page_of(ordered[start : start + args["page_size"]], len(ordered), args)

@@ -1,0 +1,117 @@
+"""Cases (process instances): read, list, cancel, fix data, retry; their history; incidents; messages."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from webapi.auth import current_actor, current_engine
+from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
+from webapi.schemas.common import ListArgs
+from webapi.schemas.runtime import (
+    AuditEventSchema,
+    CancelSchema,
+    IncidentQuerySchema,
+    IncidentSchema,
+    InstanceQuerySchema,
+    InstanceSchema,
+    MessageResultSchema,
+    MessageSchema,
+    VariablesPatchSchema,
+)
+
+blp = protected_blueprint("instances", __name__, "Cases, their history and incidents, and messages to them.")
+
+
+@blp.route("/process-instances", methods=["GET"])
+@blp.arguments(InstanceQuerySchema, location="query")
+@blp.response(200, InstanceSchema(many=True), headers=PAGINATION_HEADERS)
+@documents(blp, 422)
+def list_instances(args: dict[str, Any]) -> Any:
+    """The cases the caller may see, newest first by default."""
+    page = current_engine().runtime.list(
+        current_actor(),
+        state=args.get("state"),
+        key=args.get("key"),
+        business_key=args.get("business_key"),
+        page=args["page"],
+        page_size=args["page_size"],
+        sort=args["sort"],
+    )
+    return page_of(page.items, page.total, args)
+
+
+@blp.route("/process-instances/<uuid:instance_id>", methods=["GET"])
+@blp.response(200, InstanceSchema)
+@documents(blp, 404)
+def get_instance(instance_id: UUID) -> Any:
+    """One case, with the open tasks the caller may see."""
+    return current_engine().runtime.get(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/cancel", methods=["POST"])
+@blp.arguments(CancelSchema)
+@blp.response(200, InstanceSchema)
+@documents(blp, 403, 404, 409, 422)
+def cancel_instance(args: dict[str, Any], instance_id: UUID) -> Any:
+    """Cancel a running case (supervisors of the owning department, admins)."""
+    return current_engine().runtime.cancel(current_actor(), str(instance_id), args.get("reason"))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/variables", methods=["PATCH"])
+@blp.arguments(VariablesPatchSchema)
+@blp.response(200, InstanceSchema)
+@documents(blp, 403, 404, 409, 422)
+def patch_variables(args: dict[str, Any], instance_id: UUID) -> Any:
+    """Set and unset case variables, saying why (supervisors of the owning department, admins)."""
+    return current_engine().runtime.update_variables(
+        current_actor(), str(instance_id), set_values=args["set_"], unset=args["unset"], reason=args["reason"]
+    )
+
+
+@blp.route("/process-instances/<uuid:instance_id>/retry", methods=["POST"])
+@blp.response(200, InstanceSchema)
+@documents(blp, 403, 404, 409)
+def retry_instance(instance_id: UUID) -> Any:
+    """Retry a case in error after its cause was fixed."""
+    return current_engine().runtime.retry(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/history", methods=["GET"])
+@blp.arguments(ListArgs, location="query")
+@blp.response(200, AuditEventSchema(many=True), headers=PAGINATION_HEADERS)
+@documents(blp, 404, 422)
+def instance_history(args: dict[str, Any], instance_id: UUID) -> Any:
+    """Every recorded action on the case, oldest first."""
+    return page_in_memory(current_engine().history.case_events(current_actor(), str(instance_id)), args)
+
+
+@blp.route("/incidents", methods=["GET"])
+@blp.arguments(IncidentQuerySchema, location="query")
+@blp.response(200, IncidentSchema(many=True), headers=PAGINATION_HEADERS)
+@documents(blp, 404, 422)
+def list_incidents(args: dict[str, Any]) -> Any:
+    """Incidents of the cases the caller may see (open ones unless `include_resolved`)."""
+    instance_id = args.get("instance_id")
+    items = current_engine().runtime.incidents(
+        current_actor(),
+        instance_id=str(instance_id) if instance_id is not None else None,
+        open_only=not args["include_resolved"],
+    )
+    return page_in_memory(items, args)
+
+
+@blp.route("/messages", methods=["POST"])
+@blp.arguments(MessageSchema)
+@blp.response(200, MessageResultSchema)
+@documents(blp, 403, 404, 409, 422)
+def deliver_message(args: dict[str, Any]) -> Any:
+    """Deliver a message to the one case waiting for it (by id or correlation values)."""
+    instance_id = args.get("instance_id")
+    return current_engine().runtime.deliver_message(
+        current_actor(),
+        args["name"],
+        payload=args.get("payload"),
+        instance_id=str(instance_id) if instance_id is not None else None,
+        correlation=args["correlation"],
+    )

@@ -1,0 +1,77 @@
+"""Schemas of departments, users and API tokens (administrators)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields
+
+from webapi.schemas.common import ListArgs, sort_field, text
+
+
+class DepartmentQuerySchema(ListArgs):
+    sort = sort_field(("code", "name"), "code")
+
+
+class DepartmentCreateSchema(ma.Schema):
+    code = text(64, required=True)
+    name = text(200, required=True)
+    name_en = text(200, allow_none=True)
+
+
+class DepartmentSchema(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    name_en = fields.String(allow_none=True)
+
+
+class UserQuerySchema(ListArgs):
+    sort = sort_field(("username", "display_name"), "username")
+
+
+class UserCreateSchema(ma.Schema):
+    username = text(100, required=True)
+    display_name = text(200, allow_none=True)
+    roles = fields.List(text(32), load_default=list)
+    departments = fields.List(text(64), load_default=list)
+    company = text(200, allow_none=True, metadata={"description": "applicants: their company's name"})
+    credit_code = text(64, allow_none=True)
+    password = text(1000, allow_none=True, load_only=True)
+    active = fields.Boolean(load_default=True)
+
+
+class UserPatchSchema(ma.Schema):
+    display_name = text(200)
+    roles = fields.List(text(32))
+    departments = fields.List(text(64))
+    company = text(200)
+    active = fields.Boolean()
+    password = text(1000, load_only=True)
+
+
+class CompanySchema(ma.Schema):
+    id = fields.String()
+    name = fields.String()
+    credit_code = fields.String(allow_none=True)
+
+
+class UserSchema(ma.Schema):
+    id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    active = fields.Boolean()
+    roles = fields.List(fields.String())
+    departments = fields.List(fields.String())
+    company = fields.Nested(CompanySchema, allow_none=True)
+
+
+class TokenCreateSchema(ma.Schema):
+    name = text(100, allow_none=True)
+
+
+class TokenSchema(ma.Schema):
+    id = fields.String()
+    user_id = fields.String()
+    name = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    secret = fields.String(allow_none=True, metadata={"description": "shown once, right after creation"})

@@ -1,0 +1,112 @@
+"""Schemas of cases (process instances), incidents, messages and the audit trail."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from engine.vocabulary import CASE_SORT_FIELDS as CASE_SORTABLE
+from engine.vocabulary import CASE_STATES
+from webapi.schemas.common import MAX_INT, ListArgs, sort_field, text
+from webapi.schemas.tasks import TaskSummarySchema
+
+
+class StartSchema(ma.Schema):
+    business_key = text(255, allow_none=True)
+    variables = fields.Dict(keys=fields.String(), load_default=dict)
+    version = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=MAX_INT))
+    department = text(64, allow_none=True, metadata={"description": "owning department code"})
+    applicant_id = fields.UUID(allow_none=True, metadata={"description": "the applicant the case is for"})
+
+
+class InstanceQuerySchema(ListArgs):
+    state = fields.String(validate=validate.OneOf(CASE_STATES))
+    key = text(255)
+    business_key = text(255)
+    sort = sort_field(CASE_SORTABLE, "-started_at")
+
+
+class CancelSchema(ma.Schema):
+    reason = text(2000, allow_none=True)
+
+
+class VariablesPatchSchema(ma.Schema):
+    set_ = fields.Dict(keys=fields.String(), data_key="set", load_default=dict)
+    unset = fields.List(text(255), load_default=list)
+    reason = text(2000, required=True)
+
+
+class IncidentQuerySchema(ListArgs):
+    instance_id = fields.UUID()
+    include_resolved = fields.Boolean(load_default=False)
+
+
+class MessageSchema(ma.Schema):
+    name = text(255, min_length=1, required=True)
+    instance_id = fields.UUID(allow_none=True)
+    correlation = fields.Dict(keys=fields.String(), load_default=dict)
+    payload = fields.Raw(allow_none=True, load_default=None, metadata={"description": "any JSON value"})
+
+
+class MessageResultSchema(ma.Schema):
+    delivered_to = fields.List(fields.String())
+
+
+class OwnerSchema(ma.Schema):
+    user_id = fields.String(allow_none=True)
+    username = fields.String(allow_none=True)
+
+
+class IncidentSchema(ma.Schema):
+    id = fields.String()
+    instance_id = fields.String()
+    task_id = fields.String(allow_none=True)
+    element_id = fields.String(allow_none=True)
+    code = fields.String()
+    message = fields.String()
+    line = fields.Integer(allow_none=True)
+    data = fields.Dict(allow_none=True)
+    created_at = fields.DateTime()
+    resolved_at = fields.DateTime(allow_none=True)
+
+
+class InstanceSchema(ma.Schema):
+    id = fields.String()
+    number = fields.String()
+    key = fields.String()
+    version = fields.Integer()
+    definition_id = fields.String()
+    business_key = fields.String(allow_none=True)
+    owner = fields.Nested(OwnerSchema)
+    department = fields.String(allow_none=True)
+    applicant = fields.String(allow_none=True, metadata={"description": "the applicant's user id"})
+    state = fields.String()
+    variables = fields.Dict()
+    open_tasks = fields.List(fields.Nested(TaskSummarySchema))
+    completed_activities = fields.List(fields.String())
+    active_activities = fields.List(fields.String())
+    incidents = fields.List(fields.Nested(IncidentSchema))
+    started_at = fields.DateTime()
+    ended_at = fields.DateTime(allow_none=True)
+
+    @ma.pre_dump
+    def _shape(self, view: Any, **_: Any) -> dict[str, Any]:
+        data = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+        data["owner"] = {"user_id": view.owner_user_id, "username": view.owner_username}
+        data["applicant"] = view.applicant_id
+        return data
+
+
+class AuditEventSchema(ma.Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    actor_user_id = fields.String(allow_none=True)
+    acting_for = fields.String(allow_none=True)
+    action = fields.String()
+    instance_id = fields.String(allow_none=True)
+    task_id = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
