@@ -1,7 +1,10 @@
 # Wutong developer and CI entry points (GNU make).
 #
+#   make run          bootstrap (without PostgreSQL), upgrade the database, load the demo
+#                     (prints the demo users and their tokens), serve on http://127.0.0.1:5000
 #   make test         bootstrap, then ruff, mypy, import contracts and the whole pytest suite
-#   make bootstrap    .venv with the project (editable, dev extras) and PostgreSQL's binaries
+#                     (tests/engine, tests/api, tests/bpmn, tests/e2e)
+#   make bootstrap    .venv with the project (editable, dev extras), npm assets and PostgreSQL's binaries
 #   make lint         ruff check, mypy (strict, engine/) and import-linter contracts
 #   make test-engine  pytest tests/engine only
 #   make bench        run every bench/bench_*.py
@@ -9,6 +12,8 @@
 #
 # WUTONG_TEST_DB=sqlite|postgres|both picks the databases for database tests (default both);
 # PYTEST_ARGS adds pytest options, e.g. make test-engine PYTEST_ARGS='-k timers -x'.
+# make run RUN_HOST=0.0.0.0 RUN_PORT=8000 RUN_WORKERS=2 serves elsewhere or with gunicorn; the database is
+# WUTONG_DATABASE_URL (default: var/wutong.db here), see docs/operations.md.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,6 +23,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 WUTONG_TEST_DB ?= both
 PYTEST_ARGS ?=
+RUN_HOST ?= 127.0.0.1
+RUN_PORT ?= 5000
+RUN_WORKERS ?=
 
 # Runs pytest on $(1); pytest's exit code 5 (no tests collected) is a failure here.
 define run_pytest
@@ -31,11 +39,11 @@ endef
 
 define run_lint
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine
+	$(BIN)/mypy
 	$(BIN)/lint-imports
 endef
 
-.PHONY: test bootstrap lint test-engine bench run clean distclean
+.PHONY: test bootstrap lint test-engine test-api test-e2e bench run clean distclean
 
 test: bootstrap
 	$(run_lint)
@@ -50,14 +58,24 @@ lint: bootstrap
 test-engine: bootstrap
 	$(call run_pytest,tests/engine)
 
+test-api: bootstrap
+	$(call run_pytest,tests/api)
+
+test-e2e: bootstrap
+	$(call run_pytest,tests/e2e)
+
 bench: bootstrap
 	@shopt -s nullglob; files=(bench/bench_*.py); \
 	if [ $${#files[@]} -eq 0 ]; then echo "make bench: no bench/bench_*.py yet"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 
 run:
-	@echo "make run arrives with the API issue" >&2
-	@exit 1
+	@bash scripts/bootstrap.sh --without-postgres
+	$(BIN)/wutong db upgrade
+	$(BIN)/wutong demo load
+	@# the worker fires timers and escalates overdue work beside the server, and stops with it
+	$(BIN)/wutong worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/wutong serve --host $(RUN_HOST) --port $(RUN_PORT) $(if $(RUN_WORKERS),--workers $(RUN_WORKERS))
 
 clean:
 	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -19,6 +19,7 @@ from engine.errors import (
     Problem,
     TooLarge,
     Unauthenticated,
+    Unavailable,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "SystemClock",
     "TooLarge",
     "Unauthenticated",
+    "Unavailable",
 ]

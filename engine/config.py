@@ -8,9 +8,12 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.persistence.database import redacted_url
 from engine.runtime.parsing import ParseLimits
 from engine.runtime.sandbox import SandboxLimits
 from engine.working_calendar import WorkdayPolicy
+
+__all__ = ["EngineConfig", "ParseLimits", "SandboxLimits", "default_database_url", "redacted_url"]
 
 
 def default_database_url() -> str:

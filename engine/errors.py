@@ -58,6 +58,12 @@ class TooLarge(EngineError):
     code = "too_large"
 
 
+class Unavailable(EngineError):
+    """The database cannot be reached (or the configured URL is unusable)."""
+
+    code = "database_unavailable"
+
+
 @dataclass
 class ProblemList:
     """Collects problems and raises them together, so a designer sees every mistake at once."""

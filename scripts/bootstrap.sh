@@ -1,11 +1,24 @@
 #!/usr/bin/env bash
-# Make this checkout ready to test: a Python 3.11 virtualenv in .venv with the project
-# installed editable with its dev extras, and PostgreSQL's server binaries (initdb, pg_ctl)
-# for the throw-away test server (scripts/pg_test_server.py).
+# Make this checkout ready to test and run: a Python 3.11 virtualenv in .venv with the project
+# installed editable with its dev extras, the browser assets from npm (node_modules, when
+# package.json exists) and PostgreSQL's server binaries (initdb, pg_ctl) for the throw-away
+# test server (scripts/pg_test_server.py).
+#
+#   scripts/bootstrap.sh                    everything (make test)
+#   scripts/bootstrap.sh --without-postgres no PostgreSQL binaries (make run: serving needs none)
 #
 # Idempotent and fast when everything is present: pip runs only when pyproject.toml changed
-# since the last successful install (a stamp in .venv), apt-get only when PostgreSQL is missing.
+# since the last successful install (a stamp in .venv), npm only when package.json or
+# package-lock.json changed (a stamp in node_modules), apt-get only when something is missing.
 set -euo pipefail
+
+WITH_POSTGRES=1
+for arg in "$@"; do
+    case "$arg" in
+        --without-postgres) WITH_POSTGRES=0 ;;
+        *) printf 'bootstrap: unknown option %s\n' "$arg" >&2; exit 2 ;;
+    esac
+done
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -82,7 +95,39 @@ if [ "$want_stamp" != "$have_stamp" ]; then
     printf '%s\n' "$want_stamp" >"$STAMP"
 fi
 
+# --- npm assets (Swagger UI, bpmn-js) ---------------------------------------------------
+# `npm ci` when package-lock.json exists (exact versions), else `npm install`; skipped when
+# node_modules was installed from the same package.json and package-lock.json.
+if [ -f package.json ]; then
+    NPM_STAMP=node_modules/.wutong-bootstrap.stamp
+    want_npm=$({ cat package.json; if [ -f package-lock.json ]; then cat package-lock.json; fi; } \
+               | sha256sum | cut -d' ' -f1)
+    have_npm=$(cat "$NPM_STAMP" 2>/dev/null || true)
+    if [ "$want_npm" != "$have_npm" ]; then
+        if ! command -v npm >/dev/null; then
+            if is_root && command -v apt-get >/dev/null; then
+                apt_install nodejs npm
+            else
+                die "npm not found; install Node.js and npm (e.g. apt-get install nodejs npm) for the browser assets"
+            fi
+        fi
+        if [ -f package-lock.json ]; then
+            say "installing the browser assets (npm ci)"
+            npm ci --no-audit --no-fund --loglevel=error
+        else
+            say "installing the browser assets (npm install)"
+            npm install --no-audit --no-fund --loglevel=error
+        fi
+        printf '%s\n' "$want_npm" >"$NPM_STAMP"
+    fi
+fi
+
 # --- PostgreSQL server binaries -------------------------------------------------------
+if [ "$WITH_POSTGRES" = 0 ]; then
+    say "ready (without PostgreSQL)"
+    exit 0
+fi
+
 have_pg() {
     local d
     for d in "${WUTONG_PG_BINDIR:-}" /usr/lib/postgresql/*/bin; do

@@ -22,6 +22,7 @@ from engine.errors import (
     Problem,
     TooLarge,
     Unauthenticated,
+    Unavailable,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -37,6 +38,7 @@ STATUS_OF: dict[type[EngineError], int] = {
     Conflict: 409,
     TooLarge: 413,
     Unauthenticated: 401,
+    Unavailable: 503,
     EngineError: 400,
 }
 

@@ -14,8 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+from engine.errors import Unavailable
+
+SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+def redacted_url(url: str) -> str:
+    """The URL with its password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return "<unparsable URL>"
 
 
 class Database:
@@ -23,8 +36,16 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> None:
         self.url = url
-        parsed = make_url(url)
-        self.dialect = parsed.get_backend_name()
+        if sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
+            raise Unavailable(f"SQLite synchronous mode must be one of {', '.join(SYNCHRONOUS_MODES)}")
+        try:
+            parsed = make_url(url)
+            self.dialect = parsed.get_backend_name()
+            self._create_engines(url, parsed, sqlite_synchronous.upper(), busy_timeout_ms)
+        except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
+            raise Unavailable(f"not a usable database URL: {redacted_url(url)} ({exc})") from exc
+
+    def _create_engines(self, url: str, parsed: Any, sqlite_synchronous: str, busy_timeout_ms: int) -> None:
         if self.dialect == "sqlite":
             database = parsed.database
             if database and database != ":memory:":
@@ -59,7 +80,12 @@ class Database:
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
         """One unit of work: commits once at the end, rolls back on any exception."""
         engine = self.write_engine if write else self.read_engine
-        with engine.connect() as connection, connection.begin():
+        try:
+            connection = engine.connect()
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+            raise Unavailable(f"cannot reach the database {redacted_url(self.url)}: {detail}") from exc
+        with connection, connection.begin():
             yield connection
 
     def dispose(self) -> None:

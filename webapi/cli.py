@@ -1,0 +1,419 @@
+"""The ``wutong`` command line: database, organisation, deployments, the server and the demo.
+
+Every command acts as the engine's ``system`` actor (an administrator) and calls the engine's
+services; the rules live in the engine. Engine errors print their message and problems to
+stderr and exit with status 1; usage errors exit with status 2 (click's convention).
+Configuration comes from environment variables, see ``webapi.settings``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from engine import SYSTEM, EngineError, ProcessEngine, Unavailable
+from engine.config import redacted_url
+from engine.errors import Problem
+from engine.worker import Worker
+from webapi import settings
+from webapi.demo import aligned, load_demo, user_table
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+# --- plumbing ----------------------------------------------------------------------------------
+
+
+def _safe_url(url: str) -> str:
+    return redacted_url(url)
+
+
+def _where(problem: Problem) -> str:
+    parts: list[str] = []
+    if problem.file:
+        parts.append(f"{problem.file}:{problem.line}" if problem.line is not None else problem.file)
+    if problem.element_id:
+        parts.append(f"[{problem.element_id}]")
+    if problem.field is not None:
+        parts.append(problem.field or "/")
+    return " ".join(parts)
+
+
+def describe_error(error: EngineError) -> list[str]:
+    """An engine error as lines for the terminal: the message, then one line per problem."""
+    lines = [f"error: {error.message} ({error.code})"]
+    for problem in error.problems:
+        where = _where(problem)
+        lines.append(f"  {where + ': ' if where else ''}{problem.message} ({problem.code})")
+    return lines
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` to stderr and exit 1."""
+    click.echo(f"error: {message}", err=True)
+    raise click.exceptions.Exit(1)
+
+
+class WutongGroup(click.Group):
+    """The top-level group: turns expected failures into a message on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Unavailable as error:
+            fail(f"cannot use the database: {error.message}")
+        except EngineError as error:
+            for line in describe_error(error):
+                click.echo(line, err=True)
+            ctx.exit(1)
+        except settings.SettingsError as error:
+            fail(f"configuration: {error}")
+
+
+@contextlib.contextmanager
+def open_engine(*, require_schema: bool = True) -> Iterator[ProcessEngine]:
+    """A ProcessEngine configured from the environment, closed afterwards.
+
+    With ``require_schema`` the database must be at the newest migration: commands other than
+    ``db upgrade`` would otherwise fail on missing tables.
+    """
+    engine = ProcessEngine(settings.engine_config())
+    try:
+        if require_schema and not engine.schema_is_current():
+            fail(
+                f"the database {_safe_url(engine.config.database_url)} is not at the newest schema: "
+                "run `wutong db upgrade` first"
+            )
+        yield engine
+    finally:
+        engine.close()
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+@click.group(cls=WutongGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wutong", prog_name="wutong")
+def cli() -> None:
+    """Wutong: a BPMN workflow engine for work that crosses departments.
+
+    Configuration comes from environment variables (WUTONG_DATABASE_URL, ...; see
+    docs/operations.md). Commands act as the built-in administrator `system`.
+    """
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the tables or migrate them to the newest schema (safe to repeat)."""
+    with open_engine(require_schema=False) as engine:
+        engine.upgrade_schema()
+        click.echo(f"database {_safe_url(engine.config.database_url)} is at the newest schema")
+
+
+@cli.group()
+def department() -> None:
+    """Departments (the units that lanes name and tasks go to)."""
+
+
+@department.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="The department's name (e.g. in Chinese).")
+@click.option("--name-en", default=None, help="The department's English name.")
+def department_add(code: str, name: str, name_en: str | None) -> None:
+    """Create the department CODE."""
+    with open_engine() as engine:
+        created = engine.identity.create_department(SYSTEM, code, name, name_en)
+        click.echo(f"department {created.code} created")
+
+
+@department.command("list")
+def department_list() -> None:
+    """List the departments."""
+    with open_engine() as engine:
+        rows = [("CODE", "NAME", "NAME_EN")]
+        rows += [(d.code, d.name, d.name_en or "") for d in engine.identity.list_departments(SYSTEM)]
+        for line in aligned(rows):
+            click.echo(line.rstrip())
+
+
+@cli.group()
+def user() -> None:
+    """Users: staff of departments, or applicants of a company."""
+
+
+def _read_password() -> str:
+    from_env = settings.cli_password()
+    if from_env is not None:
+        return from_env
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    return password
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--department", "departments", multiple=True, metavar="CODE",
+              help="A department the user works in (repeatable).")
+@click.option("--role", "roles", multiple=True, metavar="ROLE",
+              help="designer, staff, supervisor, auditor, admin or applicant (repeatable).")
+@click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
+@click.option("--company", default=None, help="The applicant's company (applicants only).")
+@click.option("--credit-code", default=None, help="The company's unified social credit code.")
+@click.option("--password", "with_password", is_flag=True,
+              help="Set a password: prompted twice (hidden), or taken from WUTONG_PASSWORD.")
+def user_add(
+    username: str,
+    departments: tuple[str, ...],
+    roles: tuple[str, ...],
+    display_name: str | None,
+    company: str | None,
+    credit_code: str | None,
+    with_password: bool,
+) -> None:
+    """Create the user USERNAME and print a new API token for them (only the token, on stdout)."""
+    with open_engine() as engine:
+        password = _read_password() if with_password else None
+        created = engine.identity.create_user(
+            SYSTEM,
+            username,
+            display_name=display_name,
+            roles=roles,
+            departments_=departments,
+            company=company,
+            credit_code=credit_code,
+            password=password,
+        )
+        token = engine.identity.create_token(SYSTEM, created.id, "cli")
+        assert token.secret is not None
+        click.echo(f"user {created.username} created ({', '.join(created.roles)})", err=True)
+        click.echo(token.secret)
+
+
+@user.command("list")
+def user_list() -> None:
+    """List the users with their roles and departments or company."""
+    with open_engine() as engine:
+        rows = [("USERNAME", "NAME", "ROLES", "DEPARTMENTS / COMPANY", "ACTIVE")]
+        for u in engine.identity.list_users(SYSTEM):
+            where = u.company.name if u.company else ",".join(u.departments) or "-"
+            rows.append((u.username, u.display_name, ",".join(u.roles), where, _yes(u.active)))
+        for line in aligned(rows):
+            click.echo(line)
+
+
+@cli.command()
+@click.argument("username")
+@click.option("--name", default=None, help="A label for the token (e.g. the script that uses it).")
+def token(username: str, name: str | None) -> None:
+    """Print a new API token for USERNAME (only the token, on stdout)."""
+    with open_engine() as engine:
+        found = engine.identity.find_user(username)
+        created = engine.identity.create_token(SYSTEM, found.id, name)
+        assert created.secret is not None
+        click.echo(created.secret)
+
+
+def _read_files(paths: Sequence[Path]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for path in paths:
+        if path.name in files:
+            fail(f"two files are named {path.name}: a deployment names each file once")
+        files[path.name] = path.read_bytes()
+    return files
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+def deploy(files: tuple[Path, ...]) -> None:
+    """Deploy BPMN, DMN and JSON form FILES together as one deployment.
+
+    Prints each process with its version and whether this deployment created that version
+    (an unchanged process keeps its version).
+    """
+    with open_engine() as engine:
+        result = engine.repository.deploy(SYSTEM, _read_files(files))
+        if result.created:
+            click.echo(f"deployment {result.id}")
+        else:
+            click.echo("nothing new: every process is unchanged")
+        rows = [("KEY", "VERSION", "CREATED", "NAME")]
+        rows += [(p.key, str(p.version), _yes(p.created), p.name or "") for p in result.processes]
+        for line in aligned(rows):
+            click.echo(line.rstrip())
+
+
+def _app_factory() -> Callable[[], Flask]:
+    """Check the configuration now; build the engine and the app when called (per worker)."""
+    config = settings.engine_config()
+    flask_config = settings.flask_config()
+
+    def factory() -> Flask:
+        from webapi.app import create_app
+
+        return create_app(flask_config, engine=ProcessEngine(config))
+
+    return factory
+
+
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def _gunicorn(factory: Callable[[], Flask], options: dict[str, Any]) -> None:
+    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Flask:
+            return factory()
+
+    Server().run()
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--workers", default=None, type=click.IntRange(1, 64),
+              help="Serve with gunicorn and this many worker processes "
+              "(default: Flask's development server).")
+@click.option("--timeout", default=60, show_default=True, type=click.IntRange(1),
+              help="gunicorn only: seconds before a silent worker is restarted.")
+def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
+    """Serve the API: Flask's development server, or gunicorn with --workers N."""
+    with open_engine():
+        pass  # fail early (settings, reachable database, current schema) before binding the port
+    factory = _app_factory()
+    base = f"http://{_bind(host, port)}"
+    how = "Flask's development server" if workers is None else f"gunicorn, {workers} workers"
+    click.echo(f"Wutong ({how}): API {base}/api/v1, interactive docs {base}/api/docs", err=True)
+    if workers is None:
+        factory().run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        return
+    _gunicorn(
+        factory,
+        {
+            "bind": _bind(host, port),
+            "workers": workers,
+            "timeout": timeout,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "errorlog": "-",
+            "proc_name": "wutong",
+            # gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl):
+            # two servers (or a server and the tests) would fight over it; Wutong does not use it.
+            "control_socket_disable": True,
+        },
+    )
+
+
+@cli.command()
+@click.option("--poll", default=0.25, show_default=True, type=click.FloatRange(0.01, 60),
+              help="Longest sleep between looks for due work, in seconds.")
+@click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
+def worker(poll: float, once: bool) -> None:
+    """Fire due timers and escalate overdue tasks; run it beside `wutong serve` (several may run)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with open_engine() as engine:
+        runner = Worker(engine, poll_seconds=poll)
+        if once:
+            done = runner.run_once()
+            click.echo(f"fired {done.fired} timers, raised {done.escalated} escalations")
+            return
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        click.echo(f"Wutong worker: looking for due work at least every {poll} s", err=True)
+        runner.run_forever(stop)
+
+
+@cli.group()
+def demo() -> None:
+    """The demo organisation and the shipped processes."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Create the demo departments and users (keeping existing ones), deploy the shipped
+    processes and print every demo user with a fresh token."""
+    import bpmn
+
+    with open_engine() as engine:
+        result = load_demo(engine, bpmn.demo_data(), bpmn.process_files())
+        created, kept = result.departments_created, result.departments_kept
+        click.echo(f"departments: {len(created)} created, {len(kept)} already there")
+        new_users = sum(1 for u in result.users if u.created)
+        click.echo(f"users: {new_users} created, {len(result.users) - new_users} already there")
+        if result.deployment is None:
+            click.echo("processes: none shipped")
+        else:
+            for p in result.deployment.processes:
+                state = "new version" if p.created else "unchanged"
+                click.echo(f"process {p.key} version {p.version} ({state})")
+        click.echo("")
+        click.echo("Demo users, each with a new API token (send it as 'Authorization: Bearer TOKEN'):")
+        for line in user_table(result.users):
+            click.echo(line)
+
+
+@cli.command()
+@click.option("-v", "--verbose", is_flag=True, help="Print every case checked, not only failures.")
+def check(verbose: bool) -> None:
+    """The reload check: rebuild every running case from the database alone.
+
+    Exits 1 when any case cannot be rebuilt; the engine would fail to continue those cases.
+    """
+    from engine.consistency import stored_document
+
+    with open_engine() as engine:
+        cases: list[tuple[str, str]] = []
+        for state in ("running", "error"):
+            page = 1
+            while True:
+                found = engine.runtime.list(SYSTEM, state=state, page=page, page_size=200, sort="number")
+                cases += [(case.id, case.number) for case in found.items]
+                if page * 200 >= found.total or not found.items:
+                    break
+                page += 1
+        failed = 0
+        for instance_id, number in cases:
+            try:
+                stored_document(engine, instance_id)
+            except Exception as error:  # any failure to rebuild is what this check reports
+                failed += 1
+                click.echo(f"FAILED {number} {instance_id}: {type(error).__name__}: {error}")
+                continue
+            if verbose:
+                click.echo(f"ok     {number} {instance_id}")
+        click.echo(f"checked {len(cases)} running cases: {len(cases) - failed} OK, {failed} failed")
+        if failed:
+            raise click.exceptions.Exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (``wutong``)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="wutong")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
