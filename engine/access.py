@@ -37,10 +37,17 @@ def can_see_task(actor: Actor, *, department: str | None, assignee_id: str | Non
     return department is not None and department in actor.departments
 
 
-def require_task_actor(actor: Actor, *, department: str | None, assignee_id: str | None) -> None:
-    """Staff and supervisors of the task's department, its assignee, or an admin may work a task."""
+def require_task_actor(
+    actor: Actor, *, department: str | None, assignee_id: str | None, required_role: str | None = None
+) -> None:
+    """Staff and supervisors of the task's department, its assignee, or an admin may work a task.
+
+    A task whose model names a ``requiredRole`` (e.g. ``supervisor``) is for holders of that role only.
+    """
     if actor.is_admin:
         return
+    if required_role and not actor.has(required_role):
+        raise Forbidden(f"this step is for the role '{required_role}'", code="task_forbidden")
     if assignee_id is not None and actor.user_id == assignee_id and (actor.is_applicant or _works(actor)):
         return
     if department is not None and department in actor.departments and _works(actor):

@@ -269,6 +269,8 @@ class LiveCase:
                 continue
             if definition.name != name:
                 continue
+            if not self._payload_correlates(definition, task, payload):
+                continue
             event_correlations = (
                 dict(correlations) if correlations is not None else copy.deepcopy(task.workflow.correlations)
             )
@@ -279,6 +281,22 @@ class LiveCase:
                 continue
             return True
         return False
+
+    def _payload_correlates(self, definition: Any, task: Task, payload: Any) -> bool:
+        """False when the payload carries a correlation value that differs from the waiting case's."""
+        expected = _flatten(task.workflow.correlations)
+        if not expected or not isinstance(payload, Mapping):
+            return True
+        for prop in getattr(definition, "correlation_properties", []) or []:
+            if prop.name not in expected:
+                continue
+            try:
+                value = self.workflow.script_engine.environment.evaluate(prop.retrieval_expression, dict(payload))
+            except Exception:  # the payload does not carry this property: nothing to contradict
+                continue
+            if value != expected[prop.name]:
+                return False
+        return True
 
     def receive_event(self, event: Any) -> bool:
         """Deliver another case's thrown event (its correlations decide whether it matches)."""

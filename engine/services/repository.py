@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select
 
 from engine import access, audit
-from engine.actors import Actor
+from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork
 from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
@@ -290,6 +290,17 @@ def _definition_model(
     for task in (task for p in involved for task in p.user_tasks):
         _check_deadline(task.properties, problems, file=task.file, element_id=task.element_id, line=task.line)
         _check_escalate_to(task.properties, known, problems, file=task.file, element_id=task.element_id, line=task.line)
+        role = (task.properties.get("requiredRole") or "").strip()
+        if role and role not in STAFF_ROLES:
+            problems.add(
+                Problem(
+                    "unknown_role",
+                    f"requiredRole must be one of {', '.join(sorted(STAFF_ROLES))}",
+                    file=task.file,
+                    line=task.line,
+                    element_id=task.element_id,
+                )
+            )
         lane_name = task.lane.strip() if task.lane else None
         form = task.properties.get("formJsonSchemaFilename")
         if form and form in bundle.forms:

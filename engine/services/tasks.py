@@ -101,6 +101,17 @@ class TaskService:
 
         return self._engine.query(run)
 
+    def _required_role(self, connection: Connection, row: Mapping[Any, Any]) -> str | None:
+        if row["kind"] != "user":
+            return None
+        definition_id = connection.execute(
+            select(process_instances.c.definition_id).where(process_instances.c.id == row["instance_id"])
+        ).scalar_one()
+        _, model = self._engine.definition(connection, definition_id)
+        user_task = model.user_tasks.get(row["activity_id"])
+        role = (user_task.properties.get("requiredRole") or "").strip() if user_task else ""
+        return role or None
+
     def view_in(self, connection: Connection, task_id: str) -> TaskView:
         """A task's view inside an open transaction (commands build their result with it)."""
         row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
@@ -120,7 +131,12 @@ class TaskService:
     def claim(self, actor: Actor, task_id: str) -> TaskView:
         def act(work: CaseWork) -> str:
             row = visible_task(work.connection, actor, task_id)
-            access.require_task_actor(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+            access.require_task_actor(
+                actor,
+                department=row["department_code"],
+                assignee_id=row["assignee_user_id"],
+                required_role=self._required_role(work.connection, row),
+            )
             _claim(work, actor, row)
             return task_id
 
@@ -163,7 +179,12 @@ class TaskService:
         def act(work: CaseWork) -> str:
             connection = work.connection
             row = visible_task(connection, actor, task_id)
-            access.require_task_actor(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+            access.require_task_actor(
+                actor,
+                department=row["department_code"],
+                assignee_id=row["assignee_user_id"],
+                required_role=self._required_role(connection, row),
+            )
             if row["state"] not in ("open", "claimed"):
                 raise Conflict(f"the task is {row['state']}", code="task_not_open")
             if row["state"] == "claimed" and row["assignee_user_id"] != actor.user_id:

@@ -183,3 +183,18 @@ def test_power_connection_is_handled_by_the_power_supply_company(desk: Desk) -> 
 def test_companies_cannot_raise_a_utility_connection_themselves(desk: Desk) -> None:
     with pytest.raises(Forbidden):
         desk.start("utility_connection", by="jinggong.applicant")
+
+
+def test_only_the_centers_supervisors_take_the_cost_decision(desk: Desk) -> None:
+    case = uc_accept(desk, max_cost_rounds=1)
+    uc_survey(desk, case)
+    uc_estimate(desk, case)
+    uc_review_cost(desk, case, approved=False)
+    with pytest.raises(Forbidden):
+        desk.complete(
+            case,
+            "supervisor_cost_decision",
+            {"supervisor_decision": "terminate", "decision_reason": "x"},
+            by="ops_center.staff1",
+        )
+    assert "supervisor_cost_decision" in desk.open_activities(case)

@@ -105,3 +105,15 @@ def test_a_broken_model_stores_nothing(engine: ProcessEngine, org: Org) -> None:
         engine.repository.deploy(org["designer"], {"parallel.bpmn": broken})
     assert raised.value.problems[0].code == "flow_target_missing"
     assert table_counts(engine) == before
+
+
+def test_a_required_role_must_be_a_staff_role(engine: ProcessEngine, org: Org) -> None:
+    files = process_files("incidents.bpmn", "pick.dmn")
+    files["incidents.bpmn"] = files["incidents.bpmn"].replace(
+        b'<spiffworkflow:property name="assignDepartment" value="target_department" />',
+        b'<spiffworkflow:property name="assignDepartment" value="target_department" />'
+        b'<spiffworkflow:property name="requiredRole" value="wizard" />',
+    )
+    with pytest.raises(InvalidModel) as raised:
+        engine.repository.deploy(org["designer"], files)
+    assert [(p.code, p.element_id) for p in raised.value.problems] == [("unknown_role", "routed")]

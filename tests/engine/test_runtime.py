@@ -192,3 +192,15 @@ def test_due_timers_fire_once_the_clock_passes_them(engine: ProcessEngine, org: 
     assert engine.runtime.fire_due_timers().instances == (case.id,)
     assert [t.activity_id for t in engine.runtime.get(org["admin"], case.id).open_tasks] == ["escalate"]
     assert engine.runtime.fire_due_timers().fired == 0
+
+
+def test_a_message_whose_payload_contradicts_the_cases_correlation_is_not_delivered(
+    engine: ProcessEngine, org: Org, messaging: None
+) -> None:
+    receiver = _wait_for_order(engine, org, "A-1")
+    before = table_counts(engine)
+    with pytest.raises(NotFound):
+        engine.runtime.deliver_message(
+            org["staff_D1"], "order_ready", payload={"order_id": "B-2", "status": "ok"}, instance_id=receiver
+        )
+    assert table_counts(engine) == before
