@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from engine import access
 from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms import render_instructions
 from engine.persistence.tables import incidents, process_definitions, process_instances, tasks, users
 from engine.results import IncidentView, InstanceView, TaskSummary, TaskView
@@ -173,6 +173,27 @@ def task_view(
         deadline_warning=warning(row["due_at"]),
         kind=row["kind"],
     )
+
+
+def order_by(table: Any, sort: str, allowed: Collection[str], aliases: Mapping[str, str] | None = None) -> Any:
+    """``field`` or ``-field`` as an ORDER BY clause; InvalidInput naming /sort for anything else."""
+    field = sort.lstrip("-")
+    if field not in allowed:
+        raise InvalidInput(
+            f"cannot sort by '{field}'",
+            problems=[Problem("enum", "one of " + ", ".join(sorted(allowed)), field="/sort")],
+        )
+    column = table.c[(aliases or {}).get(field, field)]
+    return column.desc() if sort.startswith("-") else column.asc()
+
+
+def require_choice(value: str | None, choices: Collection[str], field: str) -> None:
+    """InvalidInput naming ``field`` unless ``value`` is None or one of ``choices``."""
+    if value is not None and value not in choices:
+        raise InvalidInput(
+            f"unknown {field.strip('/').replace('_', ' ')} '{value}'",
+            problems=[Problem("enum", "one of " + ", ".join(choices), field=field)],
+        )
 
 
 def paginate(items: Sequence[Any], page: int, page_size: int) -> tuple[Any, ...]:

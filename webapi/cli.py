@@ -69,7 +69,11 @@ class WutongGroup(click.Group):
         try:
             return super().invoke(ctx)
         except Unavailable as error:
-            fail(f"cannot use the database: {error.message}")
+            if error.code == "database_url_invalid":
+                fail(f"WUTONG_DATABASE_URL is not a usable database URL: {error.message}")
+            if error.code == "database_config_invalid":
+                fail(f"configuration: {error.message}")
+            fail(error.message)
         except EngineError as error:
             for line in describe_error(error):
                 click.echo(line, err=True)
@@ -168,15 +172,25 @@ def _read_password() -> str:
 
 @user.command("add")
 @click.argument("username")
-@click.option("--department", "departments", multiple=True, metavar="CODE",
-              help="A department the user works in (repeatable).")
-@click.option("--role", "roles", multiple=True, metavar="ROLE",
-              help="designer, staff, supervisor, auditor, admin or applicant (repeatable).")
+@click.option(
+    "--department", "departments", multiple=True, metavar="CODE", help="A department the user works in (repeatable)."
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE",
+    help="designer, staff, supervisor, auditor, admin or applicant (repeatable).",
+)
 @click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
 @click.option("--company", default=None, help="The applicant's company (applicants only).")
 @click.option("--credit-code", default=None, help="The company's unified social credit code.")
-@click.option("--password", "with_password", is_flag=True,
-              help="Set a password: prompted twice (hidden), or taken from WUTONG_PASSWORD.")
+@click.option(
+    "--password",
+    "with_password",
+    is_flag=True,
+    help="Set a password: prompted twice (hidden), or taken from WUTONG_PASSWORD.",
+)
 def user_add(
     username: str,
     departments: tuple[str, ...],
@@ -239,8 +253,9 @@ def _read_files(paths: Sequence[Path]) -> dict[str, bytes]:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path)
+)
 def deploy(files: tuple[Path, ...]) -> None:
     """Deploy BPMN, DMN and JSON form FILES together as one deployment.
 
@@ -292,13 +307,20 @@ def _gunicorn(factory: Callable[[], Flask], options: dict[str, Any]) -> None:
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")
-@click.option("--workers", default=None, type=click.IntRange(1, 64),
-              help="Serve with gunicorn and this many worker processes "
-              "(default: Flask's development server).")
-@click.option("--timeout", default=60, show_default=True, type=click.IntRange(1),
-              help="gunicorn only: seconds before a silent worker is restarted.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Serve with gunicorn and this many worker processes (default: Flask's development server).",
+)
+@click.option(
+    "--timeout",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1),
+    help="gunicorn only: seconds before a silent worker is restarted.",
+)
 def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
     """Serve the API: Flask's development server, or gunicorn with --workers N."""
     with open_engine():
@@ -328,8 +350,13 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
 
 
 @cli.command()
-@click.option("--poll", default=0.25, show_default=True, type=click.FloatRange(0.01, 60),
-              help="Longest sleep between looks for due work, in seconds.")
+@click.option(
+    "--poll",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.01, 60),
+    help="Longest sleep between looks for due work, in seconds.",
+)
 @click.option("--once", is_flag=True, help="Fire what is due now, then exit.")
 def worker(poll: float, once: bool) -> None:
     """Fire due timers and escalate overdue tasks; run it beside `wutong serve` (several may run)."""

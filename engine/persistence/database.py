@@ -37,13 +37,15 @@ class Database:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> None:
         self.url = url
         if sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
-            raise Unavailable(f"SQLite synchronous mode must be one of {', '.join(SYNCHRONOUS_MODES)}")
+            raise Unavailable(
+                f"SQLite synchronous mode must be one of {', '.join(SYNCHRONOUS_MODES)}", code="database_config_invalid"
+            )
         try:
             parsed = make_url(url)
             self.dialect = parsed.get_backend_name()
             self._create_engines(url, parsed, sqlite_synchronous.upper(), busy_timeout_ms)
         except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError) as exc:
-            raise Unavailable(f"not a usable database URL: {redacted_url(url)} ({exc})") from exc
+            raise Unavailable(f"{redacted_url(url)} ({exc})", code="database_url_invalid") from exc
 
     def _create_engines(self, url: str, parsed: Any, sqlite_synchronous: str, busy_timeout_ms: int) -> None:
         if self.dialect == "sqlite":
@@ -77,15 +79,21 @@ class Database:
         return engine
 
     @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
-        """One unit of work: commits once at the end, rolls back on any exception."""
+    def connect(self, *, write: bool = True) -> Iterator[Connection]:
+        """A connection; an unreachable database becomes the engine's Unavailable error."""
         engine = self.write_engine if write else self.read_engine
         try:
             connection = engine.connect()
         except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-            raise Unavailable(f"cannot reach the database {redacted_url(self.url)}: {detail}") from exc
-        with connection, connection.begin():
+            raise Unavailable(f"cannot use the database {redacted_url(self.url)}: {detail}") from exc
+        with connection:
+            yield connection
+
+    @contextlib.contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+        """One unit of work: commits once at the end, rolls back on any exception."""
+        with self.connect(write=write) as connection, connection.begin():
             yield connection
 
     def dispose(self) -> None:

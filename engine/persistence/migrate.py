@@ -24,7 +24,7 @@ def alembic_config(database: Database) -> Config:
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (default: the newest)."""
     config = alembic_config(database)
-    with database.write_engine.begin() as connection:
+    with database.transaction() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -32,6 +32,6 @@ def upgrade(database: Database, revision: str = "head") -> None:
 def is_current(database: Database) -> bool:
     """True when the database is at the newest migration (used by health checks)."""
     head = ScriptDirectory.from_config(alembic_config(database)).get_current_head()
-    with database.read_engine.connect() as connection:
+    with database.connect(write=False) as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current == head

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine import access, audit
 from engine.actors import STAFF_ROLES, Actor
-from engine.casework import CaseWork
+from engine.casework import CaseWork, definition_row
 from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
@@ -125,11 +125,11 @@ class RepositoryService:
         return self._engine.query(run)
 
     def get_definition(self, actor: Actor, definition_id: str) -> DefinitionView:
-        return self._engine.query(lambda c: _readable(actor, _view(_definition(c, definition_id))))
+        return self._engine.query(lambda c: _readable(actor, _view(definition_row(c, definition_id))))
 
     def get_xml(self, actor: Actor, definition_id: str) -> bytes:
         def run(connection: Connection) -> bytes:
-            row = _definition(connection, definition_id)
+            row = definition_row(connection, definition_id)
             _readable(actor, _view(row))
             content = connection.execute(
                 select(deployment_files.c.content)
@@ -164,17 +164,6 @@ def _readable(actor: Actor, view: DefinitionView) -> DefinitionView:
     if not _may_read(actor, view):
         raise NotFound(f"process definition {view.id} does not exist", code="definition_not_found")
     return view
-
-
-def _definition(connection: Connection, definition_id: str) -> dict[str, Any]:
-    row = (
-        connection.execute(select(process_definitions).where(process_definitions.c.id == definition_id))
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFound(f"process definition {definition_id} does not exist", code="definition_not_found")
-    return dict(row)
 
 
 def _view(row: Mapping[Any, Any]) -> DefinitionView:

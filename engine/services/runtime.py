@@ -29,13 +29,11 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
-from engine.views import incident_view, instance_view, visible_instance
+from engine.views import incident_view, instance_view, order_by, require_choice, visible_instance
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
-
-SORTABLE = CASE_SORT_FIELDS
 
 
 class RuntimeService:
@@ -191,12 +189,8 @@ class RuntimeService:
         page_size: int = 50,
         sort: str = "-started_at",
     ) -> Page:
-        if state is not None and state not in CASE_STATES:
-            raise InvalidInput(
-                f"unknown state '{state}'",
-                problems=[Problem("enum", "one of " + ", ".join(CASE_STATES), field="/state")],
-            )
-        order = _order(sort)
+        require_choice(state, CASE_STATES, "/state")
+        order = order_by(process_instances, sort, CASE_SORT_FIELDS, {"created_at": "started_at"})
 
         def run(connection: Connection) -> Page:
             query = select(process_instances)
@@ -446,16 +440,3 @@ def _visible_cases(actor: Actor) -> Any:
         )
     )
     return or_(*conditions)
-
-
-def _order(sort: str) -> Any:
-    field = sort.lstrip("-")
-    if field == "created_at":
-        field = "started_at"
-    if field not in SORTABLE:
-        raise InvalidInput(
-            f"cannot sort by '{field}'",
-            problems=[Problem("enum", "one of " + ", ".join(sorted(SORTABLE)), field="/sort")],
-        )
-    column = process_instances.c[field]
-    return column.desc() if sort.startswith("-") else column.asc()

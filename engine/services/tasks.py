@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -13,18 +12,16 @@ from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
 from engine.definitions import APPLICANT_LANE
-from engine.errors import Conflict, InvalidInput, Problem
+from engine.errors import Conflict
 from engine.forms import validate_submission
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
-from engine.views import open_tasks, summary, task_view, visible_instance, visible_task
+from engine.views import open_tasks, order_by, require_choice, summary, task_view, visible_instance, visible_task
 from engine.vocabulary import DUE_STATUSES, TASK_SORT_FIELDS, TASK_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
-
-SORTABLE = TASK_SORT_FIELDS
 
 
 class TaskService:
@@ -46,17 +43,9 @@ class TaskService:
         page_size: int = 50,
         sort: str = "-created_at",
     ) -> Page:
-        if due_status is not None and due_status not in DUE_STATUSES:
-            raise InvalidInput(
-                f"unknown due status '{due_status}'",
-                problems=[Problem("enum", "one of " + ", ".join(DUE_STATUSES), field="/due_status")],
-            )
-        if state is not None and state not in TASK_STATES:
-            raise InvalidInput(
-                f"unknown state '{state}'",
-                problems=[Problem("enum", "one of " + ", ".join(TASK_STATES), field="/state")],
-            )
-        order = _order(sort)
+        require_choice(due_status, DUE_STATUSES, "/due_status")
+        require_choice(state, TASK_STATES, "/state")
+        order = order_by(tasks, sort, TASK_SORT_FIELDS)
 
         def run(connection: Connection) -> Page:
             query = select(tasks)
@@ -197,17 +186,7 @@ class TaskService:
             _, model = self._engine.definition(connection, instance["definition_id"])
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
                 validate_submission(None, submitted)
-                connection.execute(
-                    update(tasks)
-                    .where(tasks.c.id == task_id)
-                    .values(
-                        state="completed",
-                        assignee_user_id=actor.user_id,
-                        completed_by=actor.user_id,
-                        ended_at=work.now,
-                        submitted_json=dumps(submitted),
-                    )
-                )
+                _mark_completed(work, actor, task_id, submitted)
                 audit.record(
                     connection,
                     at=work.now,
@@ -226,18 +205,7 @@ class TaskService:
             acting_for = None
             if row["lane"] == APPLICANT_LANE and actor.user_id != instance["applicant_user_id"]:
                 acting_for = instance["applicant_user_id"]  # 帮办代办: staff acting for the company
-            connection.execute(
-                update(tasks)
-                .where(tasks.c.id == task_id)
-                .values(
-                    state="completed",
-                    assignee_user_id=actor.user_id,
-                    completed_by=actor.user_id,
-                    acting_for=acting_for,
-                    ended_at=work.now,
-                    submitted_json=dumps(submitted),
-                )
-            )
+            _mark_completed(work, actor, task_id, submitted, acting_for)
             work.note(case, case.live.complete(task_id, submitted))
             audit.record(
                 connection,
@@ -276,6 +244,23 @@ class TaskService:
         self._engine.query(lambda c: visible_instance(c, actor, instance_id))
 
 
+def _mark_completed(
+    work: CaseWork, actor: Actor, task_id: str, submitted: Mapping[str, Any], acting_for: str | None = None
+) -> None:
+    work.connection.execute(
+        update(tasks)
+        .where(tasks.c.id == task_id)
+        .values(
+            state="completed",
+            assignee_user_id=actor.user_id,
+            completed_by=actor.user_id,
+            acting_for=acting_for,
+            ended_at=work.now,
+            submitted_json=dumps(submitted),
+        )
+    )
+
+
 def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any]) -> None:
     if row["state"] == "claimed":
         if row["assignee_user_id"] == actor.user_id:
@@ -299,17 +284,3 @@ def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any]) -> None:
         instance_id=row["instance_id"],
         task_id=row["id"],
     )
-
-
-def _order(sort: str) -> Any:
-    field = sort.lstrip("-")
-    if field not in SORTABLE:
-        raise InvalidInput(
-            f"cannot sort by '{field}'",
-            problems=[Problem("enum", "one of " + ", ".join(sorted(SORTABLE)), field="/sort")],
-        )
-    column = tasks.c[field]
-    return column.desc() if sort.startswith("-") else column.asc()
-
-
-__all__ = ["TaskService", "json"]
