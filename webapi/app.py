@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from engine import EngineConfig, ProcessEngine
 from webapi import docs_page, problems
 from webapi.auth import BEARER_SCHEME
-from webapi.blueprints import admin, health, instances, repository, tasks
+from webapi.blueprints import admin, calendar, health, instances, notifications, repository, supervision, tasks
 from webapi.schemas.common import ProblemSchema
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries on top of the engine's upload limit
@@ -78,12 +78,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     app.extensions["wutong"] = process_engine
 
     app.url_map.converters["process_key"] = repository.ProcessKeyConverter
+    app.url_map.converters["day"] = calendar.DayConverter
     api = WutongApi(app)
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "description": "an API token from `wutong token`"}
     )
     api.register_converter(repository.ProcessKeyConverter, repository.key_param_schema)
-    for module in (repository, instances, tasks, admin, health):
+    api.register_converter(calendar.DayConverter, calendar.day_param_schema)
+    for module in (repository, instances, tasks, supervision, notifications, calendar, admin, health):
         api.register_blueprint(module.blp)
     app.add_url_rule("/healthz", "healthz", app.view_functions["health.healthz"])
     app.register_blueprint(docs_page.bp)

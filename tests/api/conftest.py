@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from engine import SYSTEM, EngineConfig, ProcessEngine
+from engine.clock import Clock
 from engine.persistence.tables import metadata
 from engine.runtime.sandbox import SandboxLimits
 from webapi.app import create_app
@@ -103,10 +104,11 @@ def api_model(*names: str) -> dict[str, bytes]:
     return {name: (API_MODELS / name).read_bytes() for name in names}
 
 
-def make_engine(database_url: str, **config: Any) -> ProcessEngine:
+def make_engine(database_url: str, *, clock: Clock | None = None, **config: Any) -> ProcessEngine:
+    """An engine on a migrated database; ``clock`` (e.g. a ``FrozenClock``) replaces the wall clock."""
     settings: dict[str, Any] = {"database_url": database_url, "sandbox": SandboxLimits(max_seconds=2.0)}
     settings.update(config)
-    engine = ProcessEngine(EngineConfig(**settings))
+    engine = ProcessEngine(EngineConfig(**settings), clock=clock)
     engine.upgrade_schema()
     return engine
 

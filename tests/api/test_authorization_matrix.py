@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from engine import SYSTEM, ProcessEngine
-from tests.api.conftest import Api, api_model, corpus
+from tests.api.conftest import TESTS, Api, api_model, corpus
 
 ROLES = ("staff_D1", "staff_D2", "supervisor_D1", "supervisor_D2", "admin", "auditor", "designer", "applicant")
+
+FAR_FUTURE = (datetime.now(UTC) + timedelta(days=365)).isoformat()
 
 # endpoint                      staff   staff   super.  super.  admin  auditor designer applicant
 #                               own     other   own     other
@@ -36,6 +39,15 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "create user":             (403,    403,    403,    403,    201,   403,    403,     403),
     "list users":              (403,    403,    200,    200,    200,   200,    403,     403),
     "get /users/me":           (200,    200,    200,    200,    200,   200,    200,     200),
+    "extend deadline":         (403,    404,    200,    404,    200,   403,    404,     404),
+    "reassign task":           (403,    404,    200,    404,    200,   403,    404,     404),
+    "send back task":          (403,    404,    200,    404,    200,   403,    404,     404),
+    "supervision list":        (403,    403,    200,    200,    200,   200,    403,     403),
+    "list notifications":      (200,    200,    200,    200,    200,   200,    200,     200),
+    "mark notifications sent": (403,    403,    403,    403,    200,   403,    403,     403),
+    "list calendar overrides": (200,    200,    200,    200,    200,   200,    200,     200),
+    "set calendar day":        (403,    403,    403,    403,    200,   403,    403,     403),
+    "remove calendar day":     (403,    403,    403,    403,    204,   403,    403,     403),
 }
 
 # Which tasks of one `parallel` case (lanes D1, D2, D3) each role finds in GET /tasks.
@@ -60,6 +72,21 @@ class Scene:
         """A fresh form_check case owned by D1; returns (case id, id of its open D1 task)."""
         case = self.engine.runtime.start(SYSTEM, "form_check", department="D1")
         return case.id, case.open_tasks[0].id
+
+    def review_case(self) -> str:
+        """A fresh deadlines case owned by D1 (its D2 steps moved to D3) at its review step, which may be
+        sent back; returns the id of that D1 task."""
+        case = self.engine.runtime.start(SYSTEM, "deadlines", department="D1", variables={"reply_limit": "P3D"})
+        for _ in ("accept", "reply", "quick"):
+            self.engine.tasks.complete(SYSTEM, self.engine.runtime.get(SYSTEM, case.id).open_tasks[0].id, {})
+        review = self.engine.runtime.get(SYSTEM, case.id).open_tasks[0]
+        assert (review.activity_id, review.department) == ("review", "D1")
+        return review.id
+
+    def closed_day(self) -> str:
+        """A day with an override (set afresh), for removing it."""
+        self.engine.calendars.set_day(SYSTEM, date(2030, 1, 2), working=False, note="matrix")
+        return "2030-01-02"
 
     def error_case(self) -> str:
         """A fresh exclusive_inclusive case owned by D1, in error (the gateway misses `priority`)."""
@@ -91,6 +118,19 @@ def _call(scene: Scene, row: str, role: str) -> int:
         "create user": lambda: api.post("/users", role, json={"username": unique, "roles": ["designer"]}),
         "list users": lambda: api.get("/users", role),
         "get /users/me": lambda: api.get("/users/me", role),
+        "extend deadline": lambda: api.post(f"/tasks/{scene.form_case()[1]}/deadline", role,
+                                            json={"due_at": FAR_FUTURE, "reason": "matrix"}),
+        "reassign task": lambda: api.post(f"/tasks/{scene.form_case()[1]}/assign", role,
+                                          json={"department": "D3", "reason": "matrix"}),
+        "send back task": lambda: api.post(f"/tasks/{scene.review_case()}/send-back", role,
+                                           json={"reason": "matrix"}),
+        "supervision list": lambda: api.get("/supervision", role),
+        "list notifications": lambda: api.get("/notifications", role),
+        "mark notifications sent": lambda: api.post("/notifications/sent", role, json={"ids": []}),
+        "list calendar overrides": lambda: api.get("/calendar/overrides", role),
+        "set calendar day": lambda: api.call("PUT", "/calendar/overrides/2030-01-01", role,
+                                             json={"working": False, "note": "matrix"}),
+        "remove calendar day": lambda: api.delete(f"/calendar/overrides/{scene.closed_day()}", role),
     }
     response = calls[row]()
     return int(response.status_code)
@@ -108,7 +148,14 @@ def _renamed_form_model(key: str) -> dict[str, bytes]:
 def scene(api: Api, engine: ProcessEngine) -> Scene:
     assert api.deploy(api_model("form_check.bpmn", "approve.json")).status_code == 201
     assert api.deploy(corpus("exclusive_inclusive.bpmn")).status_code == 201
+    assert api.deploy(_deadlines_without_d2()).status_code == 201
     return Scene(api, engine)
+
+
+def _deadlines_without_d2() -> dict[str, bytes]:
+    """deadlines.bpmn with its D2 lane named D3, so D2 stays "other" (no part in the case)."""
+    source = (TESTS / "engine" / "processes" / "deadlines.bpmn").read_bytes()
+    return {"deadlines.bpmn": source.replace(b'name="D2"', b'name="D3"')}
 
 
 @pytest.mark.parametrize("row", list(MATRIX))

@@ -17,7 +17,7 @@ blp = protected_blueprint("tasks", __name__, "Work on tasks: list, claim, unclai
 @blp.response(200, TaskSummarySchema(many=True), headers=PAGINATION_HEADERS)
 @documents(blp, 422)
 def list_tasks(args: dict[str, Any]) -> Any:
-    """The tasks the caller may see, newest first by default."""
+    """The tasks the caller may see, newest first by default (`?due_status=overdue&sort=due_at`: late work)."""
     actor = current_actor()
     assignee = args.get("assignee")
     if assignee == "me":
@@ -29,6 +29,7 @@ def list_tasks(args: dict[str, Any]) -> Any:
         department=args.get("department"),
         assignee=assignee,
         instance_id=str(instance_id) if instance_id is not None else None,
+        due_status=args.get("due_status"),
         page=args["page"],
         page_size=args["page_size"],
         sort=args["sort"],

@@ -91,6 +91,10 @@ class InstanceSchema(ma.Schema):
     incidents = fields.List(fields.Nested(IncidentSchema))
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "the case's deadline"})
+    due_status = fields.String(allow_none=True, metadata={
+        "description": "`on_time`, `due_soon` or `overdue` while running; null without a deadline"})
+    original_due_at = fields.DateTime(allow_none=True)
 
     @ma.pre_dump
     def _shape(self, view: Any, **_: Any) -> dict[str, Any]:

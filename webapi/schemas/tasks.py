@@ -5,8 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from engine.vocabulary import DUE_STATUSES, TASK_STATES
 from engine.vocabulary import TASK_SORT_FIELDS as TASK_SORTABLE
-from engine.vocabulary import TASK_STATES
 from webapi.schemas.common import ListArgs, sort_field, text
 
 
@@ -15,6 +15,8 @@ class TaskQuerySchema(ListArgs):
     department = text(64, metadata={"description": "department code"})
     assignee = text(64, metadata={"description": "a user id, or `me`"})
     instance_id = fields.UUID()
+    due_status = fields.String(validate=validate.OneOf(DUE_STATUSES),
+                               metadata={"description": "open tasks that are on time, due soon or overdue"})
     sort = sort_field(TASK_SORTABLE, "-created_at")
 
 
@@ -31,6 +33,9 @@ class TaskSummarySchema(ma.Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
+    due_status = fields.String(allow_none=True, metadata={
+        "description": "`on_time`, `due_soon` or `overdue` while open; null without a deadline or once done"})
+    kind = fields.String(metadata={"description": "`user` (a step of the process) or `escalation` (督办)"})
 
 
 class TaskSchema(TaskSummarySchema):
@@ -44,6 +49,9 @@ class TaskSchema(TaskSummarySchema):
     instructions = fields.String(allow_none=True)
     form = fields.Dict(allow_none=True, metadata={"description": "the form's JSON Schema"})
     data = fields.Dict()
+    original_due_at = fields.DateTime(allow_none=True, metadata={"description": "the deadline before extensions"})
+    deadline_warning = fields.String(allow_none=True, metadata={
+        "description": "set when the deadline falls in a year whose official holidays are not known yet"})
 
 
 class CompletionSchema(ma.Schema):

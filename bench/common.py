@@ -1,0 +1,461 @@
+"""Shared benchmark helpers: databases, an engine with a small organisation, timing probes,
+statistics, table printing, environment facts and JSON results.
+
+The probe instruments the engine *from the outside*, in the benchmark process only: it wraps
+methods of ``LiveCase`` and the state-row functions, and listens to SQLAlchemy's cursor events, to
+split each command's wall time into SpiffWorkflow's own step, our reads of the live task tree, our
+row conversion and diff, SQL statements and the commit. Nothing in ``engine/`` is changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import SYSTEM, Actor, EngineConfig, ProcessEngine, SystemClock
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CORPUS = REPO_ROOT / "tests" / "fixtures" / "corpus"
+MODELS = Path(__file__).resolve().parent / "models"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BACKENDS = ("sqlite", "postgres")
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+def parse_args(
+    description: str,
+    argv: Sequence[str] | None = None,
+    extra: Callable[[argparse.ArgumentParser], object] | None = None,
+) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    if extra is not None:
+        extra(parser)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run (< 30 s)")
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both", help="databases to measure")
+    parser.add_argument("--no-json", action="store_true", help="do not write bench/results/*.json")
+    parser.add_argument(
+        "--no-probe", action="store_true", help="no instrumentation (checks the probe's overhead; no time split)"
+    )
+    return parser.parse_args(argv)
+
+
+def selected_backends(choice: str) -> tuple[str, ...]:
+    return BACKENDS if choice == "both" else (choice,)
+
+
+# --- databases ------------------------------------------------------------------------------------
+
+
+def _load_pg_test_server() -> ModuleType:
+    """scripts/pg_test_server.py, loaded the way tests/conftest.py loads it."""
+    name = "wutong_pg_test_server"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / "pg_test_server.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Databases:
+    """Fresh, empty databases on demand: SQLite files in a temporary directory, and databases on one
+    throw-away PostgreSQL server (started on first use; ``WUTONG_TEST_POSTGRES_URL`` names an
+    existing server instead). ``close()`` removes the files and stops the server."""
+
+    def __init__(self) -> None:
+        self._tmp = Path(tempfile.mkdtemp(prefix="wutong-bench-"))
+        self._pg_url: str | None = None
+        self._pg_stop: Callable[[], None] | None = None
+        self._admin: sa.Engine | None = None
+        self._created: list[str] = []
+
+    def fresh(self, backend: str) -> str:
+        if backend == "sqlite":
+            return f"sqlite:///{self._tmp / f'bench-{uuid.uuid4().hex[:8]}.db'}"
+        admin = self._postgres_admin()
+        name = f"b_{uuid.uuid4().hex[:16]}"
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self._created.append(name)
+        return sa.make_url(admin.url).set(database=name).render_as_string(hide_password=False)
+
+    def _postgres_admin(self) -> sa.Engine:
+        if self._admin is None:
+            external = os.environ.get("WUTONG_TEST_POSTGRES_URL")
+            if external:
+                self._pg_url = external
+            else:
+                self._pg_url, self._pg_stop = _load_pg_test_server().start()
+            self._admin = sa.create_engine(
+                sa.make_url(self._pg_url).set(database="postgres"),
+                isolation_level="AUTOCOMMIT",
+                poolclass=sa.pool.NullPool,
+            )
+        return self._admin
+
+    def postgres_version(self) -> str | None:
+        if self._admin is None:
+            return None
+        with self._admin.connect() as conn:
+            return str(conn.exec_driver_sql("SHOW server_version").scalar())
+
+    def postgres_settings(self) -> dict[str, str]:
+        if self._admin is None:
+            return {}
+        names = ("fsync", "synchronous_commit", "full_page_writes", "shared_buffers")
+        with self._admin.connect() as conn:
+            return {n: str(conn.exec_driver_sql(f"SHOW {n}").scalar()) for n in names}
+
+    def close(self) -> None:
+        if self._admin is not None and self._pg_stop is None:  # an external server: drop what we made
+            with self._admin.connect() as conn:
+                for name in self._created:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if self._admin is not None:
+            self._admin.dispose()
+        if self._pg_stop is not None:
+            self._pg_stop()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+@contextmanager
+def databases() -> Iterator[Databases]:
+    dbs = Databases()
+    try:
+        yield dbs
+    finally:
+        dbs.close()
+
+
+# --- an engine with an organisation ---------------------------------------------------------------
+
+
+@dataclass
+class Org:
+    """Actors by name: staff_D1..D3, staff_all (member of D1, D2 and D3), admin, designer."""
+
+    actors: dict[str, Actor] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Actor:
+        return self.actors[name]
+
+
+def make_engine(database_url: str, *, cache: bool = True) -> ProcessEngine:
+    """An engine with default settings (SQLite: WAL, synchronous=FULL) and the real clock."""
+    engine = ProcessEngine(EngineConfig(database_url=database_url, cache_cases=cache), clock=SystemClock())
+    engine.upgrade_schema()
+    return engine
+
+
+def setup_org(engine: ProcessEngine) -> Org:
+    """Departments D1-D3 and their staff, like tests/engine/conftest.py, plus a staff member of all three."""
+    identity = engine.identity
+    for code in ("D1", "D2", "D3"):
+        identity.create_department(SYSTEM, code, f"部门{code[-1]}", f"Department {code[-1]}")
+    org = Org()
+
+    def add(username: str, roles: list[str], departments: list[str]) -> None:
+        identity.create_user(SYSTEM, username, roles=roles, departments_=departments)
+        token = identity.create_token(SYSTEM, identity.find_user(username).id)
+        assert token.secret is not None
+        org.actors[username] = identity.authenticate(token.secret)
+
+    for code in ("D1", "D2", "D3"):
+        add(f"staff_{code}", ["staff"], [code])
+    add("staff_all", ["staff"], ["D1", "D2", "D3"])
+    add("admin", ["admin"], [])
+    add("designer", ["designer"], [])
+    return org
+
+
+# --- timing probe ---------------------------------------------------------------------------------
+
+SPIFF = "spiff"  # SpiffWorkflow's own step: task.run() + do_engine_steps() (LiveCase.complete/run/start)
+READS = "reads"  # our scans of the live tree for projections: open tasks, variables, activities, timers
+ROWS = "rows"  # our state rows: convert every task, JSON, digest, diff with the stored digests
+RESTORE = "restore"  # rebuilding a workflow from its rows (a case-cache miss)
+SQL_STATE = "sql_state"  # DB-API time of statements on case_state_rows
+SQL_OTHER = "sql_other"  # DB-API time of every other statement (projections, audit, checks, BEGIN)
+COMMIT = "commit"
+SQLALCHEMY = "sqlalchemy"  # inside Connection.execute but outside the driver: compiling, binding, result set-up
+CATEGORIES = (SPIFF, READS, ROWS, RESTORE, SQL_STATE, SQL_OTHER, SQLALCHEMY, COMMIT)
+
+_LIVE_METHODS = {
+    **dict.fromkeys(("start", "run", "complete", "fire_timers", "retry"), SPIFF),
+    "restore": RESTORE,
+    **dict.fromkeys(
+        ("ready_user_tasks", "variables", "completed_activities", "active_activities", "waiting_timers",
+         "waiting_messages", "has_task", "finished"),
+        READS,
+    ),
+}
+
+
+class Probe:
+    """Accumulates seconds per category and counts (statements, state rows) between ``take()`` calls."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.seconds: dict[str, float] = dict.fromkeys(CATEGORIES, 0.0)
+        self.counts: dict[str, int] = {"statements": 0, "rows_upserted": 0, "rows_deleted": 0, "largest_row": 0}
+        self._inside = False
+        self._patched = False
+        self._execute_wall = 0.0  # seconds inside Connection.execute / exec_driver_sql
+
+    def take(self) -> tuple[dict[str, float], dict[str, int]]:
+        seconds, counts = self.seconds, self.counts
+        seconds[SQLALCHEMY] = max(0.0, self._execute_wall - seconds[SQL_STATE] - seconds[SQL_OTHER])
+        self._execute_wall = 0.0
+        self.seconds = dict.fromkeys(CATEGORIES, 0.0)
+        self.counts = dict.fromkeys(counts, 0)
+        return seconds, counts
+
+    def _timed(self, category: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if self._inside:  # nested (LiveCase.complete calls run): count the outer call only
+                return function(*args, **kwargs)
+            self._inside = True
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[category] += time.perf_counter() - started
+                self._inside = False
+
+        wrapper.__wrapped__ = function  # type: ignore[attr-defined]
+        return wrapper
+
+    def install(self) -> None:
+        """Wrap LiveCase methods and the state-row functions (process-wide, once)."""
+        if self._patched or not self.enabled:
+            return
+        self._patched = True
+        import engine.casework as casework
+        from engine.runtime import state
+        from engine.runtime.cases import LiveCase
+
+        for name, category in _LIVE_METHODS.items():
+            attribute = LiveCase.__dict__[name]
+            if isinstance(attribute, classmethod):
+                setattr(LiveCase, name, classmethod(self._timed(category, attribute.__func__)))
+            elif isinstance(attribute, property):
+                assert attribute.fget is not None
+                setattr(LiveCase, name, property(self._timed(category, attribute.fget)))
+            else:
+                setattr(LiveCase, name, self._timed(category, attribute))
+        state.workflow_rows = self._timed(ROWS, state.workflow_rows)
+        original_diff = vars(casework)["diff_rows"]
+
+        def counting_diff(*args: Any, **kwargs: Any) -> Any:
+            changes = original_diff(*args, **kwargs)
+            self.counts["rows_upserted"] += len(changes.upserts)
+            self.counts["rows_deleted"] += len(changes.deletes)
+            largest = max((len(row.content) for row in changes.upserts), default=0)
+            self.counts["largest_row"] = max(self.counts["largest_row"], largest)
+            return changes
+
+        vars(casework)["diff_rows"] = self._timed(ROWS, counting_diff)
+        for name in ("execute", "exec_driver_sql"):
+            setattr(sa.Connection, name, self._execute_timer(getattr(sa.Connection, name)))
+
+    def _execute_timer(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._execute_wall += time.perf_counter() - started
+
+        return wrapper
+
+    def attach(self, engine: ProcessEngine) -> None:
+        """Listen to the engine's SQL statements and wrap its commits."""
+        if not self.enabled:
+            return
+        engines = {id(e): e for e in (engine.db.write_engine, engine.db.read_engine)}.values()
+        for sa_engine in engines:
+            sa.event.listen(sa_engine, "before_cursor_execute", self._before_execute)
+            sa.event.listen(sa_engine, "after_cursor_execute", self._after_execute)
+            dialect = sa_engine.dialect
+            do_commit = dialect.do_commit
+
+            def timed_commit(dbapi_connection: Any, _do_commit: Callable[[Any], None] = do_commit) -> None:
+                started = time.perf_counter()
+                try:
+                    _do_commit(dbapi_connection)
+                finally:
+                    self.seconds[COMMIT] += time.perf_counter() - started
+
+            dialect.do_commit = timed_commit  # type: ignore[method-assign]
+
+    def _before_execute(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def _after_execute(self, conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        elapsed = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        self.seconds[SQL_STATE if "case_state_rows" in statement else SQL_OTHER] += elapsed
+        self.counts["statements"] += 1
+
+
+@dataclass
+class Sample:
+    """One command: wall time, the probe's split of it, and what it wrote."""
+
+    ms: float
+    cpu_ms: float  # this process's CPU time (less sensitive to other load than wall time; excludes the PG server)
+    split_ms: dict[str, float]
+    counts: dict[str, int]
+    bytes_written: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ms": round(self.ms, 4),
+            "cpu_ms": round(self.cpu_ms, 4),
+            "split_ms": {k: round(v, 4) for k, v in self.split_ms.items()},
+            "counts": self.counts,
+            "bytes_written": self.bytes_written,
+        }
+
+
+def timed_command(probe: Probe, engine: ProcessEngine, call: Callable[[], Any]) -> tuple[Any, Sample]:
+    """Run one engine command, timing it and splitting the time with the probe."""
+    probe.take()
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    result = call()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    seconds, counts = probe.take()
+    split = {k: v * 1000 for k, v in seconds.items()}
+    split["other"] = max(0.0, elapsed * 1000 - sum(split.values()))
+    return result, Sample(elapsed * 1000, cpu * 1000, split, counts, engine.last_bytes_written)
+
+
+# --- statistics and tables ------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolation percentile (q in 0..100); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def median(values: Sequence[float]) -> float:
+    return percentile(values, 50)
+
+
+def fmt(value: float, digits: int = 2) -> str:
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.{digits}f}"
+
+
+def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Print (and return) a Markdown table, aligned for reading in a terminal."""
+    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+
+    def line(row: Sequence[str]) -> str:
+        padded = (c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        return "| " + " | ".join(padded) + " |"
+
+    text = "\n".join(
+        [f"\n{title}\n", line(cells[0]), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, cells[1:])]
+    )
+    print(text, flush=True)
+    return text
+
+
+# --- environment and results ----------------------------------------------------------------------
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def environment(dbs: Databases | None = None) -> dict[str, Any]:
+    status = _git("status", "--porcelain")
+    return {
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+        "cpu_model": _cpu_model(),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": dbs.postgres_version() if dbs is not None else None,
+        "postgresql_settings": dbs.postgres_settings() if dbs is not None else {},
+        "spiffworkflow": _version("spiffworkflow"),
+        "sqlalchemy": _version("sqlalchemy"),
+        "psycopg": _version("psycopg"),
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty_files": len(status.splitlines()) if status else 0,
+        "sqlite_tmpdir": tempfile.gettempdir(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def print_environment(env: dict[str, Any]) -> None:
+    keys = (
+        "load_average", "cpu_count", "cpu_model", "python", "sqlite", "postgresql", "spiffworkflow", "sqlalchemy",
+        "git_commit",
+    )
+    print("environment: " + ", ".join(f"{k}={env.get(k)}" for k in keys), flush=True)
+    if env.get("postgresql_settings"):
+        print(f"postgresql settings: {env['postgresql_settings']}", flush=True)
+
+
+def write_json(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    print(f"\nwrote {path.relative_to(REPO_ROOT)}", flush=True)
+    return path
