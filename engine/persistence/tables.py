@@ -200,7 +200,7 @@ case_state_rows = Table(
     "case_state_rows",
     metadata,
     Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
-    Column("row_key", String(48), nullable=False),
+    Column("row_key", String(128), nullable=False),
     Column("owner", String(UUID_LEN), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("digest", String(32), nullable=False),
@@ -313,7 +313,7 @@ escalations = Table(
     "escalations",
     metadata,
     Column("id", String(UUID_LEN), primary_key=True),
-    Column("task_id", String(UUID_LEN), ForeignKey("tasks.id"), nullable=False, unique=True),
+    Column("task_id", String(UUID_LEN), ForeignKey("tasks.id"), nullable=False),  # again after an extension
     Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
     Column("department_code", String(64)),
     _ts("due_at"),
@@ -321,6 +321,7 @@ escalations = Table(
     Column("escalation_task_id", String(UUID_LEN)),
     _ts("created_at"),
     Index("ix_escalations_department", "department_code"),
+    Index("ix_escalations_task", "task_id"),
 )
 
 notifications = Table(

@@ -92,6 +92,50 @@ def _row(key: str, owner: str, value: Any) -> StateRow:
     return StateRow(key, owner, content, digest(content))
 
 
+PART_SIZE = 64  # list items per part row
+PARTS = "__wutong_parts__"  # marker left in a task row where a long list was moved out
+
+
+def _task_rows(task_id: str, owner: str, task: dict[str, Any]) -> list[StateRow]:
+    """A task's row, plus part rows for the lists that grow with history.
+
+    A loop task's ``children`` and its ``internal_data`` lists gain one id per pass. Kept inline
+    they would make the task's row, rewritten on every pass, grow without bound; cut into
+    fixed-size parts, a pass rewrites only the last part, so the bytes a step writes stay flat.
+    """
+    parts: list[StateRow] = []
+
+    def cut(container: dict[str, Any], name: str, slot: str) -> None:
+        value = container.get(name)
+        if isinstance(value, list) and len(value) > PART_SIZE and len(slot) <= 64 and ":" not in slot:
+            count = (len(value) + PART_SIZE - 1) // PART_SIZE
+            for index in range(count):
+                chunk = value[index * PART_SIZE : (index + 1) * PART_SIZE]
+                parts.append(_row(f"part:{task_id}:{slot}:{index}", owner, chunk))
+            container[name] = {PARTS: count}
+
+    cut(task, "children", "children")
+    internal = task.get("internal_data")
+    if isinstance(internal, dict):
+        for name in list(internal):
+            cut(internal, name, f"internal_data.{name}")
+    return [_row(f"task:{task_id}", owner, task), *parts]
+
+
+def _join_parts(task: dict[str, Any], task_id: str, parts: Mapping[tuple[str, str], dict[int, list[Any]]]) -> None:
+    def join(container: dict[str, Any], name: str, slot: str) -> None:
+        marker = container.get(name)
+        if isinstance(marker, dict) and set(marker) == {PARTS}:
+            pieces = parts.get((task_id, slot), {})
+            container[name] = [item for index in range(marker[PARTS]) for item in pieces[index]]
+
+    join(task, "children", "children")
+    internal = task.get("internal_data")
+    if isinstance(internal, dict):
+        for name in list(internal):
+            join(internal, name, f"internal_data.{name}")
+
+
 def workflow_rows(workflow: BpmnWorkflow) -> list[StateRow]:
     """Convert a running workflow into rows, top workflow first, tasks in creation order."""
     registry = SERIALIZER.registry
@@ -102,13 +146,15 @@ def workflow_rows(workflow: BpmnWorkflow) -> list[StateRow]:
     tasks = top.pop("tasks")
     top["bpmn_events"] = registry.convert(workflow.bpmn_events)
     rows.append(_row(f"wf:{TOP}", TOP, top))
-    rows.extend(_row(f"task:{task_id}", TOP, task) for task_id, task in tasks.items())
+    for task_id, task in tasks.items():
+        rows.extend(_task_rows(task_id, TOP, task))
     for sub_id, subprocess in workflow.subprocesses.items():
         owner = str(sub_id)
         sub = registry.convert(subprocess)
         sub_tasks = sub.pop("tasks")
         rows.append(_row(f"wf:{owner}", owner, sub))
-        rows.extend(_row(f"task:{task_id}", owner, task) for task_id, task in sub_tasks.items())
+        for task_id, task in sub_tasks.items():
+            rows.extend(_task_rows(task_id, owner, task))
     return rows
 
 
@@ -132,10 +178,14 @@ def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) ->
     top: dict[str, Any] | None = None
     subprocesses: dict[str, dict[str, Any]] = {}
     tasks: list[tuple[str, str, dict[str, Any]]] = []
+    parts: dict[tuple[str, str], dict[int, list[Any]]] = {}
     for key, owner, content in rows:
         kind, _, ident = key.partition(":")
         value = json.loads(content)
-        if kind == "wf":
+        if kind == "part":
+            task_id, slot, index = ident.split(":")
+            parts.setdefault((task_id, slot), {})[int(index)] = value
+        elif kind == "wf":
             if ident == TOP:
                 top = value
             else:
@@ -147,6 +197,8 @@ def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) ->
         raise ValueError("stored case has no workflow row")
     top["tasks"] = {}
     for task_id, owner, task in tasks:
+        if parts:
+            _join_parts(task, task_id, parts)
         target = top if owner == TOP else subprocesses[owner]
         target["tasks"][task_id] = task
 

@@ -37,6 +37,11 @@ class CalendarService:
                 "say what the day is", problems=[Problem("required", "a note is required", field="/note")]
             )
 
+        if len(note.strip()) > 200:
+            raise InvalidInput(
+                "the note is too long", problems=[Problem("max_length", "at most 200 characters", field="/note")]
+            )
+
         def act(work: CaseWork) -> CalendarDayView:
             work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
             work.connection.execute(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
@@ -29,6 +29,9 @@ from engine.views import OPEN_STATES, instance_view, summary, visible_task
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
+
+
+MAX_EXTENSION = timedelta(days=3653)
 
 
 def _reason_required(reason: str | None) -> str:
@@ -74,6 +77,11 @@ class SupervisionService:
         if due_at <= self._engine.clock.now():
             raise InvalidInput(
                 "the new deadline is in the past", problems=[Problem("past", "must be in the future", field="/due_at")]
+            )
+        if due_at > self._engine.clock.now() + MAX_EXTENSION:
+            raise InvalidInput(
+                "the new deadline is too far ahead",
+                problems=[Problem("too_far", "at most ten years ahead", field="/due_at")],
             )
 
         def act(work: CaseWork) -> str:
@@ -353,11 +361,16 @@ def _supervisors(connection: Connection, codes: list[str | None]) -> list[str]:
 
 
 def _require_active_user(connection: Connection, user_id: str) -> None:
-    found = connection.execute(select(users.c.id).where(and_(users.c.id == user_id, users.c.active.is_(True)))).first()
+    """Tasks go to active staff or supervisors only: anyone else could hold but never finish them."""
+    found = connection.execute(
+        select(users.c.id)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(and_(users.c.id == user_id, users.c.active.is_(True), user_roles.c.role.in_(("staff", "supervisor"))))
+    ).first()
     if found is None:
         raise InvalidInput(
-            "no active user with this id",
-            problems=[Problem("unknown_user", "no active user with this id", field="/user_id")],
+            "no active staff member or supervisor with this id",
+            problems=[Problem("unknown_user", "no active staff member or supervisor with this id", field="/user_id")],
         )
 
 

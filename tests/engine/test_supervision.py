@@ -209,3 +209,46 @@ def test_a_case_sent_back_reloads_exactly(engine: ProcessEngine, org: Org, case:
     engine.tasks.complete(org["staff_D2"], _task(engine, org, case, "quick"))
     engine.supervision.send_back(org["supervisor_D1"], _task(engine, org, case, "review"), "incomplete")
     assert stored_document(engine, case) == live_document(engine, case)
+
+
+def test_a_task_extended_after_escalation_is_escalated_again_when_late_again(
+    engine: ProcessEngine, org: Org, case: str, clock: FrozenClock
+) -> None:
+    task = _task(engine, org, case, "accept")
+    clock.advance(timedelta(days=2))
+    worker = Worker(engine)
+    assert worker.run_once().escalated == 1
+    engine.supervision.extend_deadline(org["supervisor_D1"], task, clock.now() + timedelta(hours=1), "one more hour")
+    assert worker.run_once().escalated == 0
+    clock.advance(timedelta(hours=2))
+    assert worker.run_once().escalated == 1
+    assert len(engine.supervision.notifications(org["supervisor_D1"])) == 2
+
+
+def test_a_task_is_reassigned_only_to_someone_who_may_work_it(engine: ProcessEngine, org: Org, case: str) -> None:
+    task = _task(engine, org, case, "accept")
+    for name in ("auditor", "designer", "applicant"):
+        with pytest.raises(InvalidInput) as raised:
+            engine.supervision.reassign(org["supervisor_D1"], task, user_id=org[name].user_id, reason="x")
+        assert raised.value.problems[0].field == "/user_id"
+
+
+def test_a_deadline_more_than_ten_years_ahead_is_refused(engine: ProcessEngine, org: Org, case: str) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        engine.supervision.extend_deadline(
+            org["supervisor_D1"], _task(engine, org, case, "accept"), datetime(9999, 12, 31, tzinfo=UTC), "later"
+        )
+    assert raised.value.problems[0].field == "/due_at"
+
+
+def test_calendar_overrides_need_a_short_note_and_an_admin(engine: ProcessEngine, org: Org) -> None:
+    from datetime import date
+
+    with pytest.raises(InvalidInput):
+        engine.calendars.set_day(org["admin"], date(2027, 2, 20), working=True, note="x" * 201)
+    with pytest.raises(Forbidden):
+        engine.calendars.set_day(org["supervisor_D1"], date(2027, 2, 20), working=True, note="补班")
+    engine.calendars.set_day(org["admin"], date(2027, 2, 20), working=True, note="补班")
+    assert engine.calendar.is_working_day(date(2027, 2, 20))
+    engine.calendars.remove_day(org["admin"], date(2027, 2, 20))
+    assert not engine.calendar.is_working_day(date(2027, 2, 20))

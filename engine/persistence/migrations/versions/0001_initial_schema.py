@@ -148,7 +148,7 @@ def upgrade() -> None:
     )
     op.create_table('case_state_rows',
     sa.Column('instance_id', sa.String(length=36), nullable=False),
-    sa.Column('row_key', sa.String(length=48), nullable=False),
+    sa.Column('row_key', sa.String(length=128), nullable=False),
     sa.Column('owner', sa.String(length=36), nullable=False),
     sa.Column('seq', sa.BigInteger(), nullable=False),
     sa.Column('digest', sa.String(length=32), nullable=False),

@@ -52,11 +52,11 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['instance_id'], ['process_instances.id'], name=op.f('fk_escalations_instance_id_process_instances')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_escalations_task_id_tasks')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalations')),
-    sa.UniqueConstraint('task_id', name=op.f('uq_escalations_task_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_escalations'))
     )
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.create_index('ix_escalations_department', ['department_code'], unique=False)
+        batch_op.create_index('ix_escalations_task', ['task_id'], unique=False)
 
     with op.batch_alter_table('process_instances', schema=None) as batch_op:
         batch_op.add_column(sa.Column('due_at', sa.DateTime(timezone=True), nullable=True))
@@ -84,6 +84,7 @@ def downgrade() -> None:
         batch_op.drop_column('due_at')
 
     with op.batch_alter_table('escalations', schema=None) as batch_op:
+        batch_op.drop_index('ix_escalations_task')
         batch_op.drop_index('ix_escalations_department')
 
     op.drop_table('escalations')
