@@ -10,20 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 API="${WUTONG_URL:-http://127.0.0.1:5000}/api/v1"
 WUTONG="${WUTONG_BIN:-.venv/bin/wutong}"
+PYTHON="$(dirname "$WUTONG")/python"  # the project's interpreter (a version-manager shim can take a second a call)
+[[ -x "$PYTHON" ]] || PYTHON=python3
 declare -A TOKENS
 
-token() {  # token USERNAME: a fresh API token of a demo user (cached for the run)
-  if [[ -z "${TOKENS[$1]:-}" ]]; then
-    if [[ "$1" == admin ]]; then
-      TOKENS[admin]=$("$WUTONG" token admin --name water-story)
-    else
-      local id
-      id=$(call admin GET "/users?page_size=200" | json "next(u['id'] for u in d if u['username'] == '$1')")
-      TOKENS[$1]=$(call admin POST "/users/$id/tokens" '{"name": "water-story"}' | json "d['secret']")
-    fi
-  fi
-  printf '%s' "${TOKENS[$1]}"
-}
+token() { printf '%s' "${TOKENS[$1]}"; }  # token USERNAME: that demo user's token for this run
 
 call() {  # call USER METHOD PATH [JSON]: prints the response body, fails on an HTTP error
   local user=$1 method=$2 path=$3 body=${4:-}
@@ -33,7 +24,7 @@ call() {  # call USER METHOD PATH [JSON]: prints the response body, fails on an 
 }
 
 json() {  # json EXPRESSION: evaluate a Python expression over the JSON document on stdin (as `d`)
-  python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
+  "$PYTHON" -c "import json, sys; d = json.load(sys.stdin); print($1)"
 }
 
 open_task() {  # open_task USER CASE ACTIVITY: the id of the case's open task for that step
@@ -48,8 +39,17 @@ complete() {  # complete USER CASE ACTIVITY JSON
   echo "  $3 done by $1"
 }
 
+# An admin token from the command line (same database), then one API token per demo user we act as.
+TOKENS[admin]=$("$WUTONG" token admin --name water-story)
+users=$(call admin GET "/users?page_size=200")
+for name in ops_center.staff1 water_supply.staff1 innovation_dev.staff1 road_bridge.staff1 municipal_works.staff1 \
+            urban_mgmt.staff1 subdistrict.staff1 village.staff1 jinggong.applicant auditor; do
+  id=$(json "next(u['id'] for u in d if u['username'] == '$name')" <<<"$users")
+  TOKENS[$name]=$(call admin POST "/users/$id/tokens" '{"name": "water-story"}' | json "d['secret']")
+done
+
 echo "1. The company's request is accepted at the operations center's one-stop desk (一口受理)"
-applicant_id=$(call admin GET "/users?page_size=200" | json "next(u['id'] for u in d if u['username'] == 'jinggong.applicant')")
+applicant_id=$(json "next(u['id'] for u in d if u['username'] == 'jinggong.applicant')" <<<"$users")
 case_id=$(call ops_center.staff1 POST /process-definitions/key/utility_connection/start \
   "{\"business_key\": \"WATER-$(date +%s)\", \"applicant_id\": \"$applicant_id\"}" | json "d['id']")
 echo "  case $case_id"
