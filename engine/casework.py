@@ -9,39 +9,38 @@ changed, and the open-task, timer and message-subscription projections. Nothing 
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from engine import audit
 from engine.actors import Actor
-from engine.deadlines import DeadlineSpec, compute_due
+from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import (
     case_numbers,
     case_state_rows,
-    departments,
     incidents,
     message_subscriptions,
     process_definitions,
     process_instances,
     tasks,
-    timers,
 )
-from engine.runtime.cases import Failure, LiveCase, ReadyTask
+from engine.projections import sync_subscriptions, sync_tasks, sync_timers
+from engine.runtime.cases import Failure, LiveCase
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import diff_rows, dumps
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
-OPEN_STATES = ("open", "claimed")
+from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
+
 MAX_MESSAGE_ROUNDS = 50
 
 
@@ -248,7 +247,7 @@ class CaseWork:
                     }
                 )
             )
-        self._sync_tasks(case)
+        sync_tasks(self, case)
         state = self._case_state(case)
         self._record_incidents(case)
         row = case.row
@@ -280,8 +279,8 @@ class CaseWork:
                 .values(state="cancelled", ended_at=self.now)
             )
         self._write_rows(case)
-        self._sync_timers(case)
-        self._sync_subscriptions(case)
+        sync_timers(self, case)
+        sync_subscriptions(self, case)
         self._saved.append(case)
 
     def _write_rows(self, case: LoadedCase) -> None:
@@ -375,164 +374,8 @@ class CaseWork:
 
     # --- projections --------------------------------------------------------------------------
 
-    def _sync_tasks(self, case: LoadedCase) -> None:
-        ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
-        known: dict[str, str] = {}
-        if not case.new:
-            known = {
-                row.id: row.state
-                for row in self.connection.execute(
-                    select(tasks.c.id, tasks.c.state)
-                    .where(tasks.c.instance_id == case.id, tasks.c.kind == "user")
-                    .where(or_(tasks.c.state.in_(OPEN_STATES), tasks.c.id.in_(list(ready))))
-                )
-            }
-        still_open = {task_id for task_id, state in known.items() if state in OPEN_STATES}
-        gone = still_open - ready.keys()
-        if gone:
-            self.connection.execute(
-                update(tasks).where(tasks.c.id.in_(gone)).values(state="cancelled", ended_at=self.now)
-            )
-        for task_id, task in ready.items():
-            if task_id in still_open:
-                continue
-            routed = self._route(case, task)
-            if routed is None:
-                continue
-            department, assignee = routed
-            due = self._task_due(case, task)
-            if due is False:
-                continue
-            values = {
-                "department_code": department,
-                "assignee_user_id": assignee,
-                "state": "open",
-                "data_json": dumps(task.data),
-                "created_at": self.now,
-                "due_at": due,
-                "original_due_at": due,
-            }
-            if task_id in known:  # an earlier step sent back to: the same task opens again
-                reopened = {
-                    "completed_by": None,
-                    "acting_for": None,
-                    "ended_at": None,
-                    "submitted_json": None,
-                    "escalated_at": None,
-                }
-                self.connection.execute(update(tasks).where(tasks.c.id == task_id).values(**values, **reopened))
-                continue
-            self.connection.execute(
-                insert(tasks).values(
-                    id=task_id,
-                    instance_id=case.id,
-                    activity_id=task.activity_id,
-                    name=task.name,
-                    lane=task.lane,
-                    form_name=task.properties.get("formJsonSchemaFilename"),
-                    **values,
-                )
-            )
-
-    def _task_due(self, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:
-        """The task's due time from its deadline properties; False (with an incident) on failure."""
-        spec = DeadlineSpec.from_properties(task.properties)
-        if spec is None:
-            return None
-        try:
-            text = spec.duration
-            if text is None:
-                assert spec.expression is not None
-                text = str(case.live.evaluate(task.id, spec.expression))
-            return self.deadline(text, spec.calendar)
-        except Exception as exc:  # a failing deadline expression is an incident, not a crash
-            case.failures.append(
-                Failure(
-                    task.activity_id,
-                    task.id,
-                    f"the deadline could not be computed: {exc}",
-                    None,
-                    task.data,
-                    code="deadline_failed",
-                )
-            )
-            return False
-
     def deadline(self, duration: str, calendar: str) -> datetime:
         return compute_due(self.now, duration, calendar, self.engine.calendar, self.engine.policy).at
-
-    def _route(self, case: LoadedCase, task: ReadyTask) -> tuple[str | None, str | None] | None:
-        """The task's department and assignee; None (with an incident) when routing fails."""
-        owner = case.row["department_code"]
-        expression = task.properties.get("assignDepartment")
-        if expression:
-            try:
-                code = case.live.evaluate(task.id, expression)
-            except Exception as exc:  # a failing expression is an incident, not a crash
-                case.failures.append(
-                    Failure(
-                        task.activity_id,
-                        task.id,
-                        f"assignDepartment failed: {exc}",
-                        None,
-                        task.data,
-                        code="routing_failed",
-                    )
-                )
-                return None
-            if not isinstance(code, str) or not self._department_exists(code):
-                case.failures.append(
-                    Failure(
-                        task.activity_id,
-                        task.id,
-                        f"assignDepartment gave an unknown department: {code!r}",
-                        None,
-                        task.data,
-                        code="unknown_department",
-                    )
-                )
-                return None
-            return code, None
-        if task.lane is not None:
-            lane = task.lane.strip()
-            if lane in case.model.lanes:
-                department = case.model.lanes[lane]
-                if department is None:  # the applicant lane
-                    return owner, case.row["applicant_user_id"]
-                return department, None
-        return owner, None
-
-    def _department_exists(self, code: str) -> bool:
-        return self.connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is not None
-
-    def _sync_timers(self, case: LoadedCase) -> None:
-        waiting = case.live.waiting_timers() if case.row["state"] in ("running", "error") else []
-        self.connection.execute(delete(timers).where(timers.c.instance_id == case.id))
-        if waiting:
-            self.connection.execute(
-                insert(timers),
-                [
-                    {"instance_id": case.id, "task_id": t.task_id, "activity_id": t.activity_id, "due_at": t.due_at}
-                    for t in waiting
-                ],
-            )
-
-    def _sync_subscriptions(self, case: LoadedCase) -> None:
-        waiting = case.live.waiting_messages() if case.row["state"] in ("running", "error") else []
-        self.connection.execute(delete(message_subscriptions).where(message_subscriptions.c.instance_id == case.id))
-        if waiting:
-            self.connection.execute(
-                insert(message_subscriptions),
-                [
-                    {
-                        "instance_id": case.id,
-                        "task_id": m.task_id,
-                        "message_name": m.name,
-                        "correlations_json": json.dumps(m.correlations, sort_keys=True, default=str),
-                    }
-                    for m in waiting
-                ],
-            )
 
     # --- after the transaction ----------------------------------------------------------------
 

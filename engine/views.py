@@ -17,8 +17,7 @@ from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms import render_instructions
 from engine.persistence.tables import incidents, process_definitions, process_instances, tasks, users
 from engine.results import IncidentView, InstanceView, TaskSummary, TaskView
-
-OPEN_STATES = ("open", "claimed")
+from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
 def task_departments(connection: Connection, instance_id: str) -> list[str]:

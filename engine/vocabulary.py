@@ -10,3 +10,4 @@ CASE_SORT_FIELDS = frozenset(
     {"started_at", "created_at", "ended_at", "number", "state", "process_key", "business_key", "due_at"}
 )
 TASK_SORT_FIELDS = frozenset({"created_at", "due_at", "name", "state", "activity_id", "ended_at"})
+OPEN_TASK_STATES = ("open", "claimed")  # "open tasks" everywhere means these two

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from engine.core import ProcessEngine
 from engine.persistence.tables import tasks, timers
-from engine.views import OPEN_STATES
+from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 log = logging.getLogger("wutong.worker")
 

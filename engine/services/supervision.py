@@ -25,7 +25,8 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
-from engine.views import OPEN_STATES, instance_view, summary, visible_task
+from engine.views import instance_view, summary, visible_task
+from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine

@@ -1,0 +1,183 @@
+"""Read models kept in step with each case inside the command's transaction: open tasks (routed to
+departments, with deadlines), waiting timers and message subscriptions."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, delete, insert, or_, select, update
+
+from engine.deadlines import DeadlineSpec
+from engine.persistence.tables import departments, message_subscriptions, tasks, timers
+from engine.runtime.cases import Failure, ReadyTask
+from engine.runtime.state import dumps
+
+if TYPE_CHECKING:
+    from engine.casework import CaseWork, LoadedCase
+
+from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
+
+
+def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
+    """Open tasks for new ready human work (routed, with deadlines); cancel what is no longer ready."""
+    ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
+    known: dict[str, str] = {}
+    if not case.new:
+        known = {
+            row.id: row.state
+            for row in work.connection.execute(
+                select(tasks.c.id, tasks.c.state)
+                .where(tasks.c.instance_id == case.id, tasks.c.kind == "user")
+                .where(or_(tasks.c.state.in_(OPEN_STATES), tasks.c.id.in_(list(ready))))
+            )
+        }
+    still_open = {task_id for task_id, state in known.items() if state in OPEN_STATES}
+    gone = still_open - ready.keys()
+    if gone:
+        work.connection.execute(update(tasks).where(tasks.c.id.in_(gone)).values(state="cancelled", ended_at=work.now))
+    for task_id, task in ready.items():
+        if task_id in still_open:
+            continue
+        routed = _route(work, case, task)
+        if routed is None:
+            continue
+        department, assignee = routed
+        due = _task_due(work, case, task)
+        if due is False:
+            continue
+        values = {
+            "department_code": department,
+            "assignee_user_id": assignee,
+            "state": "open",
+            "data_json": dumps(task.data),
+            "created_at": work.now,
+            "due_at": due,
+            "original_due_at": due,
+        }
+        if task_id in known:  # an earlier step sent back to: the same task opens again
+            reopened = {
+                "completed_by": None,
+                "acting_for": None,
+                "ended_at": None,
+                "submitted_json": None,
+                "escalated_at": None,
+            }
+            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(**values, **reopened))
+            continue
+        work.connection.execute(
+            insert(tasks).values(
+                id=task_id,
+                instance_id=case.id,
+                activity_id=task.activity_id,
+                name=task.name,
+                lane=task.lane,
+                form_name=task.properties.get("formJsonSchemaFilename"),
+                **values,
+            )
+        )
+
+
+def _task_due(work: CaseWork, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:
+    """The task's due time from its deadline properties; False (with an incident) on failure."""
+    spec = DeadlineSpec.from_properties(task.properties)
+    if spec is None:
+        return None
+    try:
+        text = spec.duration
+        if text is None:
+            assert spec.expression is not None
+            text = str(case.live.evaluate(task.id, spec.expression))
+        return work.deadline(text, spec.calendar)
+    except Exception as exc:  # a failing deadline expression is an incident, not a crash
+        case.failures.append(
+            Failure(
+                task.activity_id,
+                task.id,
+                f"the deadline could not be computed: {exc}",
+                None,
+                task.data,
+                code="deadline_failed",
+            )
+        )
+        return False
+
+
+def _route(work: CaseWork, case: LoadedCase, task: ReadyTask) -> tuple[str | None, str | None] | None:
+    """The task's department and assignee; None (with an incident) when routing fails."""
+    owner = case.row["department_code"]
+    expression = task.properties.get("assignDepartment")
+    if expression:
+        try:
+            code = case.live.evaluate(task.id, expression)
+        except Exception as exc:  # a failing expression is an incident, not a crash
+            case.failures.append(
+                Failure(
+                    task.activity_id,
+                    task.id,
+                    f"assignDepartment failed: {exc}",
+                    None,
+                    task.data,
+                    code="routing_failed",
+                )
+            )
+            return None
+        if not isinstance(code, str) or not _department_exists(work.connection, code):
+            case.failures.append(
+                Failure(
+                    task.activity_id,
+                    task.id,
+                    f"assignDepartment gave an unknown department: {code!r}",
+                    None,
+                    task.data,
+                    code="unknown_department",
+                )
+            )
+            return None
+        return code, None
+    if task.lane is not None:
+        lane = task.lane.strip()
+        if lane in case.model.lanes:
+            department = case.model.lanes[lane]
+            if department is None:  # the applicant lane
+                return owner, case.row["applicant_user_id"]
+            return department, None
+    return owner, None
+
+
+def _department_exists(connection: Connection, code: str) -> bool:
+    return connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is not None
+
+
+def sync_timers(work: CaseWork, case: LoadedCase) -> None:
+    """The timers the case waits on, with their due times (the worker reads them)."""
+    waiting = case.live.waiting_timers() if case.row["state"] in ("running", "error") else []
+    work.connection.execute(delete(timers).where(timers.c.instance_id == case.id))
+    if waiting:
+        work.connection.execute(
+            insert(timers),
+            [
+                {"instance_id": case.id, "task_id": t.task_id, "activity_id": t.activity_id, "due_at": t.due_at}
+                for t in waiting
+            ],
+        )
+
+
+def sync_subscriptions(work: CaseWork, case: LoadedCase) -> None:
+    """The messages the case waits for, with their correlation values."""
+    waiting = case.live.waiting_messages() if case.row["state"] in ("running", "error") else []
+    work.connection.execute(delete(message_subscriptions).where(message_subscriptions.c.instance_id == case.id))
+    if waiting:
+        work.connection.execute(
+            insert(message_subscriptions),
+            [
+                {
+                    "instance_id": case.id,
+                    "task_id": m.task_id,
+                    "message_name": m.name,
+                    "correlations_json": json.dumps(m.correlations, sort_keys=True, default=str),
+                }
+                for m in waiting
+            ],
+        )
