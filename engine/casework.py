@@ -10,7 +10,7 @@ changed, and the open-task, timer and message-subscription projections. Nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,8 @@ class LoadedCase:
     failures: list[Failure] = field(default_factory=list)
     undelivered: list[Any] = field(default_factory=list)
     state_override: str | None = None
+    # what the timer and subscription projections last wrote (None: unknown, rewrite them)
+    projected: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -70,6 +72,7 @@ class CachedCase:
     live: LiveCase
     digests: dict[str, str]
     next_seq: int
+    projected: dict[str, Any]
 
 
 class CaseWork:
@@ -86,21 +89,26 @@ class CaseWork:
 
     # --- loading ------------------------------------------------------------------------------
 
-    def load(self, instance_id: str) -> LoadedCase:
+    def load(self, instance_id: str, row: Mapping[Any, Any] | None = None) -> LoadedCase:
+        """The case in this unit of work; ``row`` is its case row when the caller already read it."""
         if instance_id in self.cases:
             return self.cases[instance_id]
-        found = (
-            self.connection.execute(select(process_instances).where(process_instances.c.id == instance_id))
-            .mappings()
-            .first()
-        )
+        found: Mapping[Any, Any] | None = row
+        if found is None:
+            found = (
+                self.connection.execute(select(process_instances).where(process_instances.c.id == instance_id))
+                .mappings()
+                .first()
+            )
         if found is None:
             raise NotFound(f"case {instance_id} does not exist", code="case_not_found")
-        row: dict[str, Any] = dict(found)
+        row = dict(found)
         specs, model = self.engine.definition(self.connection, row["definition_id"])
         cached = self.engine.cases.take(instance_id, row["row_version"])
         if cached is not None:
-            case = LoadedCase(row, cached.live, model, cached.digests, cached.next_seq, row["row_version"])
+            case = LoadedCase(
+                row, cached.live, model, cached.digests, cached.next_seq, row["row_version"], projected=cached.projected
+            )
         else:
             stored = self.connection.execute(
                 select(
@@ -150,7 +158,7 @@ class CaseWork:
             "original_due_at": None,
         }
         live = LiveCase.start(specs, variables, self.engine.script_engine)
-        case = LoadedCase(row, live, model, {}, 0, 0, new=True)
+        case = LoadedCase(row, live, model, {}, 0, 0, new=True, projected={"timers": [], "subscriptions": []})
         self.cases[instance_id] = case
         return case
 
@@ -381,7 +389,10 @@ class CaseWork:
 
     def after_commit(self) -> None:
         for case in self._saved:
-            self.engine.cases.put(case.id, CachedCase(case.row["row_version"], case.live, case.digests, case.next_seq))
+            self.engine.cases.put(
+                case.id,
+                CachedCase(case.row["row_version"], case.live, case.digests, case.next_seq, case.projected or {}),
+            )
 
     def touched(self) -> Iterable[LoadedCase]:
         return self.cases.values()

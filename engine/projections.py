@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, delete, insert, or_, select, update
 
 from engine.deadlines import DeadlineSpec
 from engine.persistence.tables import departments, message_subscriptions, tasks, timers
@@ -153,31 +153,35 @@ def _department_exists(connection: Connection, code: str) -> bool:
 def sync_timers(work: CaseWork, case: LoadedCase) -> None:
     """The timers the case waits on, with their due times (the worker reads them)."""
     waiting = case.live.waiting_timers() if case.row["state"] in ("running", "error") else []
-    work.connection.execute(delete(timers).where(timers.c.instance_id == case.id))
-    if waiting:
-        work.connection.execute(
-            insert(timers),
-            [
-                {"instance_id": case.id, "task_id": t.task_id, "activity_id": t.activity_id, "due_at": t.due_at}
-                for t in waiting
-            ],
-        )
+    rows = [
+        {"instance_id": case.id, "task_id": t.task_id, "activity_id": t.activity_id, "due_at": t.due_at}
+        for t in waiting
+    ]
+    _replace(work, case, "timers", timers, rows)
 
 
 def sync_subscriptions(work: CaseWork, case: LoadedCase) -> None:
     """The messages the case waits for, with their correlation values."""
     waiting = case.live.waiting_messages() if case.row["state"] in ("running", "error") else []
-    work.connection.execute(delete(message_subscriptions).where(message_subscriptions.c.instance_id == case.id))
-    if waiting:
-        work.connection.execute(
-            insert(message_subscriptions),
-            [
-                {
-                    "instance_id": case.id,
-                    "task_id": m.task_id,
-                    "message_name": m.name,
-                    "correlations_json": json.dumps(m.correlations, sort_keys=True, default=str),
-                }
-                for m in waiting
-            ],
-        )
+    rows = [
+        {
+            "instance_id": case.id,
+            "task_id": m.task_id,
+            "message_name": m.name,
+            "correlations_json": json.dumps(m.correlations, sort_keys=True, default=str),
+        }
+        for m in waiting
+    ]
+    _replace(work, case, "subscriptions", message_subscriptions, rows)
+
+
+def _replace(work: CaseWork, case: LoadedCase, name: str, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rewrite a case's rows of ``table`` unless they are known to be exactly ``rows`` already."""
+    if case.projected is not None and case.projected.get(name) == rows:
+        return
+    work.connection.execute(delete(table).where(table.c.instance_id == case.id))
+    if rows:
+        work.connection.execute(insert(table), rows)
+    if case.projected is None:
+        case.projected = {}
+    case.projected[name] = rows

@@ -90,12 +90,15 @@ class TaskService:
 
         return self._engine.query(run)
 
-    def _required_role(self, connection: Connection, row: Mapping[Any, Any]) -> str | None:
+    def _required_role(
+        self, connection: Connection, row: Mapping[Any, Any], definition_id: str | None = None
+    ) -> str | None:
         if row["kind"] != "user":
             return None
-        definition_id = connection.execute(
-            select(process_instances.c.definition_id).where(process_instances.c.id == row["instance_id"])
-        ).scalar_one()
+        if definition_id is None:
+            definition_id = connection.execute(
+                select(process_instances.c.definition_id).where(process_instances.c.id == row["instance_id"])
+            ).scalar_one()
         _, model = self._engine.definition(connection, definition_id)
         user_task = model.user_tasks.get(row["activity_id"])
         role = (user_task.properties.get("requiredRole") or "").strip() if user_task else ""
@@ -168,21 +171,21 @@ class TaskService:
         def act(work: CaseWork) -> str:
             connection = work.connection
             row = visible_task(connection, actor, task_id)
-            access.require_task_actor(
-                actor,
-                department=row["department_code"],
-                assignee_id=row["assignee_user_id"],
-                required_role=self._required_role(connection, row),
-            )
-            if row["state"] not in ("open", "claimed"):
-                raise Conflict(f"the task is {row['state']}", code="task_not_open")
-            if row["state"] == "claimed" and row["assignee_user_id"] != actor.user_id:
-                raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
             instance = (
                 connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
                 .mappings()
                 .one()
             )
+            access.require_task_actor(
+                actor,
+                department=row["department_code"],
+                assignee_id=row["assignee_user_id"],
+                required_role=self._required_role(connection, row, instance["definition_id"]),
+            )
+            if row["state"] not in ("open", "claimed"):
+                raise Conflict(f"the task is {row['state']}", code="task_not_open")
+            if row["state"] == "claimed" and row["assignee_user_id"] != actor.user_id:
+                raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
             _, model = self._engine.definition(connection, instance["definition_id"])
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
                 validate_submission(None, submitted)
@@ -196,10 +199,10 @@ class TaskService:
                     task_id=task_id,
                     details={"fields": sorted(submitted)},
                 )
-                work.load(row["instance_id"])  # the finish step reads the case; nothing in it changes
+                work.load(row["instance_id"], instance)  # the finish step reads the case; nothing in it changes
                 return task_id
             validate_submission(model.form_for(row["activity_id"]), submitted)
-            case = work.load(row["instance_id"])
+            case = work.load(row["instance_id"], instance)
             if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
                 raise Conflict("the case no longer waits for this task", code="task_not_open")
             acting_for = None
