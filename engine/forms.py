@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
 from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
-from jsonschema import Draft202012Validator
 
 from engine.errors import InvalidInput, Problem
 
@@ -55,14 +55,12 @@ def _reserved_keys(value: Any, pointer: str, problems: list[Problem]) -> None:
 
 
 def _freeze(schema: Mapping[str, Any]) -> str:
-    import json
-
     return json.dumps(schema, sort_keys=True)
 
 
 @lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Draft202012Validator:
-    import json
+def _validator(schema_json: str) -> Any:
+    from jsonschema import Draft202012Validator  # slow to import (format checkers): on first use only
 
     return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 
 from engine.errors import Problem
@@ -113,7 +112,7 @@ def parse_form(name: str, data: bytes) -> tuple[dict[str, Any] | None, list[Prob
         return None, [Problem(code="form_invalid", message=f"{name}: a form must be a JSON Schema object", file=name)]
     try:
         errors = sorted(
-            Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema),
+            _meta_validator().iter_errors(schema),
             key=lambda e: list(map(str, e.absolute_path)),
         )
     except RecursionError:
@@ -130,3 +129,11 @@ def parse_form(name: str, data: bytes) -> tuple[dict[str, Any] | None, list[Prob
             for error in errors[:_MAX_SCHEMA_PROBLEMS]
         ]
     return schema, []
+
+
+def _meta_validator() -> Any:
+    """Imported on first use: jsonschema's format checkers take most of a second to import, which
+    every command-line call would otherwise pay."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(Draft202012Validator.META_SCHEMA)
