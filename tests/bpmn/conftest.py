@@ -1,6 +1,10 @@
 """Fixtures for the shipped process library: a real engine on a fresh SQLite file or PostgreSQL
 database, a frozen clock, the demo organisation from ``bpmn/demo.json`` and the shipped processes
-deployed in one deployment."""
+deployed in one deployment.
+
+``desk`` is parametrized: a story test runs once through the engine services (``engine``) and once
+through the HTTP API (``api``), each desk deploying the library its own way (``test_coverage.py``
+narrows it to the API)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import pytest
 import bpmn
 from engine import SYSTEM, FrozenClock, ProcessEngine
 from engine.results import DeploymentResult
-from tests.bpmn.desk import Desk, Org, make_engine
+from tests.bpmn.desk import SHIPPED_KEYS, ApiDesk, Desk, EngineDesk, Org, make_engine
 
 
 @pytest.fixture
@@ -51,6 +55,12 @@ def deployment(engine: ProcessEngine, org: Org) -> DeploymentResult:
     return engine.repository.deploy(org["designer"], bpmn.process_files())
 
 
-@pytest.fixture
-def desk(engine: ProcessEngine, org: Org, deployment: DeploymentResult) -> Desk:
-    return Desk(engine, org)
+@pytest.fixture(params=[EngineDesk.kind, ApiDesk.kind])
+def desk(request: pytest.FixtureRequest, engine: ProcessEngine, org: Org, clock: FrozenClock) -> Desk:
+    """A desk with the shipped library deployed, through the engine services or through the API."""
+    made: Desk = (
+        EngineDesk(engine, org, clock) if request.param == EngineDesk.kind else ApiDesk.around(engine, org, clock)
+    )
+    deployed = made.deploy(bpmn.process_files())
+    assert {(key, version, created) for key, version, created in deployed} == {(key, 1, True) for key in SHIPPED_KEYS}
+    return made

@@ -1,9 +1,24 @@
-"""Driving shipped processes through the engine services, as the right user at every step.
+"""Driving shipped processes as the right user at every step: through the engine services or the HTTP API.
 
-``Desk`` starts cases and completes tasks; every completion is done by a user who may do it (a staff
-member of the task's department, or the applicant a task is assigned to) and is recorded, so tests
-can check routing afterwards. With ``check_forms`` on, every completion is preceded by one attempt
-per required field with that field left out, each of which must be refused with nothing changed.
+A ``Desk`` starts cases, reads them and completes tasks; every completion is done by a user who may do
+it (a staff member of the task's department, or the applicant a task is assigned to) and is recorded
+with who the engine says completed it, so tests can check routing afterwards. With ``check_forms`` on,
+every completion is preceded by one attempt per required field with that field left out, each of which
+must be refused with nothing changed.
+
+Two desks offer the same interface:
+
+* ``EngineDesk`` calls the engine services (``engine.runtime``, ``engine.tasks``, ...) directly;
+* ``ApiDesk`` calls the REST API through a Flask test client, every request with the acting user's
+  bearer token: deploys with ``POST /deployments`` as the designer, starts with
+  ``POST /process-definitions/key/{key}/start``, reads ``GET /process-instances/{id}`` and ``/tasks``,
+  completes with ``POST /tasks/{id}/complete`` and delivers with ``POST /messages``. A refusal comes
+  back as a problem document and is raised as the engine error of its status (403 ``Forbidden``, 404
+  ``NotFound``, 409 ``Conflict``, 422 ``InvalidInput`` with the ``errors`` as problems), so stories
+  and tests read the same on both desks.
+
+Time passes the way it does in production, on both desks: the frozen clock moves and one run of the
+worker fires the timers then due.
 
 ``ModelIndex`` reads a deployed process's XML: flow nodes, gateway branches, lanes, user tasks.
 """
@@ -11,17 +26,26 @@ per required field with that field left out, each of which must be refused with 
 from __future__ import annotations
 
 import copy
+import dataclasses
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from io import BytesIO
+from typing import Any, ClassVar
 
+from flask.testing import FlaskClient
 from lxml import etree
+from werkzeug.test import TestResponse
 
 from engine import SYSTEM, EngineConfig, FrozenClock, InvalidInput, ProcessEngine
 from engine.actors import Actor
-from engine.results import CompletionResult, InstanceView, TaskSummary
+from engine.errors import Conflict, EngineError, Forbidden, NotFound, Problem
+from engine.results import InstanceView, TaskSummary, TaskView
 from engine.runtime.sandbox import SandboxLimits
 from engine.services.identity import actor_for
+from engine.worker import Worker, WorkerRun
+from webapi.app import create_app
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -53,12 +77,20 @@ FLOW_NODE_TAGS = frozenset(
     }
 )
 GATEWAY_TAGS = frozenset(t for t in FLOW_NODE_TAGS if t.endswith("Gateway"))
+SHIPPED_KEYS = frozenset({"utility_connection", "enterprise_problem", "financing_request"})
 APPLICANT = "jinggong.applicant"
 STARTER = "ops_center.staff1"
+ADMIN = "admin"
+DESIGNER = "designer"
+OPEN = ("open", "claimed")
+V1 = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+ERROR_OF_STATUS: dict[int, type[EngineError]] = {403: Forbidden, 404: NotFound, 409: Conflict, 422: InvalidInput}
 
 
-def make_engine(database_url: str, clock: FrozenClock) -> ProcessEngine:
-    return ProcessEngine(EngineConfig(database_url=database_url, sandbox=SandboxLimits(max_seconds=2.0)), clock=clock)
+def make_engine(database_url: str, clock: FrozenClock, *, cache_cases: bool = True) -> ProcessEngine:
+    config = EngineConfig(database_url=database_url, cache_cases=cache_cases, sandbox=SandboxLimits(max_seconds=2.0))
+    return ProcessEngine(config, clock=clock)
 
 
 @dataclass
@@ -84,7 +116,7 @@ class Org:
 
 @dataclass(frozen=True)
 class Routed:
-    """Where a completed task was routed and who completed it."""
+    """Where a completed task was routed and who completed it (as the engine recorded it)."""
 
     case: str
     activity_id: str
@@ -93,17 +125,133 @@ class Routed:
     completed_by: str
 
 
+@dataclass(frozen=True)
+class CaseView:
+    """A case as a desk reads it: the fields the stories look at, and the whole body for comparisons."""
+
+    id: str
+    state: str
+    department: str | None
+    applicant_id: str | None
+    variables: dict[str, Any]
+    open_tasks: tuple[TaskSummary, ...]
+    completed_activities: tuple[str, ...]
+    active_activities: tuple[str, ...]
+    incidents: tuple[Any, ...]
+    body: Mapping[str, Any]  # everything the engine's view or the API's answer shows
+
+    @classmethod
+    def of_engine(cls, view: InstanceView) -> CaseView:
+        return cls(
+            id=view.id,
+            state=view.state,
+            department=view.department,
+            applicant_id=view.applicant_id,
+            variables=view.variables,
+            open_tasks=view.open_tasks,
+            completed_activities=view.completed_activities,
+            active_activities=view.active_activities,
+            incidents=view.incidents,
+            body=dataclasses.asdict(view),
+        )
+
+    @classmethod
+    def of_json(cls, body: Mapping[str, Any]) -> CaseView:
+        return cls(
+            id=body["id"],
+            state=body["state"],
+            department=body["department"],
+            applicant_id=body["applicant"],
+            variables=body["variables"],
+            open_tasks=tuple(summary_of_json(t) for t in body["open_tasks"]),
+            completed_activities=tuple(body["completed_activities"]),
+            active_activities=tuple(body["active_activities"]),
+            incidents=tuple(body["incidents"]),
+            body=body,
+        )
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """One task as its worker sees it: instructions, form, state, who completed it."""
+
+    id: str
+    activity_id: str
+    department: str | None
+    assignee: str | None
+    state: str
+    instructions: str | None
+    form: dict[str, Any] | None
+    data: dict[str, Any]
+    completed_by: str | None
+
+    @classmethod
+    def of_engine(cls, view: TaskView) -> TaskDetail:
+        return cls(
+            id=view.id,
+            activity_id=view.activity_id,
+            department=view.department,
+            assignee=view.assignee,
+            state=view.state,
+            instructions=view.instructions,
+            form=view.form,
+            data=view.data,
+            completed_by=view.completed_by,
+        )
+
+    @classmethod
+    def of_json(cls, body: Mapping[str, Any]) -> TaskDetail:
+        return cls(**{f.name: body[f.name] for f in dataclasses.fields(cls)})
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A completed task and the state its case went on to."""
+
+    task: TaskDetail
+    case_state: str
+
+
+def summary_of_json(body: Mapping[str, Any]) -> TaskSummary:
+    due_at = body["due_at"]
+    return TaskSummary(
+        id=body["id"],
+        name=body["name"],
+        activity_id=body["activity_id"],
+        department=body["department"],
+        assignee=body["assignee"],
+        state=body["state"],
+        due_at=datetime.fromisoformat(due_at) if due_at is not None else None,
+        due_status=body["due_status"],
+        kind=body["kind"],
+    )
+
+
 @dataclass
-class Desk:
+class Desk(ABC):
+    """Where the stories act. Subclasses say how a case is started, read and worked."""
+
     engine: ProcessEngine
     org: Org
+    clock: FrozenClock
     check_forms: bool = False
     routed: list[Routed] = field(default_factory=list)
     forms_checked: dict[str, list[str]] = field(default_factory=dict)  # activity id -> fields left out
     instructions: dict[str, list[str | None]] = field(default_factory=dict)  # activity id -> as rendered
 
-    # --- cases ---------------------------------------------------------------------------------
+    kind: ClassVar[str]
 
+    # --- what each desk does its own way -------------------------------------------------------
+
+    @abstractmethod
+    def deploy(self, files: Mapping[str, bytes], *, by: str = DESIGNER) -> list[tuple[str, int, bool]]:
+        """Deploy as ``by``; (key, version, created) of every process in the deployment."""
+
+    @abstractmethod
+    def deployed_xml(self, key: str) -> bytes:
+        """The BPMN file of the newest deployed version of a process."""
+
+    @abstractmethod
     def start(
         self,
         key: str,
@@ -112,16 +260,36 @@ class Desk:
         applicant: str | None = APPLICANT,
         variables: Mapping[str, Any] | None = None,
     ) -> str:
-        actor = self.org[by]
-        applicant_id = None
-        if applicant is not None and not actor.is_applicant:
-            applicant_id = self.org[applicant].user_id
-        view = self.engine.runtime.start(actor, key, variables=dict(variables or {}), applicant_id=applicant_id)
-        assert view.state == "running", (view.state, view.incidents)
-        return view.id
+        """Start a case as ``by`` (for ``applicant`` when ``by`` is staff); the case id."""
 
-    def view(self, case: str) -> InstanceView:
-        return self.engine.runtime.get(self.org["admin"], case)
+    @abstractmethod
+    def view(self, case: str, *, as_: str = ADMIN) -> CaseView:
+        """The case as ``as_`` sees it."""
+
+    @abstractmethod
+    def tasks(self, case: str, *, state: str, as_: str = ADMIN) -> list[TaskSummary]:
+        """The case's tasks in one state (``open``, ``completed``, ``cancelled``, ...)."""
+
+    @abstractmethod
+    def task_detail(self, task_id: str, *, as_: str) -> TaskDetail:
+        """One task as ``as_`` sees it."""
+
+    @abstractmethod
+    def submit_task(self, task_id: str, data: Mapping[str, Any], *, as_: str) -> Completion:
+        """Complete a task as ``as_``. Raises the engine's error on a refusal."""
+
+    @abstractmethod
+    def deliver(self, name: str, payload: Mapping[str, Any], *, by: str, **target: Any) -> tuple[str, ...]:
+        """Deliver a message (``instance_id=`` or ``correlation=``); the cases it reached."""
+
+    @abstractmethod
+    def on(self, engine: ProcessEngine) -> Desk:
+        """A desk of the same kind on another engine over the same database."""
+
+    # --- shared ----------------------------------------------------------------------------------
+
+    def model(self, key: str) -> ModelIndex:
+        return ModelIndex.read(self.deployed_xml(key), key)
 
     def open_tasks(self, case: str) -> tuple[TaskSummary, ...]:
         view = self.view(case)
@@ -140,11 +308,28 @@ class Desk:
         assert len(found) == 1, f"{activity} ({department}) open {len(found)} times in {self.open_activities(case)}"
         return found[0]
 
-    def actor_for(self, task: TaskSummary) -> Actor:
+    def completed_count(self, case: str, activity: str) -> int:
+        return sum(1 for t in self.tasks(case, state="completed") if t.activity_id == activity)
+
+    def worker_for(self, task: TaskSummary) -> str:
+        """Who works a task: the user it is assigned to, else a staff member of its department."""
         if task.assignee is not None:
-            return self.org.by_id(task.assignee)
+            return self.org.by_id(task.assignee).username
         assert task.department is not None, task
-        return self.org.staff_of(task.department)
+        return self.org.staff_of(task.department).username
+
+    def submit(
+        self,
+        case: str,
+        activity: str,
+        data: Mapping[str, Any],
+        *,
+        department: str | None = None,
+        by: str | None = None,
+    ) -> Completion:
+        """Complete the open task of ``activity`` once, without checks or records (for refusals)."""
+        task = self.task(case, activity, department)
+        return self.submit_task(task.id, data, as_=by or self.worker_for(task))
 
     def complete(
         self,
@@ -154,43 +339,210 @@ class Desk:
         *,
         department: str | None = None,
         by: str | None = None,
-    ) -> CompletionResult:
+    ) -> Completion:
         task = self.task(case, activity, department)
-        actor = self.org[by] if by is not None else self.actor_for(task)
-        self.instructions.setdefault(task.activity_id, []).append(self.engine.tasks.get(actor, task.id).instructions)
+        username = by or self.worker_for(task)
+        detail = self.task_detail(task.id, as_=username)
+        self.instructions.setdefault(task.activity_id, []).append(detail.instructions)
         if self.check_forms:
-            self._refuse_each_missing_field(case, task, actor, data)
-        result = self.engine.tasks.complete(actor, task.id, copy.deepcopy(dict(data)))
-        assert result.case_state != "error", self.view(case).incidents
-        self.routed.append(Routed(case, activity, task.department, task.assignee, actor.username))
-        return result
+            self._refuse_each_missing_field(case, detail, username, data)
+        done = self.submit_task(task.id, copy.deepcopy(dict(data)), as_=username)
+        assert done.task.state == "completed", done
+        assert done.case_state != "error", self.view(case).incidents
+        assert done.task.completed_by is not None
+        completed_by = self.org.by_id(done.task.completed_by).username
+        self.routed.append(Routed(case, activity, task.department, task.assignee, completed_by))
+        return done
 
-    def _refuse_each_missing_field(self, case: str, task: TaskSummary, actor: Actor, data: Mapping[str, Any]) -> None:
-        form = self.engine.tasks.get(actor, task.id).form
-        assert form is not None, f"{task.activity_id} has no form"
+    def _refuse_each_missing_field(self, case: str, task: TaskDetail, username: str, data: Mapping[str, Any]) -> None:
+        """Leave out each required field in turn: every attempt is refused naming that field, and
+        neither the case (its whole body) nor the task (still open, same data) changes."""
+        assert task.form is not None, f"{task.activity_id} has no form"
+        assert task.state in OPEN, task
         before = self.view(case)
         left_out: list[str] = []
-        for name in form.get("required", []):
+        for name in task.form.get("required", []):
             assert name in data, f"the scenario's data for {task.activity_id} lacks the required {name}"
             partial = {k: v for k, v in data.items() if k != name}
             try:
-                self.engine.tasks.complete(actor, task.id, partial)
+                self.submit_task(task.id, partial, as_=username)
             except InvalidInput as error:
                 fields = [p.field for p in error.problems]
-                assert f"/{name}" in fields, (task.activity_id, name, fields)
+                assert error.code == "invalid_input" and f"/{name}" in fields, (task.activity_id, name, fields)
             else:
                 raise AssertionError(f"{task.activity_id} accepted data without {name}")
             left_out.append(name)
-        after = self.view(case)
-        assert after.row_version == before.row_version
-        assert after.variables == before.variables
-        assert self.engine.tasks.get(actor, task.id).state in ("open", "claimed")
+        assert self.view(case).body == before.body
+        assert self.task_detail(task.id, as_=username) == task
         self.forms_checked.setdefault(task.activity_id, []).extend(left_out)
 
-    # --- messages ------------------------------------------------------------------------------
+    def pass_time(self, delta: timedelta) -> WorkerRun:
+        """Move the clock, then let the worker fire what fell due (as ``wutong worker`` would)."""
+        self.clock.advance(delta)
+        return Worker(self.engine).run_once()
+
+
+@dataclass
+class EngineDesk(Desk):
+    """Works through the engine services."""
+
+    kind: ClassVar[str] = "engine"
+
+    def deploy(self, files: Mapping[str, bytes], *, by: str = DESIGNER) -> list[tuple[str, int, bool]]:
+        result = self.engine.repository.deploy(self.org[by], dict(files))
+        return [(p.key, p.version, p.created) for p in result.processes]
+
+    def deployed_xml(self, key: str) -> bytes:
+        definition = self.engine.repository.list_definitions(self.org[ADMIN], key=key, latest=True)[0]
+        return self.engine.repository.get_xml(self.org[ADMIN], definition.id)
+
+    def start(
+        self,
+        key: str,
+        *,
+        by: str = STARTER,
+        applicant: str | None = APPLICANT,
+        variables: Mapping[str, Any] | None = None,
+    ) -> str:
+        actor = self.org[by]
+        applicant_id = None
+        if applicant is not None and not actor.is_applicant:
+            applicant_id = self.org[applicant].user_id
+        view = self.engine.runtime.start(actor, key, variables=dict(variables or {}), applicant_id=applicant_id)
+        assert view.state == "running", (view.state, view.incidents)
+        return view.id
+
+    def view(self, case: str, *, as_: str = ADMIN) -> CaseView:
+        return CaseView.of_engine(self.engine.runtime.get(self.org[as_], case))
+
+    def tasks(self, case: str, *, state: str, as_: str = ADMIN) -> list[TaskSummary]:
+        return list(self.engine.tasks.list(self.org[as_], instance_id=case, state=state, page_size=200).items)
+
+    def task_detail(self, task_id: str, *, as_: str) -> TaskDetail:
+        return TaskDetail.of_engine(self.engine.tasks.get(self.org[as_], task_id))
+
+    def submit_task(self, task_id: str, data: Mapping[str, Any], *, as_: str) -> Completion:
+        result = self.engine.tasks.complete(self.org[as_], task_id, dict(data))
+        return Completion(TaskDetail.of_engine(result.task), result.case_state)
 
     def deliver(self, name: str, payload: Mapping[str, Any], *, by: str, **target: Any) -> tuple[str, ...]:
         return self.engine.runtime.deliver_message(self.org[by], name, payload=dict(payload), **target).delivered_to
+
+    def on(self, engine: ProcessEngine) -> EngineDesk:
+        return EngineDesk(engine, Org.of(engine), self.clock)
+
+
+@dataclass
+class ApiDesk(Desk):
+    """Works through the REST API, as whoever acts, with that user's bearer token.
+
+    Tokens are issued on first use: the admin's through the identity service (someone has to hold the
+    first token), everyone else's with ``POST /users/{id}/tokens`` as the admin.
+    """
+
+    client: FlaskClient | None = None
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    kind: ClassVar[str] = "api"
+
+    @classmethod
+    def around(
+        cls, engine: ProcessEngine, org: Org, clock: FrozenClock, tokens: dict[str, str] | None = None
+    ) -> ApiDesk:
+        """A desk calling a fresh app built on ``engine``."""
+        client = create_app({"TESTING": True}, engine=engine).test_client()
+        return cls(engine, org, clock, client=client, tokens={} if tokens is None else tokens)
+
+    # --- HTTP ------------------------------------------------------------------------------------
+
+    def token(self, username: str) -> str:
+        if username not in self.tokens:
+            user_id = self.org[username].user_id
+            if username == ADMIN:
+                secret = self.engine.identity.create_token(SYSTEM, str(user_id), "tests").secret
+            else:
+                issued = self.call("POST", f"/users/{user_id}/tokens", as_=ADMIN, expect=201, json={"name": "tests"})
+                secret = issued["secret"]
+            assert secret is not None
+            self.tokens[username] = secret
+        return self.tokens[username]
+
+    def request(self, method: str, path: str, *, as_: str, expect: int, **kwargs: Any) -> TestResponse:
+        """One call as ``as_``; a problem document is raised as the engine error of its status."""
+        assert self.client is not None
+        headers = {"Authorization": f"Bearer {self.token(as_)}"}
+        response = self.client.open(V1 + path, method=method, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            raise engine_error(response)
+        assert response.status_code == expect, (method, path, response.status_code, response.get_data(as_text=True))
+        return response
+
+    def call(self, method: str, path: str, *, as_: str, expect: int = 200, **kwargs: Any) -> Any:
+        return self.request(method, path, as_=as_, expect=expect, **kwargs).get_json()
+
+    # --- the desk --------------------------------------------------------------------------------
+
+    def deploy(self, files: Mapping[str, bytes], *, by: str = DESIGNER) -> list[tuple[str, int, bool]]:
+        upload = {"files": [(BytesIO(content), name) for name, content in files.items()]}
+        body = self.call("POST", "/deployments", as_=by, expect=201, data=upload, content_type="multipart/form-data")
+        return [(p["key"], p["version"], p["created"]) for p in body["processes"]]
+
+    def deployed_xml(self, key: str) -> bytes:
+        definitions = self.call("GET", "/process-definitions", as_=ADMIN, query_string={"key": key, "latest": "true"})
+        assert len(definitions) == 1, definitions
+        response = self.request("GET", f"/process-definitions/{definitions[0]['id']}/xml", as_=ADMIN, expect=200)
+        assert response.mimetype == "application/xml"
+        return response.get_data()
+
+    def start(
+        self,
+        key: str,
+        *,
+        by: str = STARTER,
+        applicant: str | None = APPLICANT,
+        variables: Mapping[str, Any] | None = None,
+    ) -> str:
+        body: dict[str, Any] = {"variables": dict(variables or {})}
+        if applicant is not None and not self.org[by].is_applicant:
+            body["applicant_id"] = self.org[applicant].user_id
+        case = self.call("POST", f"/process-definitions/key/{key}/start", as_=by, expect=201, json=body)
+        assert case["state"] == "running", (case["state"], case["incidents"])
+        return str(case["id"])
+
+    def view(self, case: str, *, as_: str = ADMIN) -> CaseView:
+        return CaseView.of_json(self.call("GET", f"/process-instances/{case}", as_=as_))
+
+    def tasks(self, case: str, *, state: str, as_: str = ADMIN) -> list[TaskSummary]:
+        query = {"instance_id": case, "state": state, "page_size": 200}
+        return [summary_of_json(t) for t in self.call("GET", "/tasks", as_=as_, query_string=query)]
+
+    def task_detail(self, task_id: str, *, as_: str) -> TaskDetail:
+        return TaskDetail.of_json(self.call("GET", f"/tasks/{task_id}", as_=as_))
+
+    def submit_task(self, task_id: str, data: Mapping[str, Any], *, as_: str) -> Completion:
+        body = self.call("POST", f"/tasks/{task_id}/complete", as_=as_, json={"data": dict(data)})
+        return Completion(TaskDetail.of_json(body["task"]), body["case_state"])
+
+    def deliver(self, name: str, payload: Mapping[str, Any], *, by: str, **target: Any) -> tuple[str, ...]:
+        body = {"name": name, "payload": dict(payload), **target}
+        return tuple(self.call("POST", "/messages", as_=by, json=body)["delivered_to"])
+
+    def on(self, engine: ProcessEngine) -> ApiDesk:
+        return ApiDesk.around(engine, Org.of(engine), self.clock, self.tokens)
+
+
+def engine_error(response: TestResponse) -> EngineError:
+    """The engine error a problem document stands for (its status, code, detail and field errors)."""
+    assert response.mimetype == PROBLEM_JSON, (response.status_code, response.get_data(as_text=True))
+    problem = response.get_json()
+    assert problem["status"] == response.status_code, problem
+    error = ERROR_OF_STATUS.get(response.status_code)
+    assert error is not None, problem  # 400, 401, 413, 500: a mistake of the desk or a server bug
+    problems = [
+        Problem(e["code"], e["message"], field=e["field"], file=e["file"], line=e["line"], element_id=e["element_id"])
+        for e in problem.get("errors") or []
+    ]
+    return error(problem["detail"], code=problem["code"], problems=problems)
 
 
 # --- the deployed XML ---------------------------------------------------------------------------
@@ -204,6 +556,7 @@ class ModelIndex:
     flow_nodes: frozenset[str]
     flows: Mapping[str, tuple[str, str]]  # flow id -> (source, target)
     gateways: frozenset[str]
+    boundary_events: frozenset[str]
     user_tasks: Mapping[str, etree._Element]
     lane_of: Mapping[str, str]  # flow node id -> lane name
 
@@ -233,6 +586,7 @@ class ModelIndex:
             flow_nodes=frozenset(nodes),
             flows=flows,
             gateways=frozenset(i for i, e in nodes.items() if etree.QName(e).localname in GATEWAY_TAGS),
+            boundary_events=frozenset(i for i, e in nodes.items() if etree.QName(e).localname == "boundaryEvent"),
             user_tasks={i: e for i, e in nodes.items() if etree.QName(e).localname == "userTask"},
             lane_of=lane_of,
         )
@@ -247,13 +601,28 @@ class ModelIndex:
         )
         return None if found is None else found.get("value")
 
+    def reached(self, completed: Iterable[str]) -> set[str]:
+        """The flow nodes a case with these completed activities provably reached.
+
+        The completed ones, plus every boundary event whose outgoing flow leads to a completed node
+        that nothing else leads to: a non-interrupting cycle timer keeps waiting after each firing
+        (SpiffWorkflow marks it completed only once its cycles run out, and cancels it with its
+        activity), so its firing shows in the work it started.
+        """
+        done = set(completed)
+        for source, target in self.flows.values():
+            only_way_in = all(s == source for s, t in self.flows.values() if t == target)
+            if source in self.boundary_events and target in done and only_way_in:
+                done.add(source)
+        return done
+
     def flows_taken(self, completed: Iterable[str]) -> set[str]:
         """The flows a case with these completed activities provably went along.
 
-        A flow is proven when its source completed and it is the source's only outgoing flow, or when
-        source and target completed and no other flow into the target comes from a completed node.
+        A flow is proven when its source was reached and it is the source's only outgoing flow, or when
+        source and target were reached and no other flow into the target comes from a reached node.
         """
-        done = set(completed)
+        done = self.reached(completed)
         taken: set[str] = set()
         for flow, (source, target) in self.flows.items():
             if source not in done:
@@ -265,8 +634,3 @@ class ModelIndex:
             if target in done and not other_sources & done:
                 taken.add(flow)
         return taken
-
-
-def model_index(engine: ProcessEngine, key: str) -> ModelIndex:
-    definition = engine.repository.list_definitions(SYSTEM, key=key, latest=True)[0]
-    return ModelIndex.read(engine.repository.get_xml(SYSTEM, definition.id), key)

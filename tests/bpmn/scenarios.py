@@ -8,6 +8,7 @@ gateway branch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from tests.bpmn.desk import Desk
@@ -16,7 +17,7 @@ from tests.bpmn.desk import Desk
 # utility_connection
 # =====================================================================================================
 
-UC_PARALLEL_UNITS = {
+UC_PARALLEL_UNITS: dict[str, dict[str, Any]] = {
     "set_construction_window": {
         "window_start": "2019-03-01",
         "window_end": "2019-05-31",
@@ -130,8 +131,29 @@ def uc_report_progress(desk: Desk, case: str, percent: int, *, completed: bool =
     )
 
 
-def uc_construct(desk: Desk, case: str, reports: int = 2) -> None:
+UC_REMINDER_PERIOD = timedelta(days=7)
+
+
+def uc_week_passes(desk: Desk) -> None:
+    """Seven days (and a second) go by and the worker fires what fell due, the weekly reminder among it."""
+    desk.pass_time(UC_REMINDER_PERIOD + timedelta(seconds=1))
+
+
+def uc_acknowledge_reminder(desk: Desk, case: str) -> None:
+    desk.complete(
+        case,
+        "acknowledge_progress_reminder",
+        {"reminder_acknowledged": True, "reminder_note": "本周五前报告进度，路面破除需城管局配合"},
+    )
+
+
+def uc_construct(desk: Desk, case: str, reports: int = 2, *, reminders: int = 0) -> None:
+    """The site meeting, then ``reports`` progress reports (the last one completing construction);
+    with ``reminders``, that many weeks pass before the first report and each reminder is acknowledged."""
     uc_site_meeting(desk, case)
+    for _ in range(reminders):
+        uc_week_passes(desk)
+        uc_acknowledge_reminder(desk, case)
     for week in range(1, reports):
         uc_report_progress(desk, case, week * 30)
     uc_report_progress(desk, case, 100, completed=True)
@@ -159,9 +181,11 @@ def uc_story(
     supervisors: str | None = None,
     utility_type: str = "water",
     account_no: str = "GS-2018-0925-001",
+    reminders: int = 0,
 ) -> str:
     """A whole utility connection. With ``supervisors`` set, every estimate up to the cap is rejected
-    and the center's supervisors decide (``proceed`` or ``terminate``)."""
+    and the center's supervisors decide (``proceed`` or ``terminate``); with ``reminders``, construction
+    lasts that many weeks before the first report and every weekly reminder is acknowledged."""
     case = uc_accept(desk, utility_type=utility_type, max_cost_rounds=max_cost_rounds)
     uc_survey(desk, case, account_no=account_no)
     uc_units(desk, case)
@@ -174,7 +198,7 @@ def uc_story(
         uc_supervisors_decide(desk, case, supervisors)
         if supervisors == "terminate":
             return case
-    uc_construct(desk, case)
+    uc_construct(desk, case, reminders=reminders)
     uc_connect(desk, account_no)
     uc_finish(desk, case)
     return case
@@ -304,7 +328,7 @@ def fr_story(desk: Desk, outcome: str = "funded") -> str:
 
 STORIES: dict[str, list[Callable[[Desk], str]]] = {
     "utility_connection": [
-        lambda desk: uc_story(desk, rejections=1),
+        lambda desk: uc_story(desk, rejections=1, reminders=1),
         lambda desk: uc_story(desk, max_cost_rounds=2, supervisors="proceed", account_no="GS-2"),
         lambda desk: uc_story(desk, supervisors="terminate", account_no="GS-3"),
         lambda desk: uc_story(desk, utility_type="power", account_no="GD-4"),

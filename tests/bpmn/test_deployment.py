@@ -1,13 +1,15 @@
-"""Deploying the shipped library into an engine that knows the demo organisation."""
+"""Deploying the shipped library into an engine that knows the demo organisation, through the engine
+services and through the API."""
 
 from __future__ import annotations
 
-import bpmn
-from engine import ProcessEngine
-from engine.results import DeploymentResult
-from tests.bpmn.desk import Org
+import pytest
 
-KEYS = {"utility_connection", "enterprise_problem", "financing_request"}
+import bpmn
+from engine import Forbidden, FrozenClock, ProcessEngine
+from engine.results import DeploymentResult
+from tests.bpmn.desk import SHIPPED_KEYS as KEYS
+from tests.bpmn.desk import ApiDesk, Org
 
 
 def test_shipped_library_deploys_in_one_deployment(deployment: DeploymentResult) -> None:
@@ -49,3 +51,20 @@ def test_deployed_lanes_resolve_to_departments_and_the_applicant(
         "lane_subdistrict": "subdistrict",
         "lane_village": "village",
     }
+
+
+def test_designer_deploys_the_shipped_library_through_the_api_in_one_deployment(
+    engine: ProcessEngine, org: Org, clock: FrozenClock
+) -> None:
+    desk = ApiDesk.around(engine, org, clock)
+    assert sorted(desk.deploy(bpmn.process_files())) == sorted((key, 1, True) for key in KEYS)
+    assert {d.key for d in engine.repository.list_definitions(org["auditor"], latest=True)} == KEYS
+
+
+def test_staff_cannot_deploy_the_shipped_library_through_the_api(
+    engine: ProcessEngine, org: Org, clock: FrozenClock
+) -> None:
+    desk = ApiDesk.around(engine, org, clock)
+    with pytest.raises(Forbidden):
+        desk.deploy(bpmn.process_files(), by="ops_center.staff1")
+    assert engine.repository.list_definitions(org["auditor"]) == []

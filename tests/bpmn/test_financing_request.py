@@ -39,17 +39,14 @@ def test_funded_outcome_needs_the_amount_and_the_lender(desk: Desk) -> None:
     case = desk.start("financing_request")
     fr_collect(desk, case)
     fr_match(desk, case)
-    task = desk.task(case, "report_outcome")
     with pytest.raises(InvalidInput) as refused:
-        desk.engine.tasks.complete(
-            desk.org["jinggong.applicant"], task.id, {"financing_outcome": "funded", "satisfaction": 5}
-        )
+        desk.submit(case, "report_outcome", {"financing_outcome": "funded", "satisfaction": 5}, by="jinggong.applicant")
     assert {p.field for p in refused.value.problems} == {"/funded_amount_wan", "/lender"}
 
 
 def test_company_raises_a_financing_request_itself(desk: Desk) -> None:
     case = desk.start("financing_request", by="songyue.applicant")
-    view = desk.engine.runtime.get(desk.org["songyue.applicant"], case)
+    view = desk.view(case, as_="songyue.applicant")
     assert view.department == "ops_center"
     assert desk.task(case, "collect_need").department == "ops_center"
 

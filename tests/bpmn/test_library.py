@@ -174,6 +174,19 @@ def test_assign_department_expressions_compile(key: str) -> None:
             compile_expression(expression, "eval")
 
 
+def test_progress_reports_carry_a_non_interrupting_weekly_reminder_cycle() -> None:
+    reminder = process_element("utility_connection").find("bpmn:boundaryEvent[@id='weekly_progress_reminder']", NS)
+    assert reminder is not None
+    assert (reminder.get("attachedToRef"), reminder.get("cancelActivity")) == ("report_progress", "false")
+    assert reminder.findtext("bpmn:timerEventDefinition/bpmn:timeCycle", namespaces=NS) == '"R52/P7D"'
+
+
+def test_a_boundary_timer_counts_as_reached_only_through_the_work_it_alone_leads_to() -> None:
+    index = index_of("utility_connection")
+    assert "weekly_progress_reminder" not in index.reached({"site_meeting", "report_progress"})
+    assert "weekly_progress_reminder" in index.reached({"report_progress", "acknowledge_progress_reminder"})
+
+
 # --- diagrams ---------------------------------------------------------------------------------------
 
 
