@@ -389,17 +389,25 @@ class RuntimeService:
 
 
 def _fire(work: CaseWork, *, instance_id: str) -> bool:
-    still_due = work.connection.execute(  # PostgreSQL: a second worker skips what this one holds
-        select(timers.c.task_id)
+    due = work.connection.execute(  # PostgreSQL: a second worker skips what this one holds
+        select(timers.c.task_id, timers.c.activity_id, timers.c.due_at)
         .where(timers.c.instance_id == instance_id)
         .where(timers.c.due_at <= work.now)
         .with_for_update(skip_locked=True)
-    ).first()
-    if still_due is None:  # another worker fired it first
+    ).all()
+    if not due:  # another worker fired it first
         return False
     case = work.load(instance_id)
     work.note(case, case.live.fire_timers())
-    audit.record(work.connection, at=work.now, actor=work.actor, action="timer.fired", instance_id=instance_id)
+    audit.record(
+        work.connection,
+        at=work.now,
+        actor=work.actor,
+        action="timer.fired",
+        instance_id=instance_id,
+        task_id=due[0].task_id if len(due) == 1 else None,
+        details={"timers": [{"activity_id": t.activity_id, "due_at": t.due_at.isoformat()} for t in due]},
+    )
     return True
 
 

@@ -204,3 +204,17 @@ def test_a_message_whose_payload_contradicts_the_cases_correlation_is_not_delive
             org["staff_D1"], "order_ready", payload={"order_id": "B-2", "status": "ok"}, instance_id=receiver
         )
     assert table_counts(engine) == before
+
+
+def test_the_history_says_which_timer_fired_and_when_it_was_due(
+    engine: ProcessEngine, org: Org, clock: FrozenClock
+) -> None:
+    engine.repository.deploy(org["designer"], corpus_files("boundary_timers.bpmn"))
+    case = engine.runtime.start(org["staff_D1"], "boundary_timers")
+    clock.advance(3601)
+    engine.runtime.fire_due_timers()
+    fired = [e for e in engine.history.case_events(org["auditor"], case.id) if e.action == "timer.fired"]
+    assert len(fired) == 1 and fired[0].details is not None
+    [timer] = fired[0].details["timers"]
+    assert timer["due_at"].startswith("2026-03-02T02:00:00")
+    assert timer["activity_id"] != ""
