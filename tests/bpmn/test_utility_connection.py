@@ -271,16 +271,13 @@ def test_power_connection_reminders_go_to_the_power_supply_company(desk: Desk) -
     assert _open_reminders(desk, case) == ["power_supply"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: work started by a non-interrupting cycle timer is cancelled when its activity "
-    "completes (SpiffWorkflow keeps it under the waiting timer task); BPMN lets it run on",
-)
 def test_unacknowledged_reminder_stays_open_after_construction_completes(desk: Desk) -> None:
     case = _under_construction(desk)
     uc_week_passes(desk)
     uc_report_progress(desk, case, 100, completed=True)
     assert _open_reminders(desk, case) == ["water_supply"]
+    live = live_document(desk.engine, case)
+    assert live is not None and stored_document(desk.engine, case) == live
 
 
 def test_case_with_a_weekly_reminder_under_way_reloads_exactly(desk: Desk) -> None:

@@ -195,6 +195,8 @@ def test_a_cycle_timer_fires_each_period_and_a_date_timer_at_its_date(
         reports = [a for a, _ in _open(engine, org, case) if a == "report"]
         assert len(reports) == min(day, 3), day  # R3: three reminders, then no more
     engine.tasks.complete(org["staff_D1"], _task(engine, org, case, "build"))
+    # the reminders the repeating timer started go on after the activity ends (BPMN non-interrupting)
+    assert [a for a, _ in _open(engine, org, case)].count("report") == 3
     assert "handover" not in [a for a, _ in _open(engine, org, case)]
     clock.advance(timedelta(days=7))
     worker.run_once()
