@@ -56,8 +56,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--db",
         choices=DB_CHOICES,
         default=None,
-        help="databases for database tests: sqlite, postgres or both "
-        "(default: env WUTONG_TEST_DB, else both)",
+        help="databases for database tests: sqlite, postgres or both (default: env WUTONG_TEST_DB, else both)",
     )
 
 
@@ -75,10 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # fixturenames is the closure, so fixtures built on database_url are covered as well
     if "database_url" in metafunc.fixturenames:
-        params = [
-            pytest.param(b, id=b, marks=[pytest.mark.postgres] if b == "postgres" else [])
-            for b in _selected_backends(metafunc.config)
-        ]
+        only = metafunc.definition.get_closest_marker("only_db")
+        backends = [b for b in _selected_backends(metafunc.config) if only is None or b in only.args]
+        params = [pytest.param(b, id=b, marks=[pytest.mark.postgres] if b == "postgres" else []) for b in backends]
         metafunc.parametrize("database_url", params, indirect=True)
 
 

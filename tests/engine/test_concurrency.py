@@ -29,11 +29,8 @@ def _run(results: dict[str, Any], name: str, action: Any) -> None:
         results[name] = exc
 
 
-def test_postgres_race_on_one_task_has_exactly_one_winner(
-    engine: ProcessEngine, org: Org, database_backend: str
-) -> None:
-    if database_backend != "postgres":
-        pytest.skip("the load-then-act race is PostgreSQL's; SQLite serialises writers (next test)")
+@pytest.mark.only_db("postgres")  # SQLite serialises writers: its case is the next test
+def test_postgres_race_on_one_task_has_exactly_one_winner(engine: ProcessEngine, org: Org) -> None:
     case_id, task_id = _one_open_task(engine, org)
     barrier = threading.Barrier(2, timeout=20)
     engine.hooks.after_load = lambda _instance: barrier.wait()
@@ -66,11 +63,8 @@ def test_postgres_race_on_one_task_has_exactly_one_winner(
     assert version == 2  # started (1) + the winner's completion (2); the loser wrote nothing
 
 
-def test_sqlite_second_writer_waits_then_gets_a_conflict(
-    engine: ProcessEngine, org: Org, database_backend: str
-) -> None:
-    if database_backend != "sqlite":
-        pytest.skip("SQLite's writer lock; PostgreSQL's race is the previous test")
+@pytest.mark.only_db("sqlite")  # PostgreSQL's load-then-act race is the previous test
+def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, org: Org) -> None:
     _, task_id = _one_open_task(engine, org)
     first_loaded = threading.Event()
     hold = 0.5
