@@ -87,6 +87,27 @@ class CaseWork:
         self._saved: list[LoadedCase] = []
         self.bytes_written = 0  # state-row bytes this command wrote (benchmarks read it)
 
+    def record(
+        self,
+        action: str,
+        *,
+        instance_id: str | None = None,
+        task_id: str | None = None,
+        acting_for: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an audit event for this command's actor, in this command's transaction."""
+        audit.record(
+            self.connection,
+            at=self.now,
+            actor=self.actor,
+            action=action,
+            instance_id=instance_id,
+            task_id=task_id,
+            acting_for=acting_for,
+            details=details,
+        )
+
     # --- loading ------------------------------------------------------------------------------
 
     def load(self, instance_id: str, row: Mapping[Any, Any] | None = None) -> LoadedCase:
@@ -203,10 +224,7 @@ class CaseWork:
                         )
                         continue
                     self.note(receiver, receiver.live.run())
-                    audit.record(
-                        self.connection,
-                        at=self.now,
-                        actor=self.actor,
+                    self.record(
                         action="message.delivered",
                         instance_id=receiver.id,
                         details={"name": message.name, "from": case.id},
@@ -370,10 +388,7 @@ class CaseWork:
                     created_at=self.now,
                 )
             )
-            audit.record(
-                self.connection,
-                at=self.now,
-                actor=self.actor,
+            self.record(
                 action="incident.raised",
                 instance_id=case.id,
                 task_id=failure.task_id,

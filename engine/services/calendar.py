@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, insert, select
 
-from engine import access, audit
+from engine import access
 from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.errors import InvalidInput, NotFound, Problem
@@ -47,10 +47,7 @@ class CalendarService:
             work.connection.execute(
                 insert(calendar_overrides).values(day=day, working=working, note=note.strip(), created_at=work.now)
             )
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="calendar.day_set",
                 details={"day": day.isoformat(), "working": working, "note": note.strip()},
             )
@@ -67,10 +64,7 @@ class CalendarService:
             removed = work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
             if removed.rowcount == 0:
                 raise NotFound(f"no override for {day.isoformat()}", code="calendar_day_not_found")
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="calendar.day_removed",
                 details={"day": day.isoformat()},
             )

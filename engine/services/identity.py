@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from engine import access, audit
+from engine import access
 from engine.actors import ROLES, STAFF_ROLES, Actor
 from engine.casework import CaseWork
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
@@ -67,7 +67,7 @@ class IdentityService:
             work.connection.execute(
                 insert(departments).values(code=code, name=name.strip(), name_en=name_en, created_at=work.now)
             )
-            audit.record(work.connection, at=work.now, actor=actor, action="department.created", details={"code": code})
+            work.record(action="department.created", details={"code": code})
             return DepartmentView(code, name.strip(), name_en)
 
         return self._engine.command(actor, act)
@@ -120,10 +120,7 @@ class IdentityService:
                 )
             )
             _set_memberships(connection, user_id, roles, departments_)
-            audit.record(
-                connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="user.created",
                 details={"user_id": user_id, "roles": sorted(roles), "departments": sorted(departments_)},
             )
@@ -169,10 +166,7 @@ class IdentityService:
             connection.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
             connection.execute(delete(user_departments).where(user_departments.c.user_id == user_id))
             _set_memberships(connection, user_id, new_roles, new_departments)
-            audit.record(
-                connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="user.updated",
                 details={"user_id": user_id, "fields": sorted(k for k in values if k != "password_hash")},
             )
@@ -215,10 +209,7 @@ class IdentityService:
                     id=token_id, user_id=user_id, token_hash=_token_hash(secret), name=name, created_at=work.now
                 )
             )
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="token.created",
                 details={"user_id": user_id, "token_id": token_id},
             )
@@ -234,9 +225,7 @@ class IdentityService:
             if row["revoked_at"] is not None:  # revoking twice changes nothing
                 return
             work.connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=work.now))
-            audit.record(
-                work.connection, at=work.now, actor=actor, action="token.revoked", details={"token_id": token_id}
-            )
+            work.record(action="token.revoked", details={"token_id": token_id})
 
         self._engine.command(actor, act)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from engine import access, audit
+from engine import access
 from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork, definition_row
 from engine.deadlines import DeadlineSpec
@@ -81,10 +81,7 @@ class RepositoryService:
                 )
             )
             results.append(DeployedProcess(definition_id, process.key, version, process.name, True))
-        audit.record(
-            connection,
-            at=work.now,
-            actor=work.actor,
+        work.record(
             action="deployment.created" if created_any else "deployment.unchanged",
             details={"files": sorted(bundle.files), "processes": [f"{p.key}:{p.version}" for p in results]},
         )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import access, audit
+from engine import access
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork, LoadedCase
 from engine.deadlines import DeadlineSpec
@@ -79,10 +79,7 @@ class RuntimeService:
             )
             self._case_deadline(work, case, model)
             work.note(case, case.live.run())
-            audit.record(
-                connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="case.started",
                 instance_id=case.id,
                 details={"key": key, "version": definition["version"], "business_key": business_key},
@@ -239,10 +236,7 @@ class RuntimeService:
             case.live.cancel()
             case.state_override = "cancelled"
             _resolve_incidents(work, instance_id)
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="case.cancelled",
                 instance_id=instance_id,
                 details={"reason": reason},
@@ -278,10 +272,7 @@ class RuntimeService:
             if case.row["state"] not in ("running", "error"):
                 raise Conflict(f"the case is {case.row['state']}", code="case_not_active")
             case.live.update_variables(values, names)
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="case.variables_changed",
                 instance_id=instance_id,
                 details={"set": sorted(values), "unset": sorted(names), "reason": reason},
@@ -300,7 +291,7 @@ class RuntimeService:
             _resolve_incidents(work, instance_id)
             case.row["state"] = "running"
             work.note(case, case.live.retry())
-            audit.record(work.connection, at=work.now, actor=actor, action="case.retried", instance_id=instance_id)
+            work.record(action="case.retried", instance_id=instance_id)
             return instance_id
 
         return self._engine.command(actor, act, self._view_of(actor))
@@ -345,10 +336,7 @@ class RuntimeService:
             if not case.live.receive(name, payload):
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
             work.note(case, case.live.run())
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="message.delivered",
                 instance_id=case.id,
                 details={"name": name, "correlation": wanted},
@@ -399,10 +387,7 @@ def _fire(work: CaseWork, *, instance_id: str) -> bool:
         return False
     case = work.load(instance_id)
     work.note(case, case.live.fire_timers())
-    audit.record(
-        work.connection,
-        at=work.now,
-        actor=work.actor,
+    work.record(
         action="timer.fired",
         instance_id=instance_id,
         task_id=due[0].task_id if len(due) == 1 else None,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, insert, or_, select, update
 
-from engine import access, audit
+from engine import access
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -88,10 +88,7 @@ class SupervisionService:
         def act(work: CaseWork) -> str:
             row = self._open_task_for_supervisor(work, actor, task_id)
             work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(due_at=due_at, escalated_at=None))
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="task.deadline_extended",
                 instance_id=row["instance_id"],
                 task_id=task_id,
@@ -135,10 +132,7 @@ class SupervisionService:
                     )
                 values = {"department_code": department, "assignee_user_id": None, "state": "open"}
             work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="task.reassigned",
                 instance_id=row["instance_id"],
                 task_id=task_id,
@@ -168,10 +162,7 @@ class SupervisionService:
             if not case.live.send_back(task_id, target.strip()):
                 raise Conflict(f"'{target}' has not been done in this case yet", code="send_back_not_allowed")
             work.note(case, case.live.run())
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="task.sent_back",
                 instance_id=case.id,
                 task_id=task_id,
@@ -295,10 +286,7 @@ class SupervisionService:
                     created_at=work.now,
                 )
             )
-        audit.record(
-            connection,
-            at=work.now,
-            actor=work.actor,
+        work.record(
             action="task.escalated",
             instance_id=row["instance_id"],
             task_id=task_id,

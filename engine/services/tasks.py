@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
 
-from engine import access, audit
+from engine import access
 from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
@@ -150,10 +150,7 @@ class TaskService:
             work.connection.execute(
                 update(tasks).where(tasks.c.id == task_id).values(state="open", assignee_user_id=original)
             )
-            audit.record(
-                work.connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="task.unclaimed",
                 instance_id=row["instance_id"],
                 task_id=task_id,
@@ -190,10 +187,7 @@ class TaskService:
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
                 validate_submission(None, submitted)
                 _mark_completed(work, actor, task_id, submitted)
-                audit.record(
-                    connection,
-                    at=work.now,
-                    actor=actor,
+                work.record(
                     action="escalation.completed",
                     instance_id=row["instance_id"],
                     task_id=task_id,
@@ -210,10 +204,7 @@ class TaskService:
                 acting_for = instance["applicant_user_id"]  # 帮办代办: staff acting for the company
             _mark_completed(work, actor, task_id, submitted, acting_for)
             work.note(case, case.live.complete(task_id, submitted))
-            audit.record(
-                connection,
-                at=work.now,
-                actor=actor,
+            work.record(
                 action="task.completed",
                 instance_id=case.id,
                 task_id=task_id,
@@ -279,10 +270,7 @@ def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any]) -> None:
     ).rowcount
     if claimed != 1:
         raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
-    audit.record(
-        work.connection,
-        at=work.now,
-        actor=actor,
+    work.record(
         action="task.claimed",
         instance_id=row["instance_id"],
         task_id=row["id"],
