@@ -35,6 +35,7 @@ from engine.projections import sync_subscriptions, sync_tasks, sync_timers
 from engine.runtime.cases import Failure, LiveCase
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import diff_rows, dumps
+from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -142,7 +143,12 @@ class CaseWork:
                 .where(case_state_rows.c.instance_id == instance_id)
                 .order_by(case_state_rows.c.seq)
             ).all()
-            live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in stored), self.engine.script_engine)
+            live = LiveCase.restore(
+                specs,
+                ((r.row_key, r.owner, r.content) for r in stored),
+                self.engine.script_engine,
+                stored_version(row, f"case {row['number']}"),
+            )
             digests = {r.row_key: r.digest for r in stored}
             next_seq = (stored[-1].seq + 1) if stored else 0
             case = LoadedCase(row, live, model, digests, next_seq, row["row_version"])
@@ -173,6 +179,8 @@ class CaseWork:
             "department_code": department,
             "applicant_user_id": applicant_id,
             "row_version": 0,
+            "serializer_version": SERIALIZER_VERSION,
+            "layout_version": LAYOUT_VERSION,
             "started_at": self.now,
             "ended_at": None,
             "due_at": None,
@@ -288,6 +296,9 @@ class CaseWork:
             "active_activities_json": dumps(case.live.active_activities()),
             "row_version": case.loaded_version + 1,
             "department_code": row["department_code"],
+            # every save writes the whole case in the current form, also right after a migration
+            "serializer_version": SERIALIZER_VERSION,
+            "layout_version": LAYOUT_VERSION,
         }
         updated = self.connection.execute(
             update(process_instances)
@@ -425,4 +436,15 @@ def definition_row(connection: Connection, definition_id: str) -> dict[str, Any]
 
 
 def load_specs(row: dict[str, Any]) -> tuple[SpecBundle, DefinitionModel]:
-    return SpecBundle.from_json(row["spec_json"]), DefinitionModel.from_json(row["model_json"])
+    version = stored_version(row, f"process definition {row['key']} version {row['version']}")
+    return SpecBundle.from_json(row["spec_json"], version), DefinitionModel.from_json(row["model_json"])
+
+
+def stored_version(row: Mapping[Any, Any], what: str) -> str:
+    """The serializer version a stored case or definition row was written by, once it is known to
+    be readable (current, or older and migratable); anything else is a clear ``Conflict``."""
+    try:
+        needs_migration(row["serializer_version"], row["layout_version"], what)
+    except StateVersionError as error:
+        raise Conflict(str(error), code="unsupported_state_version") from error
+    return str(row["serializer_version"])

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.casework import definition_row, load_specs
+from engine.casework import definition_row, load_specs, stored_version
 from engine.persistence.tables import case_state_rows, process_instances
 from engine.runtime.cases import LiveCase
 
@@ -22,16 +22,26 @@ if TYPE_CHECKING:
 def stored_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any]:
     """The case rebuilt from the database alone, as SpiffWorkflow's serializer sees it."""
     with engine.db.transaction(write=False) as connection:
-        definition_id = connection.execute(
-            select(process_instances.c.definition_id).where(process_instances.c.id == instance_id)
-        ).scalar_one()
-        specs, _ = load_specs(definition_row(connection, definition_id))
+        case = (
+            connection.execute(
+                select(
+                    process_instances.c.definition_id,
+                    process_instances.c.number,
+                    process_instances.c.serializer_version,
+                    process_instances.c.layout_version,
+                ).where(process_instances.c.id == instance_id)
+            )
+            .mappings()
+            .one()
+        )
+        specs, _ = load_specs(definition_row(connection, case["definition_id"]))
+        version = stored_version(case, f"case {case['number']}")
         rows = connection.execute(
             select(case_state_rows.c.row_key, case_state_rows.c.owner, case_state_rows.c.content)
             .where(case_state_rows.c.instance_id == instance_id)
             .order_by(case_state_rows.c.seq)
         ).all()
-    live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in rows), engine.script_engine)
+    live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in rows), engine.script_engine, version)
     return live.document()
 
 

@@ -144,6 +144,18 @@ deployment_files = Table(
     PrimaryKeyConstraint("deployment_id", "name"),
 )
 
+def _state_version_columns() -> list[Column[Any]]:
+    """Which SpiffWorkflow serializer version and Wutong row layout wrote a stored case or spec.
+
+    The server defaults are what every row stored before these columns existed was written with
+    (SpiffWorkflow 3.2.0, layout 1); new rows name engine.runtime.state_versions' values.
+    """
+    return [
+        Column("serializer_version", String(16), nullable=False, server_default="1.5"),
+        Column("layout_version", Integer, nullable=False, server_default="1"),
+    ]
+
+
 process_definitions = Table(
     "process_definitions",
     metadata,
@@ -156,6 +168,7 @@ process_definitions = Table(
     Column("content_hash", String(64), nullable=False),
     Column("spec_json", Text, nullable=False),
     Column("model_json", Text, nullable=False),
+    *_state_version_columns(),
     _ts("created_at"),
     UniqueConstraint("key", "version"),
 )
@@ -178,6 +191,7 @@ process_instances = Table(
     Column("completed_activities_json", Text, nullable=False),
     Column("active_activities_json", Text, nullable=False),
     Column("row_version", Integer, nullable=False),
+    *_state_version_columns(),
     _ts("started_at"),
     _ts("ended_at", nullable=True),
     _ts("due_at", nullable=True),

@@ -12,10 +12,11 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -26,6 +27,9 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import boundary_cycles, dmn_rules, state
 from engine.runtime.specs import SpecBundle
+from engine.runtime.state_versions import SERIALIZER_VERSION
+
+E = TypeVar("E")
 
 _STRICT_DMN = dmn_rules.NoMatchingRule  # importing dmn_rules makes a table with no matching rule fail
 _CYCLES = boundary_cycles  # importing it keeps the work repeating boundary timers started
@@ -132,8 +136,15 @@ class LiveCase:
         return cls(workflow, script_engine)
 
     @classmethod
-    def restore(cls, specs: SpecBundle, rows: Iterable[tuple[str, str, str]], script_engine: Any) -> LiveCase:
-        return cls(state.restore_workflow(specs, rows), script_engine)
+    def restore(
+        cls,
+        specs: SpecBundle,
+        rows: Iterable[tuple[str, str, str]],
+        script_engine: Any,
+        version: str = SERIALIZER_VERSION,
+    ) -> LiveCase:
+        """Rebuild a stored case; rows of an older serializer ``version`` are migrated."""
+        return cls(state.restore_workflow(specs, rows, version), script_engine)
 
     def rows(self) -> list[state.StateRow]:
         return state.workflow_rows(self.workflow)
@@ -246,12 +257,9 @@ class LiveCase:
         waiting: list[WaitingMessage] = []
         for task in self._all_tasks():
             spec = task.task_spec
-            definition = getattr(spec, "event_definition", None)
-            if (
-                task.state == TaskState.WAITING
-                and isinstance(spec, CatchingEvent)
-                and isinstance(definition, MessageEventDefinition)
-            ):
+            if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent):
+                continue
+            for definition in _caught(spec, MessageEventDefinition):
                 waiting.append(
                     WaitingMessage(
                         task_id=str(task.id),
@@ -265,10 +273,10 @@ class LiveCase:
     def receive(self, name: str, payload: Any, correlations: Mapping[str, Any] | None = None) -> bool:
         """Deliver a message; True when a waiting task took it."""
         for task in self._all_tasks():
-            definition = getattr(task.task_spec, "event_definition", None)
-            if task.state != TaskState.WAITING or not isinstance(definition, MessageEventDefinition):
+            if task.state != TaskState.WAITING:
                 continue
-            if definition.name != name:
+            definition = next((d for d in _caught(task.task_spec, MessageEventDefinition) if d.name == name), None)
+            if definition is None:
                 continue
             if not self._payload_correlates(definition, task, payload):
                 continue
@@ -332,13 +340,13 @@ class LiveCase:
     def waiting_timers(self) -> list[WaitingTimer]:
         timers: list[WaitingTimer] = []
         for task in self._all_tasks():
-            definition = getattr(task.task_spec, "event_definition", None)
-            if task.state != TaskState.WAITING or not isinstance(definition, TimerEventDefinition):
+            if task.state != TaskState.WAITING:
                 continue
-            value = definition.details(task).value
-            due = _parse_due(value)
-            if due is not None:
-                timers.append(WaitingTimer(str(task.id), _bpmn_id(task) or task.task_spec.name, due))
+            for definition in _caught(task.task_spec, TimerEventDefinition):
+                due = _parse_due(definition.details(task).value)
+                if due is not None:
+                    timers.append(WaitingTimer(str(task.id), _bpmn_id(task) or task.task_spec.name, due))
+                    break  # an event-based gateway keeps one due time for all its timers
         return timers
 
     def completed_activities(self) -> list[str]:
@@ -399,6 +407,17 @@ class LiveCase:
             if bpmn_id and keep(task):
                 seen.setdefault(bpmn_id, None)
         return list(seen)
+
+
+def _caught(spec: Any, kind: type[E]) -> list[E]:
+    """The events of one kind (messages, timers) a task spec waits for: its own, or, for an
+    event-based gateway (which holds its branches' events since SpiffWorkflow 3.2), each among them."""
+    definition = getattr(spec, "event_definition", None)
+    if isinstance(definition, kind):
+        return [definition]
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, kind)]
+    return []
 
 
 def _is_ancestor(candidate: Task, task: Task) -> bool:

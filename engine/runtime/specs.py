@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.runtime import state
+from engine.runtime.state_versions import SERIALIZER_VERSION, migrate_specs
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,11 @@ class SpecBundle:
     subprocess_specs: dict[str, Any]
 
     @classmethod
-    def from_json(cls, document: str) -> SpecBundle:
+    def from_json(cls, document: str, version: str = SERIALIZER_VERSION) -> SpecBundle:
+        """Restore stored specs; those written by an older serializer ``version`` are migrated first."""
         loaded = json.loads(document)
+        if version != SERIALIZER_VERSION:
+            loaded = migrate_specs(loaded, version)
         registry = state.SERIALIZER.registry
         return cls(
             spec=registry.restore(loaded["spec"]),

@@ -24,11 +24,12 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.runtime.state_versions import SERIALIZER_VERSION, migrate_document
+
 if TYPE_CHECKING:
     from engine.runtime.specs import SpecBundle
 
 TOP = "top"
-SERIALIZER_VERSION = "1.5"
 
 
 def _build_serializer() -> BpmnWorkflowSerializer:
@@ -170,10 +171,14 @@ def diff_rows(rows: Iterable[StateRow], stored: Mapping[str, str]) -> RowChanges
     return RowChanges(upserts, deletes)
 
 
-def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) -> BpmnWorkflow:
+def restore_workflow(
+    specs: SpecBundle, rows: Iterable[tuple[str, str, str]], version: str = SERIALIZER_VERSION
+) -> BpmnWorkflow:
     """Rebuild a workflow from its specs and its (key, owner, content) rows in stored order.
 
     Mirrors ``BpmnWorkflowConverter.from_dict`` but takes already restored (shared) spec objects.
+    Rows written by an older serializer ``version`` are reassembled into one document with the
+    definition's spec, migrated (``engine/runtime/state_versions.py``) and split again.
     """
     top: dict[str, Any] | None = None
     subprocesses: dict[str, dict[str, Any]] = {}
@@ -201,6 +206,8 @@ def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) ->
             _join_parts(task, task_id, parts)
         target = top if owner == TOP else subprocesses[owner]
         target["tasks"][task_id] = task
+    if version != SERIALIZER_VERSION:
+        top, subprocesses = _migrated(specs, top, subprocesses, version)
 
     registry = SERIALIZER.registry
     converter = _workflow_converter()
@@ -213,6 +220,39 @@ def restore_workflow(specs: SpecBundle, rows: Iterable[tuple[str, str, str]]) ->
     converter.subprocesses_from_dict(subprocesses, workflow)
     workflow.bpmn_events = registry.restore(top.get("bpmn_events", []))
     return workflow
+
+
+def _migrated(
+    specs: SpecBundle, top: dict[str, Any], subprocesses: dict[str, dict[str, Any]], version: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    registry = SERIALIZER.registry
+    registry._encoder_mode = False
+    document = {
+        **top,
+        "spec": registry.convert(specs.spec),
+        "subprocess_specs": {name: registry.convert(s) for name, s in specs.subprocess_specs.items()},
+        "subprocesses": subprocesses,
+    }
+    migrated = migrate_document(document, version)
+    subprocesses = migrated.pop("subprocesses")
+    for name in ("spec", "subprocess_specs", "serializer_version"):
+        migrated.pop(name)
+    return migrated, subprocesses
+
+
+def document_rows(document: dict[str, Any]) -> list[StateRow]:
+    """A complete serialized workflow (as the library's serializer writes it) cut into rows,
+    without running it: how a case written elsewhere (an older library, an export) is stored."""
+    top = {k: v for k, v in document.items() if k not in _NOT_IN_TOP_ROW}
+    rows = [_row(f"wf:{TOP}", TOP, top)]
+    rows.extend(row for task_id, task in document["tasks"].items() for row in _task_rows(task_id, TOP, task))
+    for sub_id, sub in document.get("subprocesses", {}).items():
+        rows.append(_row(f"wf:{sub_id}", sub_id, {k: v for k, v in sub.items() if k != "tasks"}))
+        rows.extend(row for task_id, task in sub["tasks"].items() for row in _task_rows(task_id, sub_id, task))
+    return rows
+
+
+_NOT_IN_TOP_ROW = ("tasks", "spec", "subprocess_specs", "subprocesses", "typename", "serializer_version")
 
 
 def full_document(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from engine.results import DefinitionView, DeployedProcess, DeploymentResult
 from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import digest
+from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -77,6 +78,8 @@ class RepositoryService:
                     content_hash=content_hash,
                     spec_json=spec_json,
                     model_json=model_json,
+                    serializer_version=SERIALIZER_VERSION,
+                    layout_version=LAYOUT_VERSION,
                     created_at=work.now,
                 )
             )
