@@ -12,7 +12,7 @@
 #
 # WUTONG_TEST_DB=sqlite|postgres|both picks the databases for database tests (default both);
 # PYTEST_ARGS adds pytest options, e.g. make test-engine PYTEST_ARGS='-k timers -x'.
-# make run RUN_HOST=0.0.0.0 RUN_PORT=8000 RUN_WORKERS=2 serves elsewhere or with gunicorn; the database is
+# make run RUN_HOST=0.0.0.0 RUN_PORT=8000 RUN_WORKERS=2 serves elsewhere or with more gunicorn workers; the database is
 # WUTONG_DATABASE_URL (default: var/wutong.db here), see docs/operations.md.
 
 SHELL := /bin/bash

@@ -21,7 +21,7 @@ MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries on top of the en
 
 DESCRIPTION = """Wutong runs BPMN processes whose tasks cross departments.
 
-Every operation except `/api/v1/healthz` needs `Authorization: Bearer <token>`. Errors are
+Every operation except `/api/v1/healthz` and `/api/v1/livez` needs `Authorization: Bearer <token>`. Errors are
 `application/problem+json` (RFC 9457) with a stable `code`; invalid input lists `errors` with JSON
 Pointers. Lists take `page`, `page_size` (at most 200) and `sort` (`-` for descending) and answer a
 JSON array with an `X-Pagination` header."""
@@ -88,6 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     for module in (repository, instances, tasks, supervision, notifications, calendar, admin, health):
         api.register_blueprint(module.blp)
     app.add_url_rule("/healthz", "healthz", app.view_functions["health.healthz"])
+    app.add_url_rule("/livez", "livez", app.view_functions["health.livez"])
     app.register_blueprint(docs_page.bp)
     problems.register(app)
     return app

@@ -310,26 +310,42 @@ def _gunicorn(factory: Callable[[], Flask], options: dict[str, Any]) -> None:
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
 @click.option(
     "--workers",
-    default=None,
+    default=1,
+    show_default=True,
     type=click.IntRange(1, 64),
-    help="Serve with gunicorn and this many worker processes (default: Flask's development server).",
+    help="gunicorn worker processes (several need PostgreSQL to scale: SQLite serialises writers).",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker (gunicorn's gthread worker class; keep-alive connections need threads).",
+)
+@click.option(
+    "--keepalive",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 300),
+    help="Seconds an idle keep-alive connection stays open.",
 )
 @click.option(
     "--timeout",
     default=60,
     show_default=True,
     type=click.IntRange(1),
-    help="gunicorn only: seconds before a silent worker is restarted.",
+    help="Seconds before a silent worker is restarted.",
 )
-def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
-    """Serve the API: Flask's development server, or gunicorn with --workers N."""
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn (development only).")
+def serve(host: str, port: int, workers: int, threads: int, keepalive: int, timeout: int, dev: bool) -> None:
+    """Serve the API and pages with gunicorn (gthread workers), or Flask's development server with --dev."""
     with open_engine():
         pass  # fail early (settings, reachable database, current schema) before binding the port
     factory = _app_factory()
     base = f"http://{_bind(host, port)}"
-    how = "Flask's development server" if workers is None else f"gunicorn, {workers} workers"
+    how = "Flask's development server" if dev else f"gunicorn, {workers} workers x {threads} threads"
     click.echo(f"Wutong ({how}): API {base}/api/v1, interactive docs {base}/api/docs", err=True)
-    if workers is None:
+    if dev:
         factory().run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
     _gunicorn(
@@ -337,6 +353,9 @@ def serve(host: str, port: int, workers: int | None, timeout: int) -> None:
         {
             "bind": _bind(host, port),
             "workers": workers,
+            "worker_class": "gthread",
+            "threads": threads,
+            "keepalive": keepalive,
             "timeout": timeout,
             "graceful_timeout": 10,
             "accesslog": "-",

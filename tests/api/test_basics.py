@@ -30,6 +30,14 @@ def test_healthz_is_503_when_migrations_are_not_current(tmp_path: Path) -> None:
     assert response.get_json()["code"] == "migrations_pending"
 
 
+def test_livez_answers_without_the_database() -> None:
+    engine = ProcessEngine(EngineConfig(database_url="postgresql+psycopg://nobody:secret@127.0.0.1:1/none"))
+    client = create_app(engine=engine).test_client()
+    answers = [client.get(path) for path in ("/api/v1/livez", "/livez")]
+    engine.close()
+    assert [(r.status_code, r.get_json()) for r in answers] == [(200, {"status": "ok"})] * 2
+
+
 def test_healthz_is_503_when_the_database_is_unreachable() -> None:
     engine = ProcessEngine(EngineConfig(database_url="postgresql+psycopg://nobody:secret@127.0.0.1:1/none"))
     response = create_app(engine=engine).test_client().get("/healthz")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from tests.e2e.conftest import (
     CORPUS,
     E2E_MODELS,
@@ -179,6 +181,26 @@ def test_gunicorn_serves_with_two_workers(wutong: Wutong, serve: Callable[..., S
     assert unknown.status_code == 401
     assert unknown.headers["Content-Type"].startswith(PROBLEM_JSON)
     assert "Booting worker" in server.log.read_text()
+
+
+def test_serve_defaults_to_gunicorn_with_threads_and_keep_alive(wutong: Wutong, serve: Callable[..., Server]) -> None:
+    token = wutong.token("admin", "--role", "admin")
+    server = serve()
+    with requests.Session() as client:  # one keep-alive connection for every request
+        answers = [client.get(server.url("/users/me"), headers={"Authorization": f"Bearer {token}"}, timeout=30)
+                   for _ in range(5)]
+    assert [a.status_code for a in answers] == [200] * 5
+    assert all(a.headers.get("Connection", "keep-alive").lower() != "close" for a in answers)
+    log = server.log.read_text()
+    assert "Using worker: gthread" in log
+    assert "gunicorn, 1 workers x 4 threads" in log
+
+
+def test_serve_dev_uses_flasks_development_server(wutong: Wutong, serve: Callable[..., Server]) -> None:
+    server = serve("--dev")
+    assert server.call("GET", "/livez").json() == {"status": "ok"}
+    log = server.log.read_text()
+    assert "Flask's development server" in log and "Booting worker" not in log
 
 
 def test_serve_refuses_a_database_without_schema(database_url: str, tmp_path: Path) -> None:

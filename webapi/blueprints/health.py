@@ -1,4 +1,5 @@
-"""``GET /healthz``: is the database reachable and its schema current? No token needed."""
+"""``GET /healthz``: is the database reachable and its schema current? ``GET /livez``: does this
+process answer at all? No token needed for either (load balancers call them)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def healthz() -> Any:
         return problem_response(503, "migrations_pending", "the database schema is not current: "
                                 "run `wutong db upgrade`")
     return {"status": "ok", "database": "ok", "migrations": "current"}
+
+
+class LivenessSchema(ma.Schema):
+    status = fields.String()
+
+
+@blp.route("/livez", methods=["GET"])
+@blp.response(200, LivenessSchema)
+@blp.doc(security=[])
+def livez() -> Any:
+    """Liveness: 200 whenever this process answers, without touching the database (a balancer
+    restarts a process that fails this, and stops routing to one that fails /healthz)."""
+    return {"status": "ok"}
