@@ -92,6 +92,11 @@ class Databases:
         self._admin: sa.Engine | None = None
         self._created: list[str] = []
 
+    @property
+    def directory(self) -> Path:
+        """The temporary directory of the SQLite files (removed by ``close()``), for logs beside them."""
+        return self._tmp
+
     def fresh(self, backend: str) -> str:
         if backend == "sqlite":
             return f"sqlite:///{self._tmp / f'bench-{uuid.uuid4().hex[:8]}.db'}"
