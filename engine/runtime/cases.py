@@ -124,6 +124,7 @@ class LiveCase:
     def __init__(self, workflow: BpmnWorkflow, script_engine: Any) -> None:
         self.workflow = workflow
         workflow.script_engine = script_engine
+        self._row_cache = state.RowCache()  # rows of the last save, so a save converts only what changed
 
     # --- creation and storage -----------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class LiveCase:
         return cls(state.restore_workflow(specs, rows, version), script_engine)
 
     def rows(self) -> list[state.StateRow]:
-        return state.workflow_rows(self.workflow)
+        return state.workflow_rows(self.workflow, self._row_cache)
 
     def document(self) -> dict[str, Any]:
         return state.full_document(self.workflow)
