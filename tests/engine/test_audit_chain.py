@@ -234,3 +234,22 @@ def test_upgrading_chains_the_events_that_already_exist(database_url: str, clock
     assert [r.seq for r in chain_rows(engine, "system")] == [1, 2]
     assert engine.history.verify_all(SYSTEM).valid
     engine.close()
+
+
+def test_the_worker_writes_a_digest_once_a_day(database_url: str, clock: FrozenClock, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from engine.worker import Worker
+
+    directory = tmp_path / "digests"
+    engine = ProcessEngine(EngineConfig(database_url=database_url, audit_digest_dir=str(directory)), clock=clock)
+    engine.upgrade_schema()
+    engine.identity.create_department(SYSTEM, "A", "A", "A")
+    worker = Worker(engine)
+    assert worker.write_digest_if_due() is not None
+    clock.advance(timedelta(hours=23))
+    assert worker.write_digest_if_due() is None
+    clock.advance(timedelta(hours=1))
+    assert worker.write_digest_if_due() is not None
+    assert len(list(directory.glob("audit-digest-*.json"))) == 2
+    engine.close()
