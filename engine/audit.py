@@ -102,16 +102,14 @@ def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id
 
 
 def lock_head(connection: Connection, chain: str) -> tuple[int, str | None]:
-    """The chain's last (seq, mac), its head row created when missing and locked until the commit."""
-    dialect = connection.dialect.name
-    values = {"chain": chain, "seq": 0, "mac": None}
-    if dialect == "postgresql":
-        connection.execute(postgresql.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
-    else:
-        connection.execute(sqlite.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
-    head = connection.execute(
-        select(audit_chain_heads.c.seq, audit_chain_heads.c.mac)
-        .where(audit_chain_heads.c.chain == chain)
-        .with_for_update()
-    ).one()
+    """The chain's last (seq, mac), its head row locked until the commit (created on the chain's first event)."""
+    locked = select(audit_chain_heads.c.seq, audit_chain_heads.c.mac).where(audit_chain_heads.c.chain == chain)
+    head = connection.execute(locked.with_for_update()).first()
+    if head is None:  # a new chain; a concurrent first append may create the row first, so never fail on it
+        values = {"chain": chain, "seq": 0, "mac": None}
+        if connection.dialect.name == "postgresql":
+            connection.execute(postgresql.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
+        else:
+            connection.execute(sqlite.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
+        head = connection.execute(locked.with_for_update()).one()
     return int(head.seq), head.mac
