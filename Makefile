@@ -69,8 +69,15 @@ bench: bootstrap
 	if [ $${#files[@]} -eq 0 ]; then echo "make bench: no bench/bench_*.py yet"; exit 0; fi; \
 	for f in "$${files[@]}"; do echo "== $$f"; $(BIN)/python "$$f"; done
 
+run: export WUTONG_AUDIT_KEY_FILE ?= $(CURDIR)/var/audit.key
 run:
 	@bash scripts/bootstrap.sh --without-postgres
+	@# the audit chain's key lives outside the database; a local one is made once (docs/operations.md)
+	@if [ -z "$${WUTONG_AUDIT_KEY:-}" ] && [ ! -s "$$WUTONG_AUDIT_KEY_FILE" ]; then \
+		mkdir -p "$$(dirname "$$WUTONG_AUDIT_KEY_FILE")"; \
+		(umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_hex(32))' > "$$WUTONG_AUDIT_KEY_FILE"); \
+		echo "make run: created the audit key $$WUTONG_AUDIT_KEY_FILE (keep it: the audit trail is verified with it)"; \
+	fi
 	$(BIN)/wutong db upgrade
 	$(BIN)/wutong demo load
 	@# the worker fires timers and escalates overdue work beside the server, and stops with it

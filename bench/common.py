@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import platform
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -33,6 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import SYSTEM, Actor, EngineConfig, ProcessEngine, SystemClock
+from engine.audit_chain import AuditKeyring
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "corpus"
@@ -169,8 +171,11 @@ class Org:
 
 
 def make_engine(database_url: str, *, cache: bool = True) -> ProcessEngine:
-    """An engine with default settings (SQLite: WAL, synchronous=FULL) and the real clock."""
-    engine = ProcessEngine(EngineConfig(database_url=database_url, cache_cases=cache), clock=SystemClock())
+    """An engine with default settings (SQLite: WAL, synchronous=FULL) and the real clock; the audit
+    key is WUTONG_AUDIT_KEY(_FILE) when set, else a throw-away one."""
+    keys = AuditKeyring.from_env() or AuditKeyring.parse("bench:" + secrets.token_hex(16))
+    config = EngineConfig(database_url=database_url, cache_cases=cache, audit_keys=keys)
+    engine = ProcessEngine(config, clock=SystemClock())
     engine.upgrade_schema()
     return engine
 

@@ -1,36 +1,115 @@
-"""The minimal append-only audit trail: one row per action, written inside the command's transaction."""
+"""The one writer of audit events: each event is appended to its chain, in the command's transaction.
+
+Commands collect their events (``CaseWork.record``) and hand them here once, just before the
+commit. Per chain (sorted by name, so two commands never wait on each other's heads in opposite
+order), the chain's head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers),
+the events get the next sequence numbers, the predecessor's MAC and their own MAC
+(``engine.audit_chain``), and the head moves to the last of them.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.actors import Actor
-from engine.persistence.tables import audit_events
+from engine.audit_chain import SYSTEM_CHAIN, AuditKeyring, compute_mac, content_of, jsonable
+from engine.errors import Unavailable
+from engine.persistence.tables import audit_chain_heads, audit_events
+
+_request_id: ContextVar[str | None] = ContextVar("wutong_request_id", default=None)
 
 
-def record(
-    connection: Connection,
-    *,
-    at: datetime,
-    actor: Actor,
-    action: str,
-    instance_id: str | None = None,
-    task_id: str | None = None,
-    acting_for: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    connection.execute(
-        insert(audit_events).values(
-            at=at,
-            actor_user_id=actor.user_id,
-            actor_name=actor.username,
-            acting_for=acting_for,
-            action=action,
-            instance_id=instance_id,
-            task_id=task_id,
-            details=details,
+def set_request_id(value: str | None) -> None:
+    """The request id of the work this thread or task does now (the web layer sets it per request)."""
+    _request_id.set(value)
+
+
+def current_request_id() -> str:
+    """The caller's request id, or a fresh one for work no request started (CLI, worker)."""
+    return _request_id.get() or str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event a command recorded; it gets its place in the chain when the command appends it."""
+
+    at: datetime
+    actor: Actor
+    action: str
+    request_id: str
+    instance_id: str | None = None
+    task_id: str | None = None
+    acting_for: str | None = None
+    details: dict[str, Any] | None = None
+
+    @property
+    def chain(self) -> str:
+        return self.instance_id or SYSTEM_CHAIN
+
+
+def record(connection: Connection, keyring: AuditKeyring | None, events: Sequence[PendingEvent]) -> None:
+    """Append ``events`` (in their order within each chain) with their chain fields."""
+    if not events:
+        return
+    if keyring is None:
+        raise Unavailable(
+            "no audit key is configured (WUTONG_AUDIT_KEY or WUTONG_AUDIT_KEY_FILE); nothing can be recorded",
+            code="audit_key_missing",
         )
-    )
+    by_chain: dict[str, list[PendingEvent]] = {}
+    for event in events:
+        by_chain.setdefault(event.chain, []).append(event)
+    for chain in sorted(by_chain):
+        seq, prev_mac = lock_head(connection, chain)
+        rows: list[dict[str, Any]] = []
+        for event in by_chain[chain]:
+            seq += 1
+            row = _row(event, chain, seq, prev_mac, keyring.current_id)
+            row["mac"] = prev_mac = compute_mac(keyring.current, content_of(row))
+            rows.append(row)
+        connection.execute(insert(audit_events), rows)
+        connection.execute(
+            update(audit_chain_heads).where(audit_chain_heads.c.chain == chain).values(seq=seq, mac=prev_mac)
+        )
+
+
+def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id: str) -> dict[str, Any]:
+    return {
+        "chain": chain,
+        "seq": seq,
+        "at": event.at,
+        "actor_user_id": event.actor.user_id,
+        "actor_name": event.actor.username,
+        "actor_roles": ",".join(sorted(event.actor.roles)),
+        "actor_departments": ",".join(sorted(event.actor.departments)),
+        "acting_for": event.acting_for,
+        "action": event.action,
+        "instance_id": event.instance_id,
+        "task_id": event.task_id,
+        "request_id": event.request_id,
+        "details": jsonable(event.details),
+        "prev_mac": prev_mac,
+        "key_id": key_id,
+    }
+
+
+def lock_head(connection: Connection, chain: str) -> tuple[int, str | None]:
+    """The chain's last (seq, mac), its head row locked until the commit (created on the chain's first event)."""
+    locked = select(audit_chain_heads.c.seq, audit_chain_heads.c.mac).where(audit_chain_heads.c.chain == chain)
+    head = connection.execute(locked.with_for_update()).first()
+    if head is None:  # a new chain; a concurrent first append may create the row first, so never fail on it
+        values = {"chain": chain, "seq": 0, "mac": None}
+        if connection.dialect.name == "postgresql":
+            connection.execute(postgresql.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
+        else:
+            connection.execute(sqlite.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
+        head = connection.execute(locked.with_for_update()).one()
+    return int(head.seq), head.mac

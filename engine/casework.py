@@ -87,6 +87,8 @@ class CaseWork:
         self.cases: dict[str, LoadedCase] = {}
         self._saved: list[LoadedCase] = []
         self.bytes_written = 0  # state-row bytes this command wrote (benchmarks read it)
+        self.request_id = audit.current_request_id()
+        self._events: list[audit.PendingEvent] = []
 
     def record(
         self,
@@ -97,17 +99,24 @@ class CaseWork:
         acting_for: str | None = None,
         details: dict[str, Any] | None = None,
     ) -> None:
-        """Append an audit event for this command's actor, in this command's transaction."""
-        audit.record(
-            self.connection,
-            at=self.now,
-            actor=self.actor,
-            action=action,
-            instance_id=instance_id,
-            task_id=task_id,
-            acting_for=acting_for,
-            details=details,
+        """Record an audit event for this command's actor; ``append_events`` writes it before the commit."""
+        self._events.append(
+            audit.PendingEvent(
+                at=self.now,
+                actor=self.actor,
+                action=action,
+                request_id=self.request_id,
+                instance_id=instance_id,
+                task_id=task_id,
+                acting_for=acting_for,
+                details=details,
+            )
         )
+
+    def append_events(self) -> None:
+        """Append the recorded events to their chains (the last write of the command's transaction)."""
+        events, self._events = self._events, []
+        audit.record(self.connection, self.engine.config.audit_keys, events)
 
     # --- loading ------------------------------------------------------------------------------
 

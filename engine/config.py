@@ -8,6 +8,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from engine.audit_chain import AuditKeyring
 from engine.persistence.database import redacted_url
 from engine.runtime.parsing import ParseLimits
 from engine.runtime.sandbox import SandboxLimits
@@ -33,6 +34,9 @@ class EngineConfig:
     cache_cases: bool = True  # keep live workflows between commands (checked against row_version)
     max_cached_cases: int = 2000
     sqlite_synchronous: str = "FULL"
+    # audit chain: the MAC key (never in the database) and where signed digests of the chain heads go
+    audit_keys: AuditKeyring | None = field(default_factory=AuditKeyring.from_env)
+    audit_digest_dir: str | None = field(default_factory=lambda: os.environ.get("WUTONG_AUDIT_DIGEST_DIR") or None)
 
     def workday_policy(self) -> WorkdayPolicy:
         hours, minutes = (int(part) for part in self.close_of_business.split(":"))

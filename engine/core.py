@@ -128,7 +128,7 @@ class ProcessEngine:
         return "the working-day calendar does not yet know this year's official holidays"
 
     def upgrade_schema(self) -> None:
-        migrate.upgrade(self.db)
+        migrate.upgrade(self.db, audit_keyring=self.config.audit_keys)
 
     def schema_is_current(self) -> bool:
         return migrate.is_current(self.db)
@@ -171,6 +171,7 @@ class ProcessEngine:
                 work.deliver_messages()
                 work.save_all()
                 result = finish(work, value) if finish is not None else value
+                work.append_events()
                 self.last_bytes_written = work.bytes_written
             work.after_commit()
             return result

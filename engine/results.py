@@ -169,6 +169,8 @@ class TimerRun:
 
 @dataclass(frozen=True)
 class AuditEventView:
+    """One audit event with its chain fields (``actor`` is the actor's user name, as ``actor_name``)."""
+
     id: int
     at: datetime
     actor: str
@@ -178,6 +180,39 @@ class AuditEventView:
     instance_id: str | None
     task_id: str | None
     details: dict[str, Any] | None
+    chain: str = ""
+    seq: int = 0
+    actor_roles: str = ""
+    actor_departments: str = ""
+    request_id: str | None = None
+    prev_mac: str | None = None
+    key_id: str = ""
+    mac: str = ""
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor
+
+
+@dataclass(frozen=True)
+class ChainVerification:
+    """One chain checked: ``first_broken`` names the first event that fails (seq, event id, reason)."""
+
+    chain: str
+    valid: bool
+    events: int
+    first_broken: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """Every chain checked, and the last digest."""
+
+    valid: bool
+    chains: int
+    events: int
+    broken: tuple[ChainVerification, ...]
+    digest: dict[str, Any] | None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 It finds due work through indexed ``due_at`` columns, never by loading every case, and runs each
 firing as its own engine command. Several workers may run at once: on PostgreSQL a due row is taken
 with ``FOR UPDATE SKIP LOCKED``; on SQLite writers are serialised and each firing re-checks that
-the work is still due, so nothing fires twice.
+the work is still due, so nothing fires twice. Once a day it also writes a signed digest of the
+audit chain heads (when ``WUTONG_AUDIT_DIGEST_DIR`` is set).
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
+from engine.actors import SYSTEM
+from engine.audit_verification import digest_due
 from engine.core import ProcessEngine
 from engine.persistence.tables import tasks, timers
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 log = logging.getLogger("wutong.worker")
+DIGEST_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,20 @@ class Worker:
 
         return self.engine.query(run)
 
+    def write_digest_if_due(self) -> Path | None:
+        """Once a day (with WUTONG_AUDIT_DIGEST_DIR set): a signed digest of every audit chain head."""
+        directory = self.engine.config.audit_digest_dir
+        if directory is None or not digest_due(Path(directory), self.engine.clock.now(), DIGEST_EVERY):
+            return None
+        path = self.engine.history.write_digest(SYSTEM)
+        log.info("audit digest written: %s", path)
+        return path
+
     def run_forever(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set: work, then sleep until the next due moment (at most one poll)."""
         while not stop.is_set():
             try:
+                self.write_digest_if_due()
                 done = self.run_once()
                 if done.fired or done.escalated:
                     log.info("fired %d timers, raised %d escalations", done.fired, done.escalated)

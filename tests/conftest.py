@@ -11,6 +11,8 @@ Fixtures:
   ``postgres`` mark. SQLite: the file ``tmp_path / "wutong.db"``. PostgreSQL: a database
   ``t_<random>`` created on the session's server and dropped (``WITH (FORCE)``) afterwards.
 * ``database_backend`` - ``"sqlite"`` or ``"postgres"``: which one ``database_url`` is.
+* The session sets ``WUTONG_AUDIT_KEY`` (``TEST_AUDIT_KEY``), so every engine and every
+  ``wutong`` subprocess records with one known audit key.
 * ``postgres_url`` (session) - the URL of the session's PostgreSQL database ``wutong_test``.
   The server (scripts/pg_test_server.py) starts on first use only, once per session, and
   stops at the end; env ``WUTONG_TEST_POSTGRES_URL`` points at an existing server instead.
@@ -67,8 +69,15 @@ def _selected_backends(config: pytest.Config) -> tuple[str, ...]:
     return BACKENDS if choice == "both" else (choice,)
 
 
+TEST_AUDIT_KEY = "test-key:wutong-test-audit-key-not-secret"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     _selected_backends(config)  # fail early on a bad WUTONG_TEST_DB
+    # every engine the tests build, in process or as `wutong serve`/`worker`, records with this audit key
+    os.environ["WUTONG_AUDIT_KEY"] = TEST_AUDIT_KEY
+    os.environ.pop("WUTONG_AUDIT_KEY_FILE", None)
+    os.environ.pop("WUTONG_AUDIT_DIGEST_DIR", None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

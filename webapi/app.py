@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from engine import EngineConfig, ProcessEngine
+from engine import EngineConfig, ProcessEngine, audit
 from webapi import docs_page, problems
 from webapi.auth import BEARER_SCHEME
-from webapi.blueprints import admin, calendar, health, instances, notifications, repository, supervision, tasks
+from webapi.blueprints import (
+    admin,
+    calendar,
+    health,
+    history,
+    instances,
+    notifications,
+    repository,
+    supervision,
+    tasks,
+)
 from webapi.schemas.common import ProblemSchema
 
 MULTIPART_OVERHEAD = 1024 * 1024  # part headers and boundaries on top of the engine's upload limit
@@ -85,10 +97,30 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     )
     api.register_converter(repository.ProcessKeyConverter, repository.key_param_schema)
     api.register_converter(calendar.DayConverter, calendar.day_param_schema)
-    for module in (repository, instances, tasks, supervision, notifications, calendar, admin, health):
+    for module in (repository, instances, history, tasks, supervision, notifications, calendar, admin, health):
         api.register_blueprint(module.blp)
     app.add_url_rule("/healthz", "healthz", app.view_functions["health.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["health.livez"])
     app.register_blueprint(docs_page.bp)
     problems.register(app)
+    app.before_request(_take_request_id)
+    app.after_request(_give_request_id)
     return app
+
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def _take_request_id() -> None:
+    """The client's ``X-Request-ID`` when it is a plain token, else a new one: every audit event
+    of this request carries it."""
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if _REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
+    audit.set_request_id(g.request_id)
+
+
+def _give_request_id(response: Response) -> Response:
+    if "request_id" in g:
+        response.headers["X-Request-ID"] = g.request_id
+    audit.set_request_id(None)
+    return response

@@ -339,6 +339,7 @@ def _gunicorn(factory: Callable[[], Flask], options: dict[str, Any]) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn (development only).")
 def serve(host: str, port: int, workers: int, threads: int, keepalive: int, timeout: int, dev: bool) -> None:
     """Serve the API and pages with gunicorn (gthread workers), or Flask's development server with --dev."""
+    settings.require_audit_key()
     with open_engine():
         pass  # fail early (settings, reachable database, current schema) before binding the port
     factory = _app_factory()
@@ -380,6 +381,7 @@ def serve(host: str, port: int, workers: int, threads: int, keepalive: int, time
 def worker(poll: float, once: bool) -> None:
     """Fire due timers and escalate overdue tasks; run it beside `wutong serve` (several may run)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings.require_audit_key()
     with open_engine() as engine:
         runner = Worker(engine, poll_seconds=poll)
         if once:
@@ -452,8 +454,68 @@ def check(verbose: bool) -> None:
             if verbose:
                 click.echo(f"ok     {number} {instance_id}")
         click.echo(f"checked {len(cases)} running cases: {len(cases) - failed} OK, {failed} failed")
-        if failed:
+        chains_ok = _report_chains(engine)
+        if failed or not chains_ok:
             raise click.exceptions.Exit(1)
+
+
+def _report_chains(engine: ProcessEngine) -> bool:
+    """Print the audit chain check (every chain and the last digest); True when all verify."""
+    result = engine.history.verify_all(SYSTEM)
+    for chain in result.broken:
+        broken = chain.first_broken or {}
+        click.echo(
+            f"BROKEN audit chain {chain.chain} at seq {broken.get('seq')} "
+            f"(event {broken.get('event_id')}): {broken.get('reason')}"
+        )
+    if result.digest is not None:
+        state = "verified" if result.digest["valid"] else f"FAILED: {result.digest['reason']}"
+        click.echo(f"last audit digest {result.digest['file']}: {state}")
+    click.echo(f"checked {result.chains} audit chains ({result.events} events): {len(result.broken)} broken")
+    return result.valid
+
+
+@cli.group()
+def audit() -> None:
+    """The tamper-evident audit trail: verify the chains, write digests, check exports offline."""
+
+
+@audit.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--partial", is_flag=True, help="The export holds a selection (a search): allow gaps between events.")
+def audit_verify(file: Path | None, partial: bool) -> None:
+    """Check an exported history FILE (CSV or JSON) with the audit key, offline; without FILE,
+    check every chain in the database and the last digest. Exits 1 when anything fails."""
+    if file is None:
+        with open_engine() as engine:
+            if not _report_chains(engine):
+                raise click.exceptions.Exit(1)
+        return
+    from webapi.exports import ExportError, read_export, verify_export
+
+    keyring = settings.require_audit_key()
+    try:
+        events = read_export(file.read_bytes())
+    except ExportError as error:
+        fail(f"{file}: {error}")
+    reports = verify_export(keyring, events, partial=partial)
+    for report in reports:
+        if report.first_broken is not None:
+            b = report.first_broken
+            click.echo(f"BROKEN chain {report.chain} at seq {b.seq} (event {b.event_id}): {b.reason}")
+    broken = sum(1 for r in reports if not r.valid)
+    click.echo(f"{file}: {len(events)} events in {len(reports)} chains, {broken} broken")
+    if broken:
+        raise click.exceptions.Exit(1)
+
+
+@audit.command("digest")
+def audit_digest() -> None:
+    """Write a signed digest of every chain head to WUTONG_AUDIT_DIGEST_DIR."""
+    settings.require_audit_key()
+    with open_engine() as engine:
+        path = engine.history.write_digest(SYSTEM)
+        click.echo(f"audit digest written: {path}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -21,6 +21,9 @@ Variable                           Meaning                                     D
 ``WUTONG_CLOSE_OF_BUSINESS``       when a working day ends (``HH:MM``)         ``18:00``
 ``WUTONG_DUE_SOON_WORKING_DAYS``   working days before a deadline = due soon   ``1``
 ``WUTONG_PASSWORD``                password for ``wutong user add --password`` (prompted when unset)
+``WUTONG_AUDIT_KEY``               the audit chain's MAC key (not in the DB)   unset: serve/worker refuse
+``WUTONG_AUDIT_KEY_FILE``          a file holding the audit key(s)             unset
+``WUTONG_AUDIT_DIGEST_DIR``        where signed chain-head digests are kept    unset (no digests)
 =================================  ==========================================  ==============================
 """
 
@@ -34,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from engine.audit_chain import AuditKeyError, AuditKeyring
 from engine.config import EngineConfig, ParseLimits, SandboxLimits, default_database_url
 
 
@@ -121,6 +125,24 @@ VARIABLES: tuple[Variable, ...] = (
         "Password for `wutong user add --password` in scripts; when unset the command prompts twice.",
         "unset (prompt)",
     ),
+    Variable(
+        "WUTONG_AUDIT_KEY",
+        "The secret that MACs the audit chain (at least 16 bytes; keep it out of the database and its "
+        "backups). `key-id:secret` names the key; lines of them rotate keys (the last one signs).",
+        "unset: `wutong serve` and `wutong worker` refuse to start",
+    ),
+    Variable(
+        "WUTONG_AUDIT_KEY_FILE",
+        "A file holding the audit key(s), in the same form as WUTONG_AUDIT_KEY (used when that is unset); "
+        "`make run` creates `var/audit.key`.",
+        "unset",
+    ),
+    Variable(
+        "WUTONG_AUDIT_DIGEST_DIR",
+        "Directory (shared storage when several machines run Wutong) for the signed digests of every "
+        "audit chain head: `wutong audit digest` and the worker (daily) write them.",
+        "unset (no digests)",
+    ),
 )
 
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -169,6 +191,26 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
     cache = env.get("WUTONG_CACHE_CASES")
     if cache is not None and cache not in ("0", "1"):
         raise SettingsError(f"WUTONG_CACHE_CASES={cache!r}: expected 0 or 1")
+    audit_keys(env)
+
+
+def audit_keys(env: Mapping[str, str] | None = None) -> AuditKeyring | None:
+    """The audit keyring from WUTONG_AUDIT_KEY or WUTONG_AUDIT_KEY_FILE (None when neither is set)."""
+    try:
+        return AuditKeyring.from_env(os.environ if env is None else env)
+    except AuditKeyError as error:
+        raise SettingsError(f"audit key: {error}") from None
+
+
+def require_audit_key(env: Mapping[str, str] | None = None) -> AuditKeyring:
+    """The audit keyring, for commands that must not run without one (serve, worker)."""
+    keys = audit_keys(env)
+    if keys is None:
+        raise SettingsError(
+            "no audit key: set WUTONG_AUDIT_KEY or WUTONG_AUDIT_KEY_FILE (a secret of at least 16 bytes, kept "
+            "outside the database); `make run` creates var/audit.key for local use"
+        )
+    return keys
 
 
 def database_url(env: Mapping[str, str] | None = None) -> str:

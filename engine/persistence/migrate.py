@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from engine.audit_chain import AuditKeyring
 from engine.persistence.database import Database
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -21,11 +22,12 @@ def alembic_config(database: Database) -> Config:
     return config
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest)."""
+def upgrade(database: Database, revision: str = "head", audit_keyring: AuditKeyring | None = None) -> None:
+    """Bring the schema to ``revision`` (default: the newest); ``audit_keyring`` chains existing audit events."""
     config = alembic_config(database)
     with database.transaction() as connection:
         config.attributes["connection"] = connection
+        config.attributes["audit_keyring"] = audit_keyring
         command.upgrade(config, revision)
 
 

@@ -301,15 +301,36 @@ audit_events = Table(
     "audit_events",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    # the chain: a case's id (or "system"), the place in it, the predecessor's MAC and this event's MAC
+    Column("chain", String(UUID_LEN), nullable=False),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     _ts("at"),
     Column("actor_user_id", String(UUID_LEN)),
     Column("actor_name", String(100), nullable=False),
+    Column("actor_roles", String(200), nullable=False, server_default=""),  # sorted, comma-separated
+    Column("actor_departments", Text, nullable=False, server_default=""),  # sorted, comma-separated
     Column("acting_for", String(UUID_LEN)),
     Column("action", String(64), nullable=False),
     Column("instance_id", String(UUID_LEN)),
-    Column("task_id", String(UUID_LEN)),
+    Column("task_id", String(UUID_LEN)),  # the task instance
+    Column("request_id", String(64)),
     Column("details", JSON),
+    Column("prev_mac", String(64)),
+    Column("key_id", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
+    UniqueConstraint("chain", "seq"),
     Index("ix_audit_events_instance", "instance_id"),
+    Index("ix_audit_events_at", "at"),
+    Index("ix_audit_events_action", "action"),
+    Index("ix_audit_events_actor", "actor_user_id"),
+)
+
+audit_chain_heads = Table(
+    "audit_chain_heads",  # one row per chain: locked by every append, so a chain never forks
+    metadata,
+    Column("chain", String(UUID_LEN), primary_key=True),
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("mac", String(64)),
 )
 
 # --- time: calendar, escalations, notifications ------------------------------------------------

@@ -1,45 +1,235 @@
-"""History service (auditors): a case's audit trail."""
+"""History service: a case's timeline, the search across cases, comments, and the chain checks.
+
+Reads only; comments are the one thing written here, as ``comment.added`` events through the
+command's single event writer (``CaseWork.record``), so they are chained and never edited.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, exists, func, literal, or_, select
 
+from engine import access
 from engine.actors import Actor
-from engine.persistence.tables import audit_events
-from engine.results import AuditEventView
-from engine.views import visible_instance
+from engine.audit_chain import AuditKeyring
+from engine.audit_verification import (
+    DigestCheck,
+    all_chains,
+    broken_as_dict,
+    load_last_digest,
+    verify_stored_chain,
+    write_digest,
+)
+from engine.errors import Forbidden, InvalidInput, Problem, Unavailable
+from engine.persistence.tables import audit_events, process_instances, tasks
+from engine.results import AuditEventView, AuditVerification, ChainVerification, Page
+from engine.views import visible_instance, visible_task
 
 if TYPE_CHECKING:
+    from engine.casework import CaseWork
     from engine.core import ProcessEngine
+
+MAX_COMMENT_LENGTH = 4000
+
+
+def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEventView:
+    return AuditEventView(
+        id=row["id"],
+        at=row["at"],
+        actor=row["actor_name"],
+        actor_user_id=row["actor_user_id"],
+        acting_for=row["acting_for"],
+        action=row["action"],
+        instance_id=row["instance_id"],
+        task_id=row["task_id"],
+        details=None if hide_details else row["details"],
+        chain=row["chain"],
+        seq=row["seq"],
+        actor_roles=row["actor_roles"],
+        actor_departments=row["actor_departments"],
+        request_id=row["request_id"],
+        prev_mac=row["prev_mac"],
+        key_id=row["key_id"],
+        mac=row["mac"],
+    )
+
+
+def _visible_case_ids(actor: Actor) -> Any:
+    """The SQL twin of ``access.can_see_case`` for actors who do not see everything."""
+    codes = sorted(actor.departments)
+    conditions: list[Any] = [
+        process_instances.c.department_code.in_(codes),
+        exists().where(and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(codes))),
+    ]
+    if actor.user_id is not None:
+        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
+    return select(process_instances.c.id).where(or_(*conditions))
 
 
 class HistoryService:
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
 
+    # --- reading ----------------------------------------------------------------------------------
+
     def case_events(self, actor: Actor, instance_id: str) -> list[AuditEventView]:
-        """Every recorded action on a case, oldest first, for whoever may see the case."""
+        """A case's timeline, oldest first, with values, for whoever may see the case.
+
+        Applicants see every step of their own case but the details (values) only of their own actions.
+        """
 
         def run(connection: Connection) -> list[AuditEventView]:
             visible_instance(connection, actor, instance_id)
             rows = connection.execute(
-                select(audit_events).where(audit_events.c.instance_id == instance_id).order_by(audit_events.c.id)
+                select(audit_events).where(audit_events.c.chain == instance_id).order_by(audit_events.c.seq)
             ).mappings()
-            return [
-                AuditEventView(
-                    id=r["id"],
-                    at=r["at"],
-                    actor=r["actor_name"],
-                    actor_user_id=r["actor_user_id"],
-                    acting_for=r["acting_for"],
-                    action=r["action"],
-                    instance_id=r["instance_id"],
-                    task_id=r["task_id"],
-                    details=r["details"],
-                )
-                for r in rows
-            ]
+            hide_others = actor.is_applicant and not actor.sees_everything
+            return [event_view(r, hide_details=hide_others and r["actor_user_id"] != actor.user_id) for r in rows]
 
         return self._engine.query(run)
+
+    def search(
+        self,
+        actor: Actor,
+        *,
+        instance_id: str | None = None,
+        user: str | None = None,
+        department: str | None = None,
+        action: str | None = None,
+        from_: datetime | None = None,
+        to: datetime | None = None,
+        page: int = 1,
+        page_size: int = 50,
+    ) -> Page:
+        """Events across cases, oldest first, paged in SQL: auditors and admins see all, staff the
+        events of cases their departments can see. ``department`` matches the task's or the actor's."""
+        if actor.is_applicant and not actor.sees_everything:
+            access.require_role(actor, "staff", "supervisor", "auditor", "admin")
+        query = select(audit_events)
+        if instance_id is not None:
+            query = query.where(audit_events.c.instance_id == instance_id)
+        if user is not None:
+            query = query.where(or_(audit_events.c.actor_user_id == user, audit_events.c.actor_name == user))
+        if department is not None:
+            of_task = exists().where(tasks.c.id == audit_events.c.task_id, tasks.c.department_code == department)
+            listed = (literal(",") + audit_events.c.actor_departments + literal(",")).contains(
+                f",{department},", autoescape=True
+            )
+            query = query.where(or_(of_task, listed))
+        if action is not None:
+            query = query.where(audit_events.c.action == action)
+        if from_ is not None:
+            query = query.where(audit_events.c.at >= from_)
+        if to is not None:
+            query = query.where(audit_events.c.at <= to)
+        if not actor.sees_everything:
+            query = query.where(audit_events.c.instance_id.in_(_visible_case_ids(actor)))
+
+        def run(connection: Connection) -> Page:
+            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            rows = connection.execute(
+                query.order_by(audit_events.c.id).offset((page - 1) * page_size).limit(page_size)
+            ).mappings()
+            return Page(tuple(event_view(r) for r in rows), total)
+
+        return self._engine.query(run)
+
+    # --- comments ---------------------------------------------------------------------------------
+
+    def comment_on_case(self, actor: Actor, instance_id: str, text: str) -> AuditEventView:
+        """Add a comment to a case's history (anyone who may see the case, except auditors)."""
+        return self._comment(actor, text, lambda c: (visible_instance(c, actor, instance_id)["id"], None))
+
+    def comment_on_task(self, actor: Actor, task_id: str, text: str) -> AuditEventView:
+        """Add a comment on a task to its case's history."""
+
+        def target(connection: Connection) -> tuple[str, str | None]:
+            task = visible_task(connection, actor, task_id)
+            return str(task["instance_id"]), str(task["id"])
+
+        return self._comment(actor, text, target)
+
+    def _comment(self, actor: Actor, text: str, target: Any) -> AuditEventView:
+        if actor.is_auditor and not actor.is_admin:
+            raise Forbidden("auditors read the history; they do not comment", code="comment_forbidden")
+        body = text.strip()
+        if not body or len(body) > MAX_COMMENT_LENGTH:
+            message = f"a comment has 1 to {MAX_COMMENT_LENGTH} characters"
+            raise InvalidInput(message, problems=[Problem("comment_invalid", message, field="/text")])
+
+        def act(work: CaseWork) -> tuple[str, str]:
+            instance_id, task_id = target(work.connection)
+            work.record(action="comment.added", instance_id=instance_id, task_id=task_id, details={"text": body})
+            return instance_id, work.request_id
+
+        instance_id, request_id = self._engine.command(actor, act)
+
+        def run(connection: Connection) -> AuditEventView:
+            row = connection.execute(
+                select(audit_events)
+                .where(audit_events.c.chain == instance_id, audit_events.c.request_id == request_id)
+                .where(audit_events.c.action == "comment.added")
+                .order_by(audit_events.c.seq.desc())
+                .limit(1)
+            ).mappings().one()
+            return event_view(row)
+
+        return self._engine.query(run)
+
+    # --- verification -----------------------------------------------------------------------------
+
+    def _keyring(self) -> AuditKeyring:
+        keyring = self._engine.config.audit_keys
+        if keyring is None:
+            raise Unavailable("no audit key is configured; the chains cannot be checked", code="audit_key_missing")
+        return keyring
+
+    def verify_case(self, actor: Actor, instance_id: str) -> ChainVerification:
+        """Check one case's chain (and its place in the last digest), for whoever may see the case."""
+        keyring = self._keyring()
+
+        def run(connection: Connection) -> ChainVerification:
+            visible_instance(connection, actor, instance_id)
+            digest, _ = load_last_digest(self._engine.config.audit_digest_dir, keyring)
+            report = verify_stored_chain(connection, keyring, instance_id, digest)
+            return ChainVerification(instance_id, report.valid, report.events, broken_as_dict(report.first_broken))
+
+        return self._engine.query(run)
+
+    def verify_all(self, actor: Actor) -> AuditVerification:
+        """Check every chain and the last digest (auditors and admins)."""
+        access.require_role(actor, "auditor", "admin")
+        keyring = self._keyring()
+
+        def run(connection: Connection) -> AuditVerification:
+            digest, failed = load_last_digest(self._engine.config.audit_digest_dir, keyring)
+            chains = all_chains(connection, digest)
+            broken: list[ChainVerification] = []
+            events = 0
+            for chain in chains:
+                report = verify_stored_chain(connection, keyring, chain, digest)
+                events += report.events
+                if not report.valid:
+                    broken.append(ChainVerification(chain, False, report.events, broken_as_dict(report.first_broken)))
+            check = failed or (DigestCheck(digest.path.name, digest.created_at, True) if digest else None)
+            digest_info = None if check is None else {
+                "file": check.file, "created_at": check.created_at, "valid": check.valid, "reason": check.reason,
+            }
+            valid = not broken and (check is None or check.valid)
+            return AuditVerification(valid, len(chains), events, tuple(broken), digest_info)
+
+        return self._engine.query(run)
+
+    def write_digest(self, actor: Actor) -> Path:
+        """Sign every chain head into a new file in ``WUTONG_AUDIT_DIGEST_DIR`` (admins; the worker daily)."""
+        access.require_role(actor, "admin")
+        keyring = self._keyring()
+        directory = self._engine.config.audit_digest_dir
+        if directory is None:
+            raise Unavailable("WUTONG_AUDIT_DIGEST_DIR is not set", code="audit_digest_dir_missing")
+        now = self._engine.clock.now()
+        return self._engine.query(lambda connection: write_digest(connection, keyring, Path(directory), now))

@@ -48,6 +48,11 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "list calendar overrides": (200,    200,    200,    200,    200,   200,    200,     200),
     "set calendar day":        (403,    403,    403,    403,    200,   403,    403,     403),
     "remove calendar day":     (403,    403,    403,    403,    204,   403,    403,     403),
+    "comment on case":         (201,    404,    201,    404,    201,   403,    404,     404),
+    "comment on task":         (201,    404,    201,    404,    201,   403,    404,     404),
+    "search audit events":     (200,    200,    200,    200,    200,   200,    200,     403),
+    "verify case chain":       (200,    404,    200,    404,    200,   200,    404,     404),
+    "verify every chain":      (403,    403,    403,    403,    200,   200,    403,     403),
 }
 
 # Which tasks of one `parallel` case (lanes D1, D2, D3) each role finds in GET /tasks.
@@ -131,6 +136,13 @@ def _call(scene: Scene, row: str, role: str) -> int:
         "set calendar day": lambda: api.call("PUT", "/calendar/overrides/2030-01-01", role,
                                              json={"working": False, "note": "matrix"}),
         "remove calendar day": lambda: api.delete(f"/calendar/overrides/{scene.closed_day()}", role),
+        "comment on case": lambda: api.post(f"/process-instances/{scene.form_case()[0]}/comments", role,
+                                            json={"text": "matrix"}),
+        "comment on task": lambda: api.post(f"/tasks/{scene.form_case()[1]}/comments", role,
+                                            json={"text": "matrix"}),
+        "search audit events": lambda: api.get("/audit-events", role),
+        "verify case chain": lambda: api.get(f"/process-instances/{scene.form_case()[0]}/audit/verify", role),
+        "verify every chain": lambda: api.get("/audit/verify", role),
     }
     response = calls[row]()
     return int(response.status_code)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from engine import SYSTEM, EngineConfig, ProcessEngine
-from engine.persistence.tables import case_state_rows
+from engine.persistence.tables import audit_events, case_state_rows
 from webapi import settings
 from webapi.cli import cli
 
@@ -292,6 +292,37 @@ def test_check_rebuilds_running_cases(departments: Cli, engine: ProcessEngine, d
     assert broken.exit_code == 1
     assert f"FAILED {second.number} {second.id}" in broken.stdout
     assert "checked 2 running cases: 1 OK, 1 failed" in broken.stdout
+
+
+def test_check_verifies_every_audit_chain(departments: Cli, database_url: str) -> None:
+    assert "0 broken" in departments.ok("check").stdout
+    with sa.create_engine(database_url, poolclass=sa.pool.NullPool).begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DROP TRIGGER audit_events_no_update")
+        else:
+            connection.exec_driver_sql("DROP TRIGGER audit_events_no_change ON audit_events")
+        connection.execute(sa.update(audit_events).where(audit_events.c.seq == 2).values(action="forged"))
+    broken = departments("check")
+    assert broken.exit_code == 1
+    assert "BROKEN audit chain system at seq 2" in broken.stdout
+    assert departments("audit", "verify").exit_code == 1
+
+
+def test_audit_digest_writes_a_signed_digest_that_check_reads(departments: Cli, tmp_path: Path) -> None:
+    env = {"WUTONG_AUDIT_DIGEST_DIR": str(tmp_path / "digests")}
+    written = departments.ok("audit", "digest", env=env)
+    [digest] = list((tmp_path / "digests").glob("audit-digest-*.json"))
+    assert str(digest) in written.stdout
+    assert f"last audit digest {digest.name}: verified" in departments.ok("check", env=env).stdout
+
+
+def test_audit_digest_without_a_directory_says_which_setting_is_missing(departments: Cli) -> None:
+    assert "WUTONG_AUDIT_DIGEST_DIR" in departments.fails("audit", "digest").stderr
+
+
+def test_db_upgrade_refuses_a_malformed_audit_key(wutong: Cli) -> None:
+    result = wutong.fails("db", "upgrade", env={"WUTONG_AUDIT_KEY": "short"})
+    assert "audit key" in result.stderr and "16 bytes" in result.stderr
 
 
 # --- demo ---------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 * ``wutong`` - runs ``wutong ARGS`` (the venv's console script) with ``WUTONG_DATABASE_URL`` set to
   the test's fresh database (``database_url``: a SQLite file, or a PostgreSQL database) in a
-  temporary working directory, after ``wutong db upgrade``.
+  temporary working directory, after ``wutong db upgrade``, with an audit key file
+  (``WUTONG_AUDIT_KEY_FILE``) in that directory.
 * ``serve`` - starts ``wutong serve --host 127.0.0.1 --port <free port> [ARGS]`` in its own
   process group, waits until ``/api/v1/healthz`` answers 200 and returns a :class:`Server`. Every
   server is stopped (SIGTERM to the group, then SIGKILL) when the test ends, pass or fail, before
@@ -111,16 +112,21 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-def clean_environment() -> dict[str, str]:
-    # a developer's own WUTONG_* settings must not leak into the servers under test
+def clean_environment(tmp_path: Path | None = None) -> dict[str, str]:
+    """The test process's environment without a developer's own WUTONG_* settings; with ``tmp_path``, an
+    audit key file written there (``wutong serve`` and ``worker`` refuse to start without a key)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("WUTONG_")}
     env["PYTHONUNBUFFERED"] = "1"
+    if tmp_path is not None:
+        key_file = tmp_path / "audit.key"
+        key_file.write_text("e2e:" + os.urandom(16).hex() + "\n")
+        env["WUTONG_AUDIT_KEY_FILE"] = str(key_file)
     return env
 
 
 @pytest.fixture
 def wutong(database_url: str, tmp_path: Path) -> Wutong:
-    env = clean_environment()
+    env = clean_environment(tmp_path)
     env["WUTONG_DATABASE_URL"] = database_url
     env["WUTONG_SECRET_KEY"] = "e2e-" + os.urandom(8).hex()
     cli = Wutong(env, tmp_path)

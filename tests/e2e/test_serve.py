@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.e2e.conftest import (
@@ -204,10 +205,22 @@ def test_serve_dev_uses_flasks_development_server(wutong: Wutong, serve: Callabl
 
 
 def test_serve_refuses_a_database_without_schema(database_url: str, tmp_path: Path) -> None:
-    env = clean_environment()
+    env = clean_environment(tmp_path)
     env["WUTONG_DATABASE_URL"] = database_url
     result = subprocess.run([str(wutong_executable()), "serve", "--port", "1"], env=env, cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "run `wutong db upgrade` first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["worker", "--once"]])
+def test_serve_and_worker_refuse_to_start_without_an_audit_key(
+    wutong: Wutong, tmp_path: Path, command: list[str]
+) -> None:
+    env = {k: v for k, v in wutong.env.items() if not k.startswith("WUTONG_AUDIT_KEY")}
+    result = subprocess.run([str(wutong_executable()), *command], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "no audit key: set WUTONG_AUDIT_KEY or WUTONG_AUDIT_KEY_FILE" in result.stderr
     assert "Traceback" not in result.stderr

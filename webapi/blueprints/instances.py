@@ -1,4 +1,4 @@
-"""Cases (process instances): read, list, cancel, fix data, retry; their history; incidents; messages."""
+"""Cases (process instances): read, list, cancel, fix data, retry; incidents; messages (history: ``history``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from uuid import UUID
 
 from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
-from webapi.schemas.common import ListArgs
 from webapi.schemas.runtime import (
-    AuditEventSchema,
     CancelSchema,
     IncidentQuerySchema,
     IncidentSchema,
@@ -20,7 +18,7 @@ from webapi.schemas.runtime import (
     VariablesPatchSchema,
 )
 
-blp = protected_blueprint("instances", __name__, "Cases, their history and incidents, and messages to them.")
+blp = protected_blueprint("instances", __name__, "Cases, their incidents, and messages to them.")
 
 
 @blp.route("/process-instances", methods=["GET"])
@@ -75,15 +73,6 @@ def patch_variables(args: dict[str, Any], instance_id: UUID) -> Any:
 def retry_instance(instance_id: UUID) -> Any:
     """Retry a case in error after its cause was fixed."""
     return current_engine().runtime.retry(current_actor(), str(instance_id))
-
-
-@blp.route("/process-instances/<uuid:instance_id>/history", methods=["GET"])
-@blp.arguments(ListArgs, location="query")
-@blp.response(200, AuditEventSchema(many=True), headers=PAGINATION_HEADERS)
-@documents(blp, 404, 422)
-def instance_history(args: dict[str, Any], instance_id: UUID) -> Any:
-    """Every recorded action on the case, oldest first."""
-    return page_in_memory(current_engine().history.case_events(current_actor(), str(instance_id)), args)
 
 
 @blp.route("/incidents", methods=["GET"])

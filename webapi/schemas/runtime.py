@@ -1,4 +1,4 @@
-"""Schemas of cases (process instances), incidents, messages and the audit trail."""
+"""Schemas of cases (process instances), incidents and messages (the history: ``webapi.schemas.history``)."""
 
 from __future__ import annotations
 
@@ -102,15 +102,3 @@ class InstanceSchema(ma.Schema):
         data["owner"] = {"user_id": view.owner_user_id, "username": view.owner_username}
         data["applicant"] = view.applicant_id
         return data
-
-
-class AuditEventSchema(ma.Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    actor = fields.String()
-    actor_user_id = fields.String(allow_none=True)
-    acting_for = fields.String(allow_none=True)
-    action = fields.String()
-    instance_id = fields.String(allow_none=True)
-    task_id = fields.String(allow_none=True)
-    details = fields.Dict(allow_none=True)
