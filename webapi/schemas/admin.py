@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from webapi.schemas.common import ListArgs, sort_field, text
 
@@ -66,12 +66,30 @@ class UserSchema(ma.Schema):
 
 class TokenCreateSchema(ma.Schema):
     name = text(100, allow_none=True)
+    expires_in_days = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "the token's lifetime in days (default: WUTONG_TOKEN_TTL_DAYS, 90)"},
+    )
 
 
 class TokenSchema(ma.Schema):
     id = fields.String()
     user_id = fields.String()
     name = fields.String(allow_none=True)
+    prefix = fields.String(
+        allow_none=True,
+        metadata={"description": "the 8 characters after `wt_`, to tell tokens apart (null for older tokens)"},
+    )
+    state = fields.String(metadata={"description": "`active`, `expired` or `revoked`"})
     created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "null: never expires"})
+    last_used_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the hour the token was last used (recorded once an hour)"}
+    )
     revoked_at = fields.DateTime(allow_none=True)
     secret = fields.String(allow_none=True, metadata={"description": "shown once, right after creation"})
+
+
+class TokenQuerySchema(ListArgs):
+    pass
