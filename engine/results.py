@@ -216,6 +216,19 @@ class NotificationView:
     text: str
     created_at: datetime
     sent_at: datetime | None
+    recipient: RecipientView | None = None
+    channel: str | None = None  # the recipient's notify_via: sms | email | dingtalk (None: not set)
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    """Whom a notification is for, as a delivery bridge needs it."""
+
+    id: str
+    username: str
+    display_name: str
+    phone: str | None
+    email: str | None
 
 
 @dataclass(frozen=True)

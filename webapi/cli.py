@@ -199,7 +199,7 @@ def _read_password() -> str:
     "roles",
     multiple=True,
     metavar="ROLE",
-    help="designer, staff, supervisor, auditor, admin or applicant (repeatable).",
+    help="designer, staff, supervisor, auditor, admin, applicant or bridge (repeatable).",
 )
 @click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
 @click.option("--company", default=None, help="The applicant's company (applicants only).")
@@ -210,6 +210,11 @@ def _read_password() -> str:
     is_flag=True,
     help="Set a password: prompted twice (hidden), or taken from WUTONG_PASSWORD.",
 )
+@click.option("--phone", default=None, help="Phone number, for SMS notifications.")
+@click.option("--email", default=None, help="E-mail address, for e-mail notifications.")
+@click.option(
+    "--notify-via", default=None, type=click.Choice(["sms", "email", "dingtalk"]), help="How a bridge reaches them."
+)
 @EXPIRES_IN
 def user_add(
     username: str,
@@ -219,6 +224,9 @@ def user_add(
     company: str | None,
     credit_code: str | None,
     with_password: bool,
+    phone: str | None,
+    email: str | None,
+    notify_via: str | None,
     expires_in: int | None,
 ) -> None:
     """Create the user USERNAME and print a new API token for them (only the token, on stdout)."""
@@ -233,6 +241,9 @@ def user_add(
             company=company,
             credit_code=credit_code,
             password=password,
+            phone=phone,
+            email=email,
+            notify_via=notify_via,
         )
         token = engine.identity.create_token(SYSTEM, created.id, "cli", expires_in=_lifetime(expires_in))
         assert token.secret is not None

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from engine.actors import ROLES, STAFF_ROLES
+from engine.actors import ROLES
 from engine.casework import CaseWork
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.tables import companies, departments, user_departments, user_roles, users
@@ -105,7 +105,7 @@ def check_user(username: str, roles: Sequence[str], codes: Sequence[str], compan
     if not roles:
         problems.append(Problem("required", "at least one role is required", field="/roles"))
     if "applicant" in roles:
-        if any(r in STAFF_ROLES for r in roles):
+        if any(r != "applicant" for r in roles):
             problems.append(Problem("invalid", "applicants have no staff roles", field="/roles"))
         if codes:
             problems.append(

@@ -105,7 +105,7 @@ def test_schemathesis_finds_no_server_error(fuzz_app: tuple[Flask, Org]) -> None
     summary = (f"{len(operations)} operations, {total} requests, statuses {dict(sorted(tally.statuses.items()))}, "
                f"{time.monotonic() - started:.0f}s")
     print(summary)
-    assert len(operations) == 38  # + GET /users/{id}/tokens
+    assert len(operations) == 39  # + GET /users/{id}/tokens, POST /notifications/{id}/sent
     assert all(n >= EXAMPLES for label, n in tally.examples.items() if label.startswith("positive")
                and not label.endswith(("/users/me", "/healthz"))), tally.examples
     assert tally.failures == []

@@ -72,6 +72,9 @@ def create_user(args: dict[str, Any]) -> Any:
         credit_code=args.get("credit_code"),
         password=args.get("password"),
         active=args["active"],
+        phone=args.get("phone"),
+        email=args.get("email"),
+        notify_via=args.get("notify_via"),
     )
 
 
@@ -107,6 +110,7 @@ def update_user(args: dict[str, Any], user_id: UUID) -> Any:
         company=args.get("company"),
         active=args.get("active"),
         password=args.get("password"),
+        **{key: args[key] for key in ("phone", "email", "notify_via") if key in args},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from engine.services.identity_users import NOTIFY_CHANNELS
 from webapi.schemas.common import ListArgs, sort_field, text
 
 
@@ -37,6 +38,10 @@ class UserCreateSchema(ma.Schema):
     credit_code = text(64, allow_none=True)
     password = text(1000, allow_none=True, load_only=True)
     active = fields.Boolean(load_default=True)
+    phone = text(32, allow_none=True, metadata={"description": "for SMS notifications"})
+    email = text(254, allow_none=True, metadata={"description": "for e-mail notifications"})
+    notify_via = fields.String(allow_none=True, validate=validate.OneOf(NOTIFY_CHANNELS),
+                               metadata={"description": "how a delivery bridge reaches the user"})
 
 
 class UserPatchSchema(ma.Schema):
@@ -46,6 +51,10 @@ class UserPatchSchema(ma.Schema):
     company = text(200)
     active = fields.Boolean()
     password = text(1000, load_only=True)
+    phone = text(32, allow_none=True, metadata={"description": "null clears it"})
+    email = text(254, allow_none=True, metadata={"description": "null clears it"})
+    notify_via = fields.String(allow_none=True, validate=validate.OneOf(NOTIFY_CHANNELS),
+                               metadata={"description": "`sms`, `email` or `dingtalk`; null clears it"})
 
 
 class CompanySchema(ma.Schema):
@@ -62,6 +71,9 @@ class UserSchema(ma.Schema):
     roles = fields.List(fields.String())
     departments = fields.List(fields.String())
     company = fields.Nested(CompanySchema, allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    notify_via = fields.String(allow_none=True, metadata={"description": "`sms`, `email` or `dingtalk`"})
 
 
 class TokenCreateSchema(ma.Schema):
