@@ -80,6 +80,11 @@ def require_start(actor: Actor, *, startable_by: Collection[str], startable_by_a
         )
 
 
+def require_notification_bridge(actor: Actor) -> None:
+    """Every user's notifications, with their phone and e-mail: delivery bridges and admins only."""
+    require_role(actor, "bridge")
+
+
 def require_role(actor: Actor, *roles: str) -> None:
     if actor.is_admin or any(actor.has(role) for role in roles):
         return

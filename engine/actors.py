@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("designer", "staff", "supervisor", "auditor", "admin", "applicant")
+ROLES = ("designer", "staff", "supervisor", "auditor", "admin", "applicant", "bridge")
+# "bridge": a delivery bridge (SMS, e-mail, DingTalk) that reads every user's notifications and marks them sent
 STAFF_ROLES = frozenset({"designer", "staff", "supervisor", "auditor", "admin"})
 
 

@@ -30,6 +30,9 @@ class UserView:
     roles: tuple[str, ...]
     departments: tuple[str, ...]
     company: CompanyView | None
+    phone: str | None = None
+    email: str | None = None
+    notify_via: str | None = None  # sms | email | dingtalk: how a delivery bridge reaches them
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class TokenView:
     created_at: datetime
     revoked_at: datetime | None
     secret: str | None = None  # only present right after creation
+    expires_at: datetime | None = None  # None: never
+    last_used_at: datetime | None = None  # to the hour
+    prefix: str | None = None  # the 8 characters after ``wt_`` (None for tokens older than prefixes)
+    state: str = "active"  # active | expired | revoked
 
 
 @dataclass(frozen=True)
@@ -244,6 +251,19 @@ class NotificationView:
     text: str
     created_at: datetime
     sent_at: datetime | None
+    recipient: RecipientView | None = None
+    channel: str | None = None  # the recipient's notify_via: sms | email | dingtalk (None: not set)
+
+
+@dataclass(frozen=True)
+class RecipientView:
+    """Whom a notification is for, as a delivery bridge needs it."""
+
+    id: str
+    username: str
+    display_name: str
+    phone: str | None
+    email: str | None
 
 
 @dataclass(frozen=True)

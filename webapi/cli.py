@@ -13,6 +13,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -105,6 +106,24 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _when(moment: datetime | None, never: str = "-") -> str:
+    return moment.isoformat(timespec="minutes") if moment is not None else never
+
+
+def _lifetime(days: int | None) -> timedelta | None:
+    return timedelta(days=days) if days is not None else None
+
+
+EXPIRES_IN = click.option(
+    "--expires-in",
+    "expires_in",
+    type=click.IntRange(1, 3650),
+    default=None,
+    metavar="DAYS",
+    help="The token expires after DAYS days (default: never).",
+)
+
+
 # --- the commands ------------------------------------------------------------------------------
 
 
@@ -180,7 +199,7 @@ def _read_password() -> str:
     "roles",
     multiple=True,
     metavar="ROLE",
-    help="designer, staff, supervisor, auditor, admin or applicant (repeatable).",
+    help="designer, staff, supervisor, auditor, admin, applicant or bridge (repeatable).",
 )
 @click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
 @click.option("--company", default=None, help="The applicant's company (applicants only).")
@@ -191,6 +210,12 @@ def _read_password() -> str:
     is_flag=True,
     help="Set a password: prompted twice (hidden), or taken from WUTONG_PASSWORD.",
 )
+@click.option("--phone", default=None, help="Phone number, for SMS notifications.")
+@click.option("--email", default=None, help="E-mail address, for e-mail notifications.")
+@click.option(
+    "--notify-via", default=None, type=click.Choice(["sms", "email", "dingtalk"]), help="How a bridge reaches them."
+)
+@EXPIRES_IN
 def user_add(
     username: str,
     departments: tuple[str, ...],
@@ -199,6 +224,10 @@ def user_add(
     company: str | None,
     credit_code: str | None,
     with_password: bool,
+    phone: str | None,
+    email: str | None,
+    notify_via: str | None,
+    expires_in: int | None,
 ) -> None:
     """Create the user USERNAME and print a new API token for them (only the token, on stdout)."""
     with open_engine() as engine:
@@ -212,8 +241,11 @@ def user_add(
             company=company,
             credit_code=credit_code,
             password=password,
+            phone=phone,
+            email=email,
+            notify_via=notify_via,
         )
-        token = engine.identity.create_token(SYSTEM, created.id, "cli")
+        token = engine.identity.create_token(SYSTEM, created.id, "cli", expires_in=_lifetime(expires_in))
         assert token.secret is not None
         click.echo(f"user {created.username} created ({', '.join(created.roles)})", err=True)
         click.echo(token.secret)
@@ -231,16 +263,66 @@ def user_list() -> None:
             click.echo(line)
 
 
-@cli.command()
+class TokenGroup(click.Group):
+    """``wutong token USERNAME`` still mints a token: a first word that is no subcommand means ``create``."""
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "create", self.commands["create"], args
+        return super().resolve_command(ctx, args)
+
+
+@cli.group(cls=TokenGroup)
+def token() -> None:
+    """API tokens: `token USERNAME` (or `token create USERNAME`) prints a new one; `token list
+    USERNAME` shows a user's tokens; `token revoke ID` revokes one."""
+
+
+@token.command("create")
 @click.argument("username")
 @click.option("--name", default=None, help="A label for the token (e.g. the script that uses it).")
-def token(username: str, name: str | None) -> None:
+@EXPIRES_IN
+def token_create(username: str, name: str | None, expires_in: int | None) -> None:
     """Print a new API token for USERNAME (only the token, on stdout)."""
     with open_engine() as engine:
         found = engine.identity.find_user(username)
-        created = engine.identity.create_token(SYSTEM, found.id, name)
+        created = engine.identity.create_token(SYSTEM, found.id, name, expires_in=_lifetime(expires_in))
         assert created.secret is not None
         click.echo(created.secret)
+
+
+@token.command("list")
+@click.argument("username")
+def token_list(username: str) -> None:
+    """List USERNAME's tokens, newest first (never the secrets)."""
+    with open_engine() as engine:
+        found = engine.identity.find_user(username)
+        rows = [("ID", "PREFIX", "NAME", "STATE", "CREATED", "EXPIRES", "LAST USED")]
+        rows += [
+            (
+                t.id,
+                t.prefix or "-",
+                t.name or "-",
+                t.state,
+                _when(t.created_at),
+                _when(t.expires_at, "never"),
+                _when(t.last_used_at),
+            )
+            for t in engine.identity.list_tokens(SYSTEM, found.id)
+        ]
+        for line in aligned(rows):
+            click.echo(line.rstrip())
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID", type=click.UUID)
+def token_revoke(token_id: Any) -> None:
+    """Revoke the token ID (see `token list`)."""
+    with open_engine() as engine:
+        engine.identity.revoke_token(SYSTEM, str(token_id))
+        click.echo(f"token {token_id} revoked")
 
 
 def _read_files(paths: Sequence[Path]) -> dict[str, bytes]:

@@ -20,6 +20,7 @@ Variable                           Meaning                                     D
 ``WUTONG_TIME_ZONE``               where working days and deadlines are        ``Asia/Shanghai``
 ``WUTONG_CLOSE_OF_BUSINESS``       when a working day ends (``HH:MM``)         ``18:00``
 ``WUTONG_DUE_SOON_WORKING_DAYS``   working days before a deadline = due soon   ``1``
+``WUTONG_TOKEN_TTL_DAYS``          lifetime of tokens issued through the API   90 (days)
 ``WUTONG_PASSWORD``                password for ``wutong user add --password`` (prompted when unset)
 ``WUTONG_AUDIT_KEY``               the audit chain's MAC key (not in the DB)   unset: serve/worker refuse
 ``WUTONG_AUDIT_KEY_FILE``          a file holding the audit key(s)             unset
@@ -121,6 +122,13 @@ VARIABLES: tuple[Variable, ...] = (
         "1",
     ),
     Variable(
+        "WUTONG_TOKEN_TTL_DAYS",
+        "Days an API token issued through `POST /users/{id}/tokens` lasts when the request names no "
+        "`expires_in_days`; an expired token gets 401 `token_expired`. Tokens from the command line "
+        "and the demo never expire unless `--expires-in DAYS` is given.",
+        "90",
+    ),
+    Variable(
         "WUTONG_PASSWORD",
         "Password for `wutong user add --password` in scripts; when unset the command prompts twice.",
         "unset (prompt)",
@@ -145,6 +153,8 @@ VARIABLES: tuple[Variable, ...] = (
     ),
 )
 
+DEFAULT_TOKEN_TTL_DAYS = 90
+MAX_TOKEN_TTL_DAYS = 3650
 _CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 SQLITE_SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA", "0", "1", "2", "3")
 
@@ -188,6 +198,9 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
         raise SettingsError(
             f"WUTONG_DUE_SOON_WORKING_DAYS={due_soon!r} is not a whole number of days (0 or more)"
         )
+    ttl = env.get("WUTONG_TOKEN_TTL_DAYS")
+    if ttl is not None and not (ttl.isascii() and ttl.isdigit() and 1 <= int(ttl) <= MAX_TOKEN_TTL_DAYS):
+        raise SettingsError(f"WUTONG_TOKEN_TTL_DAYS={ttl!r} is not a whole number of days from 1 to 3650")
     cache = env.get("WUTONG_CACHE_CASES")
     if cache is not None and cache not in ("0", "1"):
         raise SettingsError(f"WUTONG_CACHE_CASES={cache!r}: expected 0 or 1")
@@ -236,6 +249,7 @@ def flask_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {
         "SECRET_KEY": secret_key(env),
         "WUTONG_DATABASE_URL": database_url(env),
+        "WUTONG_TOKEN_TTL_DAYS": int(env.get("WUTONG_TOKEN_TTL_DAYS") or DEFAULT_TOKEN_TTL_DAYS),
     }
 
 

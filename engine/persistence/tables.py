@@ -96,6 +96,9 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("company_id", String(UUID_LEN), ForeignKey("companies.id")),
     _ts("created_at"),
+    Column("phone", String(32)),  # where a delivery bridge reaches the user
+    Column("email", String(254)),
+    Column("notify_via", String(16)),  # sms | email | dingtalk
 )
 
 user_departments = Table(
@@ -123,6 +126,10 @@ api_tokens = Table(
     Column("name", String(100)),
     _ts("created_at"),
     _ts("revoked_at", nullable=True),
+    _ts("expires_at", nullable=True),  # None: never (command-line and demo tokens)
+    _ts("last_used_at", nullable=True),  # to the hour, written at most once an hour
+    Column("prefix", String(8)),  # the 8 characters after ``wt_``; None for tokens from before
+    Index("ix_api_tokens_user", "user_id"),
 )
 
 # --- repository -------------------------------------------------------------------------------

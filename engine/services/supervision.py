@@ -25,6 +25,7 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
+from engine.services import notification_outbox as outbox
 from engine.views import instance_view, summary, visible_task
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
@@ -296,37 +297,30 @@ class SupervisionService:
 
     # --- notifications ------------------------------------------------------------------------------
 
-    def notifications(self, actor: Actor, *, unsent_only: bool = False) -> list[NotificationView]:
-        if actor.user_id is None:
+    def notifications(
+        self, actor: Actor, *, unsent_only: bool = False, all_users: bool = False
+    ) -> list[NotificationView]:
+        """The caller's notifications, newest first; ``all_users``: everyone's (bridges and admins)."""
+        if all_users:
+            access.require_notification_bridge(actor)
+        elif actor.user_id is None:
             return []
-
-        def run(connection: Connection) -> list[NotificationView]:
-            query = select(notifications).where(notifications.c.recipient_user_id == actor.user_id)
-            if unsent_only:
-                query = query.where(notifications.c.sent_at.is_(None))
-            return [
-                NotificationView(
-                    r["id"], r["kind"], r["instance_id"], r["task_id"], r["text"], r["created_at"], r["sent_at"]
-                )
-                for r in connection.execute(query.order_by(notifications.c.created_at.desc())).mappings()
-            ]
-
-        return self._engine.query(run)
+        recipient = None if all_users else actor.user_id
+        return self._engine.query(
+            lambda c: outbox.listed(c, recipient_id=recipient, unsent_only=unsent_only)
+        )
 
     def mark_sent(self, actor: Actor, notification_ids: list[str]) -> int:
         """For delivery bridges (SMS, e-mail, DingTalk): record which notifications went out."""
-        access.require_role(actor, "admin")
+        access.require_notification_bridge(actor)
+        return self._engine.command(actor, lambda work: outbox.mark_sent(work.connection, notification_ids, work.now))
 
-        def act(work: CaseWork) -> int:
-            return int(
-                work.connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id.in_(notification_ids), notifications.c.sent_at.is_(None))
-                    .values(sent_at=work.now)
-                ).rowcount
-            )
-
-        return self._engine.command(actor, act)
+    def mark_one_sent(self, actor: Actor, notification_id: str) -> NotificationView:
+        """Record that one notification went out; again is no error (the first time is kept)."""
+        access.require_notification_bridge(actor)
+        return self._engine.command(
+            actor, lambda work: outbox.mark_one_sent(work.connection, notification_id, work.now)
+        )
 
 
 def _supervisors(connection: Connection, codes: list[str | None]) -> list[str]:

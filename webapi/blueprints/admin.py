@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from flask import current_app
+
+from webapi import settings
 from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, protected_blueprint
 from webapi.schemas.admin import (
@@ -12,6 +16,7 @@ from webapi.schemas.admin import (
     DepartmentQuerySchema,
     DepartmentSchema,
     TokenCreateSchema,
+    TokenQuerySchema,
     TokenSchema,
     UserCreateSchema,
     UserPatchSchema,
@@ -67,6 +72,9 @@ def create_user(args: dict[str, Any]) -> Any:
         credit_code=args.get("credit_code"),
         password=args.get("password"),
         active=args["active"],
+        phone=args.get("phone"),
+        email=args.get("email"),
+        notify_via=args.get("notify_via"),
     )
 
 
@@ -102,6 +110,7 @@ def update_user(args: dict[str, Any], user_id: UUID) -> Any:
         company=args.get("company"),
         active=args.get("active"),
         password=args.get("password"),
+        **{key: args[key] for key in ("phone", "email", "notify_via") if key in args},
     )
 
 
@@ -110,8 +119,24 @@ def update_user(args: dict[str, Any], user_id: UUID) -> Any:
 @blp.response(201, TokenSchema, description="the token; `secret` is shown only this once")
 @documents(blp, 403, 404, 422)
 def create_token(args: dict[str, Any], user_id: UUID) -> Any:
-    """Issue an API token for a user (admins, or the user themself)."""
-    return current_engine().identity.create_token(current_actor(), str(user_id), args.get("name"))
+    """Issue an API token for a user (admins, or the user themself); it expires after
+    `expires_in_days` (default `WUTONG_TOKEN_TTL_DAYS`, 90)."""
+    days = args.get("expires_in_days") or current_app.config.get(
+        "WUTONG_TOKEN_TTL_DAYS", settings.DEFAULT_TOKEN_TTL_DAYS
+    )
+    return current_engine().identity.create_token(
+        current_actor(), str(user_id), args.get("name"), expires_in=timedelta(days=int(days))
+    )
+
+
+@blp.route("/users/<uuid:user_id>/tokens", methods=["GET"])
+@blp.arguments(TokenQuerySchema, location="query")
+@blp.response(200, TokenSchema(many=True), headers=PAGINATION_HEADERS)
+@documents(blp, 404, 422)
+def list_tokens(args: dict[str, Any], user_id: UUID) -> Any:
+    """A user's tokens, newest first, with prefix, expiry, last use (to the hour) and state; never
+    the secrets (admins, or the user themself)."""
+    return page_in_memory(current_engine().identity.list_tokens(current_actor(), str(user_id)), args)
 
 
 @blp.route("/tokens/<uuid:token_id>", methods=["DELETE"])

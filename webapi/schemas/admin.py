@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
+from engine.services.identity_users import NOTIFY_CHANNELS
 from webapi.schemas.common import ListArgs, sort_field, text
 
 
@@ -37,6 +38,10 @@ class UserCreateSchema(ma.Schema):
     credit_code = text(64, allow_none=True)
     password = text(1000, allow_none=True, load_only=True)
     active = fields.Boolean(load_default=True)
+    phone = text(32, allow_none=True, metadata={"description": "for SMS notifications"})
+    email = text(254, allow_none=True, metadata={"description": "for e-mail notifications"})
+    notify_via = fields.String(allow_none=True, validate=validate.OneOf(NOTIFY_CHANNELS),
+                               metadata={"description": "how a delivery bridge reaches the user"})
 
 
 class UserPatchSchema(ma.Schema):
@@ -46,6 +51,10 @@ class UserPatchSchema(ma.Schema):
     company = text(200)
     active = fields.Boolean()
     password = text(1000, load_only=True)
+    phone = text(32, allow_none=True, metadata={"description": "null clears it"})
+    email = text(254, allow_none=True, metadata={"description": "null clears it"})
+    notify_via = fields.String(allow_none=True, validate=validate.OneOf(NOTIFY_CHANNELS),
+                               metadata={"description": "`sms`, `email` or `dingtalk`; null clears it"})
 
 
 class CompanySchema(ma.Schema):
@@ -62,16 +71,37 @@ class UserSchema(ma.Schema):
     roles = fields.List(fields.String())
     departments = fields.List(fields.String())
     company = fields.Nested(CompanySchema, allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    notify_via = fields.String(allow_none=True, metadata={"description": "`sms`, `email` or `dingtalk`"})
 
 
 class TokenCreateSchema(ma.Schema):
     name = text(100, allow_none=True)
+    expires_in_days = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=3650),
+        metadata={"description": "the token's lifetime in days (default: WUTONG_TOKEN_TTL_DAYS, 90)"},
+    )
 
 
 class TokenSchema(ma.Schema):
     id = fields.String()
     user_id = fields.String()
     name = fields.String(allow_none=True)
+    prefix = fields.String(
+        allow_none=True,
+        metadata={"description": "the 8 characters after `wt_`, to tell tokens apart (null for older tokens)"},
+    )
+    state = fields.String(metadata={"description": "`active`, `expired` or `revoked`"})
     created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True, metadata={"description": "null: never expires"})
+    last_used_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the hour the token was last used (recorded once an hour)"}
+    )
     revoked_at = fields.DateTime(allow_none=True)
     secret = fields.String(allow_none=True, metadata={"description": "shown once, right after creation"})
+
+
+class TokenQuerySchema(ListArgs):
+    pass

@@ -1,0 +1,72 @@
+"""The notification outbox: each user reads their own; a delivery bridge (role ``bridge``, or an
+admin) reads everyone's with the recipient's contact details and channel, and marks what it sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from engine.errors import NotFound
+from engine.persistence.tables import notifications, users
+from engine.results import NotificationView, RecipientView
+
+
+def _view(row: Mapping[Any, Any]) -> NotificationView:
+    return NotificationView(
+        row["id"],
+        row["kind"],
+        row["instance_id"],
+        row["task_id"],
+        row["text"],
+        row["created_at"],
+        row["sent_at"],
+        recipient=RecipientView(
+            row["recipient_user_id"], row["username"], row["display_name"], row["phone"], row["email"]
+        ),
+        channel=row["notify_via"],
+    )
+
+
+def _query() -> Any:
+    return select(
+        notifications,
+        users.c.username,
+        users.c.display_name,
+        users.c.phone,
+        users.c.email,
+        users.c.notify_via,
+    ).join(users, users.c.id == notifications.c.recipient_user_id)
+
+
+def listed(connection: Connection, *, recipient_id: str | None, unsent_only: bool) -> list[NotificationView]:
+    """Newest first; one recipient's, or everyone's when ``recipient_id`` is None."""
+    query = _query()
+    if recipient_id is not None:
+        query = query.where(notifications.c.recipient_user_id == recipient_id)
+    if unsent_only:
+        query = query.where(notifications.c.sent_at.is_(None))
+    query = query.order_by(notifications.c.created_at.desc(), notifications.c.id)
+    return [_view(row) for row in connection.execute(query).mappings()]
+
+
+def mark_sent(connection: Connection, ids: Sequence[str], now: datetime) -> int:
+    """Mark those not marked yet; how many were newly marked."""
+    return int(
+        connection.execute(
+            update(notifications)
+            .where(notifications.c.id.in_(list(ids)), notifications.c.sent_at.is_(None))
+            .values(sent_at=now)
+        ).rowcount
+    )
+
+
+def mark_one_sent(connection: Connection, notification_id: str, now: datetime) -> NotificationView:
+    """Mark one notification sent; marking it again keeps the first time and is no error."""
+    mark_sent(connection, [notification_id], now)
+    row = connection.execute(_query().where(notifications.c.id == notification_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"notification {notification_id} does not exist", code="notification_not_found")
+    return _view(row)
