@@ -8,12 +8,14 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from engine.persistence.database import redacted_url
+from engine.persistence.database import DEFAULT_LOCK_WAIT_SECONDS, redacted_url
 from engine.runtime.parsing import ParseLimits
 from engine.runtime.sandbox import SandboxLimits
 from engine.working_calendar import WorkdayPolicy
 
-__all__ = ["EngineConfig", "ParseLimits", "SandboxLimits", "default_database_url", "redacted_url"]
+__all__ = [
+    "DEFAULT_LOCK_WAIT_SECONDS", "EngineConfig", "ParseLimits", "SandboxLimits", "default_database_url", "redacted_url",
+]
 
 
 def default_database_url() -> str:
@@ -33,6 +35,7 @@ class EngineConfig:
     cache_cases: bool = True  # keep live workflows between commands (checked against row_version)
     max_cached_cases: int = 2000
     sqlite_synchronous: str = "FULL"
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # then a command gives up: database_busy
 
     def workday_policy(self) -> WorkdayPolicy:
         hours, minutes = (int(part) for part in self.close_of_business.split(":"))
@@ -59,4 +62,5 @@ class EngineConfig:
             close_of_business=env.get("WUTONG_CLOSE_OF_BUSINESS", "18:00"),
             due_soon_working_days=int(env.get("WUTONG_DUE_SOON_WORKING_DAYS", "1")),
             sqlite_synchronous=env.get("WUTONG_SQLITE_SYNCHRONOUS", "FULL"),
+            lock_wait_seconds=float(env.get("WUTONG_DB_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS)),
         )

@@ -16,6 +16,7 @@ Variable                           Meaning                                     D
 ``WUTONG_SANDBOX_MAX_SECONDS``     wall time per expression or script          2.0
 ``WUTONG_SANDBOX_MAX_RESULT_SIZE`` largest value an expression may build       1000000
 ``WUTONG_SQLITE_SYNCHRONOUS``      SQLite ``PRAGMA synchronous``               ``FULL``
+``WUTONG_DB_LOCK_WAIT_SECONDS``    wait for a database lock, then 503          5
 ``WUTONG_CACHE_CASES``             keep live cases in memory (``0`` = off)     ``1``
 ``WUTONG_TIME_ZONE``               where working days and deadlines are        ``Asia/Shanghai``
 ``WUTONG_CLOSE_OF_BUSINESS``       when a working day ends (``HH:MM``)         ``18:00``
@@ -34,7 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.config import EngineConfig, ParseLimits, SandboxLimits, default_database_url
+from engine.config import (
+    DEFAULT_LOCK_WAIT_SECONDS,
+    EngineConfig,
+    ParseLimits,
+    SandboxLimits,
+    default_database_url,
+)
 
 
 class SettingsError(ValueError):
@@ -95,6 +102,13 @@ VARIABLES: tuple[Variable, ...] = (
         "FULL",
     ),
     Variable(
+        "WUTONG_DB_LOCK_WAIT_SECONDS",
+        "How long a command waits for the database when another command holds the lock (SQLite "
+        "`busy_timeout`, PostgreSQL `lock_timeout`), in seconds; then it answers 503 `database_busy` "
+        "with `Retry-After: 1` and changes nothing.",
+        f"{DEFAULT_LOCK_WAIT_SECONDS:g}",
+    ),
+    Variable(
         "WUTONG_CACHE_CASES",
         "`1` keeps running cases in memory between requests (checked against the stored version); "
         "`0` rebuilds every case from the database on every command.",
@@ -146,6 +160,7 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
                  "WUTONG_SANDBOX_MAX_RESULT_SIZE"):
         _parsed(env, name, int, "a whole number")
     _parsed(env, "WUTONG_SANDBOX_MAX_SECONDS", float, "a number of seconds")
+    _parsed(env, "WUTONG_DB_LOCK_WAIT_SECONDS", float, "a number of seconds")
     synchronous = env.get("WUTONG_SQLITE_SYNCHRONOUS")
     if synchronous is not None and synchronous.upper() not in SQLITE_SYNCHRONOUS:
         raise SettingsError(
