@@ -12,6 +12,8 @@ Variable                           Meaning                                     D
 ``WUTONG_SECRET_KEY``              Flask's secret key                          random per server start
 ``WUTONG_MAX_UPLOAD_BYTES``        size cap of one deployment (all files)      20 MiB
 ``WUTONG_MAX_UPLOAD_FILE_BYTES``   size cap of one deployed file               5 MiB
+``WUTONG_MAX_JSON_BYTES``          size cap of one JSON request body           1 MiB
+``WUTONG_MAX_STRING_BYTES``        size cap of one string in a JSON body       64 KiB
 ``WUTONG_SANDBOX_MAX_STEPS``       loop iterations + calls per expression      1000000
 ``WUTONG_SANDBOX_MAX_SECONDS``     wall time per expression or script          2.0
 ``WUTONG_SANDBOX_MAX_RESULT_SIZE`` largest value an expression may build       1000000
@@ -42,6 +44,7 @@ from engine.config import (
     SandboxLimits,
     default_database_url,
 )
+from webapi.body_limits import DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_STRING_BYTES, MAX_JSON_BYTES, MAX_STRING_BYTES
 
 
 class SettingsError(ValueError):
@@ -79,6 +82,17 @@ VARIABLES: tuple[Variable, ...] = (
         "WUTONG_MAX_UPLOAD_FILE_BYTES",
         "Largest single BPMN/DMN/JSON file of a deployment, in bytes.",
         str(ParseLimits.max_file_bytes),
+    ),
+    Variable(
+        MAX_JSON_BYTES,
+        "Largest JSON request body, in bytes; larger bodies get 413 `request_too_large`.",
+        str(DEFAULT_MAX_JSON_BYTES),
+    ),
+    Variable(
+        MAX_STRING_BYTES,
+        "Longest string (or object key) in a JSON request body, in UTF-8 bytes; longer ones get 422 "
+        "`string_too_long` naming the field.",
+        str(DEFAULT_MAX_STRING_BYTES),
     ),
     Variable(
         "WUTONG_SANDBOX_MAX_STEPS",
@@ -157,7 +171,7 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
     """Raise :class:`SettingsError` naming the first unusable variable."""
     env = os.environ if env is None else env
     for name in ("WUTONG_MAX_UPLOAD_BYTES", "WUTONG_MAX_UPLOAD_FILE_BYTES", "WUTONG_SANDBOX_MAX_STEPS",
-                 "WUTONG_SANDBOX_MAX_RESULT_SIZE"):
+                 "WUTONG_SANDBOX_MAX_RESULT_SIZE", MAX_JSON_BYTES, MAX_STRING_BYTES):
         _parsed(env, name, int, "a whole number")
     _parsed(env, "WUTONG_SANDBOX_MAX_SECONDS", float, "a number of seconds")
     _parsed(env, "WUTONG_DB_LOCK_WAIT_SECONDS", float, "a number of seconds")
@@ -206,10 +220,14 @@ def flask_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The configuration mapping handed to ``webapi.app.create_app``."""
     env = os.environ if env is None else env
     check_environment(env)
-    return {
+    config: dict[str, Any] = {
         "SECRET_KEY": secret_key(env),
         "WUTONG_DATABASE_URL": database_url(env),
     }
+    for name in (MAX_JSON_BYTES, MAX_STRING_BYTES):
+        if env.get(name):
+            config[name] = int(env[name])
+    return config
 
 
 def cli_password(env: Mapping[str, str] | None = None) -> str | None:
