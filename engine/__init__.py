@@ -11,6 +11,7 @@ from engine.config import EngineConfig
 from engine.core import ProcessEngine
 from engine.errors import (
     Conflict,
+    DatabaseBusy,
     EngineError,
     Forbidden,
     InvalidInput,
@@ -27,6 +28,7 @@ __all__ = [
     "Actor",
     "Clock",
     "Conflict",
+    "DatabaseBusy",
     "EngineConfig",
     "EngineError",
     "Forbidden",

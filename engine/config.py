@@ -9,12 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.audit_chain import AuditKeyring
-from engine.persistence.database import redacted_url
+from engine.persistence.database import DEFAULT_LOCK_WAIT_SECONDS, redacted_url
 from engine.runtime.parsing import ParseLimits
 from engine.runtime.sandbox import SandboxLimits
 from engine.working_calendar import WorkdayPolicy
 
-__all__ = ["EngineConfig", "ParseLimits", "SandboxLimits", "default_database_url", "redacted_url"]
+__all__ = [
+    "DEFAULT_LOCK_WAIT_SECONDS", "EngineConfig", "ParseLimits", "SandboxLimits", "default_database_url", "redacted_url",
+]
 
 
 def default_database_url() -> str:
@@ -37,6 +39,7 @@ class EngineConfig:
     # audit chain: the MAC key (never in the database) and where signed digests of the chain heads go
     audit_keys: AuditKeyring | None = field(default_factory=AuditKeyring.from_env)
     audit_digest_dir: str | None = field(default_factory=lambda: os.environ.get("WUTONG_AUDIT_DIGEST_DIR") or None)
+    lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS  # then a command gives up: database_busy
 
     def workday_policy(self) -> WorkdayPolicy:
         hours, minutes = (int(part) for part in self.close_of_business.split(":"))
@@ -63,4 +66,5 @@ class EngineConfig:
             close_of_business=env.get("WUTONG_CLOSE_OF_BUSINESS", "18:00"),
             due_soon_working_days=int(env.get("WUTONG_DUE_SOON_WORKING_DAYS", "1")),
             sqlite_synchronous=env.get("WUTONG_SQLITE_SYNCHRONOUS", "FULL"),
+            lock_wait_seconds=float(env.get("WUTONG_DB_LOCK_WAIT_SECONDS", DEFAULT_LOCK_WAIT_SECONDS)),
         )

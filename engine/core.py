@@ -92,7 +92,11 @@ class ProcessEngine:
 
         self.config = config or EngineConfig.from_env()
         self.clock: Clock = clock or SystemClock()
-        self.db = Database(self.config.database_url, sqlite_synchronous=self.config.sqlite_synchronous)
+        self.db = Database(
+            self.config.database_url,
+            sqlite_synchronous=self.config.sqlite_synchronous,
+            lock_wait_seconds=self.config.lock_wait_seconds,
+        )
         self.policy = self.config.workday_policy()
         self.calendar = WorkingCalendar(self._load_calendar_overrides)
         # expressions read time from the engine's clock, like SpiffWorkflow's timers

@@ -4,6 +4,10 @@ A task or process declares ``deadline`` (an ISO 8601 duration), or ``deadlineExp
 sandboxed expression over case data returning one), and ``deadlineCalendar``: ``working`` (default;
 whole days only, ending at close of business on the Nth working day strictly after the local
 creation date) or ``calendar`` (plain elapsed time). Due times are stored in UTC.
+
+A deadline is at most :data:`MAX_DEADLINE_DAYS` (ten years): longer ones are refused at deploy, and
+one computed by an expression raises an incident (or a 422 at start, for a case deadline) before
+any day is counted, so a ``P3000000D`` never walks the calendar under the write lock.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from engine.runtime.durations import parse_duration
 from engine.working_calendar import WorkdayPolicy, WorkingCalendar
 
 CALENDARS = ("working", "calendar")
+MAX_DEADLINE_DAYS = 3653
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class DeadlineSpec:
 
 def check_duration(text: str, calendar: str) -> None:
     duration = parse_duration(text)
+    if duration.approximate_days > MAX_DEADLINE_DAYS:
+        raise ValueError(f"'{text}': a deadline may be at most {MAX_DEADLINE_DAYS} days")
     if calendar == "working" and duration.whole_days is None:
         raise ValueError(f"'{text}': a working-day deadline is whole days, such as P5D")
 

@@ -64,6 +64,12 @@ class Unavailable(EngineError):
     code = "database_unavailable"
 
 
+class DatabaseBusy(Unavailable):
+    """The command could not get the database within the lock wait (another command holds it); retry."""
+
+    code = "database_busy"
+
+
 @dataclass
 class ProblemList:
     """Collects problems and raises them together, so a designer sees every mistake at once."""

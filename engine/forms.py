@@ -60,9 +60,9 @@ def _freeze(schema: Mapping[str, Any]) -> str:
 
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Any:
-    from jsonschema import Draft202012Validator  # slow to import (format checkers): on first use only
+    from engine.form_schemas import form_validator  # jsonschema is slow to import: on first use only
 
-    return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return form_validator(json.loads(schema_json))
 
 
 def render_instructions(template: str | None, data: Mapping[str, Any]) -> str | None:

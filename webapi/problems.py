@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import (
     Conflict,
+    DatabaseBusy,
     EngineError,
     Forbidden,
     InvalidInput,
@@ -40,6 +41,11 @@ STATUS_OF: dict[type[EngineError], int] = {
     Unauthenticated: 401,
     Unavailable: 503,
     EngineError: 400,
+}
+
+# Extra headers by engine error class: a busy database is worth retrying in a second.
+HEADERS_OF: dict[type[EngineError], dict[str, str]] = {
+    DatabaseBusy: {"Retry-After": "1"},
 }
 
 # Stable codes of the HTTP-level errors raised before the engine is called.
@@ -104,7 +110,9 @@ def problem_item(problem: Problem) -> dict[str, Any]:
 
 def engine_error_response(error: EngineError) -> Response:
     status = status_of(error)
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+    for cls in type(error).__mro__:
+        headers.update(HEADERS_OF.get(cls, {}))
     errors = [problem_item(p) for p in error.problems] if error.problems or status == 422 else None
     return problem_response(status, error.code, error.message, errors=errors, headers=headers)
 

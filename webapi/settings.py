@@ -12,10 +12,13 @@ Variable                           Meaning                                     D
 ``WUTONG_SECRET_KEY``              Flask's secret key                          random per server start
 ``WUTONG_MAX_UPLOAD_BYTES``        size cap of one deployment (all files)      20 MiB
 ``WUTONG_MAX_UPLOAD_FILE_BYTES``   size cap of one deployed file               5 MiB
+``WUTONG_MAX_JSON_BYTES``          size cap of one JSON request body           1 MiB
+``WUTONG_MAX_STRING_BYTES``        size cap of one string in a JSON body       64 KiB
 ``WUTONG_SANDBOX_MAX_STEPS``       loop iterations + calls per expression      1000000
 ``WUTONG_SANDBOX_MAX_SECONDS``     wall time per expression or script          2.0
 ``WUTONG_SANDBOX_MAX_RESULT_SIZE`` largest value an expression may build       1000000
 ``WUTONG_SQLITE_SYNCHRONOUS``      SQLite ``PRAGMA synchronous``               ``FULL``
+``WUTONG_DB_LOCK_WAIT_SECONDS``    wait for a database lock, then 503          5
 ``WUTONG_CACHE_CASES``             keep live cases in memory (``0`` = off)     ``1``
 ``WUTONG_TIME_ZONE``               where working days and deadlines are        ``Asia/Shanghai``
 ``WUTONG_CLOSE_OF_BUSINESS``       when a working day ends (``HH:MM``)         ``18:00``
@@ -39,7 +42,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.audit_chain import AuditKeyError, AuditKeyring
-from engine.config import EngineConfig, ParseLimits, SandboxLimits, default_database_url
+from engine.config import (
+    DEFAULT_LOCK_WAIT_SECONDS,
+    EngineConfig,
+    ParseLimits,
+    SandboxLimits,
+    default_database_url,
+)
+from webapi.body_limits import DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_STRING_BYTES, MAX_JSON_BYTES, MAX_STRING_BYTES
 
 
 class SettingsError(ValueError):
@@ -79,6 +89,17 @@ VARIABLES: tuple[Variable, ...] = (
         str(ParseLimits.max_file_bytes),
     ),
     Variable(
+        MAX_JSON_BYTES,
+        "Largest JSON request body, in bytes; larger bodies get 413 `request_too_large`.",
+        str(DEFAULT_MAX_JSON_BYTES),
+    ),
+    Variable(
+        MAX_STRING_BYTES,
+        "Longest string (or object key) in a JSON request body, in UTF-8 bytes; longer ones get 422 "
+        "`string_too_long` naming the field.",
+        str(DEFAULT_MAX_STRING_BYTES),
+    ),
+    Variable(
         "WUTONG_SANDBOX_MAX_STEPS",
         "Loop iterations plus function calls one script or expression may take.",
         str(SandboxLimits.max_steps),
@@ -98,6 +119,13 @@ VARIABLES: tuple[Variable, ...] = (
         "SQLite `PRAGMA synchronous`: `FULL` (safe against power loss), `EXTRA`, `NORMAL` or `OFF` "
         "(tests only). Ignored on PostgreSQL.",
         "FULL",
+    ),
+    Variable(
+        "WUTONG_DB_LOCK_WAIT_SECONDS",
+        "How long a command waits for the database when another command holds the lock (SQLite "
+        "`busy_timeout`, PostgreSQL `lock_timeout`), in seconds; then it answers 503 `database_busy` "
+        "with `Retry-After: 1` and changes nothing.",
+        f"{DEFAULT_LOCK_WAIT_SECONDS:g}",
     ),
     Variable(
         "WUTONG_CACHE_CASES",
@@ -175,9 +203,10 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
     """Raise :class:`SettingsError` naming the first unusable variable."""
     env = os.environ if env is None else env
     for name in ("WUTONG_MAX_UPLOAD_BYTES", "WUTONG_MAX_UPLOAD_FILE_BYTES", "WUTONG_SANDBOX_MAX_STEPS",
-                 "WUTONG_SANDBOX_MAX_RESULT_SIZE"):
+                 "WUTONG_SANDBOX_MAX_RESULT_SIZE", MAX_JSON_BYTES, MAX_STRING_BYTES):
         _parsed(env, name, int, "a whole number")
     _parsed(env, "WUTONG_SANDBOX_MAX_SECONDS", float, "a number of seconds")
+    _parsed(env, "WUTONG_DB_LOCK_WAIT_SECONDS", float, "a number of seconds")
     synchronous = env.get("WUTONG_SQLITE_SYNCHRONOUS")
     if synchronous is not None and synchronous.upper() not in SQLITE_SYNCHRONOUS:
         raise SettingsError(
@@ -246,11 +275,15 @@ def flask_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The configuration mapping handed to ``webapi.app.create_app``."""
     env = os.environ if env is None else env
     check_environment(env)
-    return {
+    config: dict[str, Any] = {
         "SECRET_KEY": secret_key(env),
         "WUTONG_DATABASE_URL": database_url(env),
         "WUTONG_TOKEN_TTL_DAYS": int(env.get("WUTONG_TOKEN_TTL_DAYS") or DEFAULT_TOKEN_TTL_DAYS),
     }
+    for name in (MAX_JSON_BYTES, MAX_STRING_BYTES):
+        if env.get(name):
+            config[name] = int(env[name])
+    return config
 
 
 def cli_password(env: Mapping[str, str] | None = None) -> str | None:

@@ -4,6 +4,10 @@ SQLite runs in WAL mode with ``synchronous=FULL`` and begins every write transac
 ``BEGIN IMMEDIATE``, so two writers never both read a case and then race to write it: the second
 waits (``busy_timeout``) and then sees the first one's result. PostgreSQL runs READ COMMITTED; lost
 updates there are caught by the optimistic ``row_version`` check on the case row.
+
+Waiting for a lock is bounded (``lock_wait_seconds``: SQLite's ``busy_timeout``, PostgreSQL's
+``lock_timeout``); a command that cannot get the database in time raises :class:`DatabaseBusy`, which
+the web layer answers with 503 and ``Retry-After``, so a client never waits half a minute for a 500.
 """
 
 from __future__ import annotations
@@ -18,9 +22,20 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from engine.errors import Unavailable
+from engine.errors import DatabaseBusy, Unavailable
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
+DEFAULT_LOCK_WAIT_SECONDS = 5.0
+PG_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of lock_timeout expiring
+
+
+def is_lock_timeout(error: sa_exc.DBAPIError) -> bool:
+    """Whether ``error`` means "another transaction holds the lock and the wait ran out"."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) == PG_LOCK_NOT_AVAILABLE:
+        return True
+    message = str(original).lower()
+    return "database is locked" in message or "database table is locked" in message
 
 
 def redacted_url(url: str) -> str:
@@ -34,8 +49,12 @@ def redacted_url(url: str) -> str:
 class Database:
     """Owns the engines; hands out one transaction per command."""
 
-    def __init__(self, url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 30_000) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "FULL", lock_wait_seconds: float = DEFAULT_LOCK_WAIT_SECONDS
+    ) -> None:
         self.url = url
+        self.lock_wait_seconds = lock_wait_seconds
+        busy_timeout_ms = max(1, round(lock_wait_seconds * 1000))
         if sqlite_synchronous.upper() not in SYNCHRONOUS_MODES:
             raise Unavailable(
                 f"SQLite synchronous mode must be one of {', '.join(SYNCHRONOUS_MODES)}", code="database_config_invalid"
@@ -55,7 +74,10 @@ class Database:
             self.write_engine = self._sqlite_engine(url, "IMMEDIATE", sqlite_synchronous, busy_timeout_ms)
             self.read_engine = self._sqlite_engine(url, "DEFERRED", sqlite_synchronous, busy_timeout_ms)
         else:
-            self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+            self.write_engine = create_engine(
+                url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                connect_args={"options": f"-c lock_timeout={busy_timeout_ms}"},
+            )
             self.read_engine = self.write_engine
 
     @staticmethod
@@ -92,9 +114,20 @@ class Database:
 
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Connection]:
-        """One unit of work: commits once at the end, rolls back on any exception."""
-        with self.connect(write=write) as connection, connection.begin():
-            yield connection
+        """One unit of work: commits once at the end, rolls back on any exception.
+
+        A lock wait that runs out (at BEGIN on SQLite, at any statement on PostgreSQL) becomes
+        :class:`DatabaseBusy`; the transaction is rolled back like on any other error.
+        """
+        try:
+            with self.connect(write=write) as connection, connection.begin():
+                yield connection
+        except sa_exc.OperationalError as exc:
+            if not is_lock_timeout(exc):
+                raise
+            raise DatabaseBusy(
+                f"the database is busy (no lock within {self.lock_wait_seconds:g} s); retry shortly"
+            ) from exc
 
     def dispose(self) -> None:
         self.write_engine.dispose()

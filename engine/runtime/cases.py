@@ -25,7 +25,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import boundary_cycles, dmn_rules, state
+from engine.runtime import boundary_cycles, dmn_rules, state, timer_limits
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state_versions import SERIALIZER_VERSION
 
@@ -33,6 +33,7 @@ E = TypeVar("E")
 
 _STRICT_DMN = dmn_rules.NoMatchingRule  # importing dmn_rules makes a table with no matching rule fail
 _CYCLES = boundary_cycles  # importing it keeps the work repeating boundary timers started
+_CYCLE_BOUNDS = timer_limits.bounds_problem  # importing it checks computed timer cycles when they start
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 

@@ -25,6 +25,16 @@ class Duration:
         days = parts.get("days", 0) + 7 * parts.get("weeks", 0)
         return int(days) if float(days).is_integer() else None
 
+    @property
+    def approximate_days(self) -> float:
+        """Its length in days (a year 365.25, a month 30.44): for bounds checks, never overflows."""
+        parts = dict(self.parts)
+        return float(
+            parts.get("years", 0) * 365.25 + parts.get("months", 0) * 30.44 + parts.get("weeks", 0) * 7
+            + parts.get("days", 0) + parts.get("hours", 0) / 24 + parts.get("minutes", 0) / 1440
+            + parts.get("seconds", 0) / 86400
+        )
+
     def after(self, start: datetime) -> datetime:
         parsed: dict[str, Any] = dict(self.parts)
         end: datetime = start + TimerEventDefinition.get_timedelta_from_start(parsed, start)

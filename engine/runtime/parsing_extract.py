@@ -13,6 +13,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 
 from engine.errors import Problem
+from engine.form_schemas import schema_problems
 from engine.runtime.parsing_xml import NS, XmlDoc, line_of
 
 _MAX_SCHEMA_PROBLEMS = 20
@@ -128,6 +129,9 @@ def parse_form(name: str, data: bytes) -> tuple[dict[str, Any] | None, list[Prob
             )
             for error in errors[:_MAX_SCHEMA_PROBLEMS]
         ]
+    unsafe = schema_problems(name, schema)
+    if unsafe:
+        return None, unsafe[:_MAX_SCHEMA_PROBLEMS]
     return schema, []
 
 

@@ -18,6 +18,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import Problem
+from engine.runtime import timer_limits
 from engine.runtime.parsing_xml import NS, XmlDoc, line_of, problem_at
 from engine.runtime.sandbox import ExpressionSyntaxError, compile_expression
 
@@ -188,6 +189,7 @@ def _lint_timer(doc: XmlDoc, element: Any, kind: TimerKind) -> Problem | None:
         reason = _iso_error(body.value, kind)
         if reason is not None:
             return problem_at("bad_timer_expression", f"{where}: {reason}", doc.name, element)
+        return _timer_bounds(doc, element, kind, body.value)
     elif isinstance(body, ast.Name) and _iso_error(body.id, kind) is None:
         return problem_at(
             "bad_timer_expression",
@@ -196,6 +198,15 @@ def _lint_timer(doc: XmlDoc, element: Any, kind: TimerKind) -> Problem | None:
             element,
         )
     return None
+
+
+def _timer_bounds(doc: XmlDoc, element: Any, kind: TimerKind, value: str) -> Problem | None:
+    """A literal cycle that would flood its case (see ``timer_limits``)."""
+    reason = timer_limits.cycle_problem(value) if kind == "timeCycle" else None
+    if reason is None:
+        return None
+    return problem_at("timer_out_of_bounds", f"{doc.name}: timer {kind} {value!r} is refused: {reason}",
+                      doc.name, element)
 
 
 # ---------------------------------------------------------------- DMN

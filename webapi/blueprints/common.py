@@ -13,10 +13,11 @@ import flask
 import marshmallow as ma
 from flask_smorest import Blueprint
 from webargs import core
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from engine.errors import InvalidInput, Problem
 from webapi.auth import authenticate
+from webapi.body_limits import check_string_sizes, read_json_body
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,8 +55,9 @@ def json_flaw(value: Any) -> str | None:
 
 
 class BodyParser(FlaskParser):
-    """webargs' parser: unknown query parameters are errors (a typo must not widen a filter), and JSON
-    that no database or client could take is a 422, never a 500."""
+    """webargs' parser: unknown query parameters are errors (a typo must not widen a filter), JSON
+    that no database or client could take is a 422, never a 500, and a body that is not JSON, too
+    big, or holds too long a string is refused (see ``webapi.body_limits``)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,14 +66,18 @@ class BodyParser(FlaskParser):
         }
 
     def _raw_load_json(self, req: flask.Request) -> Any:
+        is_json = is_json_request(req)
+        data = read_json_body(req, is_json)
         try:
-            value = super()._raw_load_json(req)
+            value = core.parse_json(data) if is_json else core.missing
             flaw = None if value is core.missing else json_flaw(value)
         except RecursionError:
             flaw = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
         if flaw is not None:
             raise InvalidInput(f"the JSON body cannot be used: {flaw}",
                                problems=[Problem("unusable_json", flaw, field="")])
+        if value is not core.missing:
+            check_string_sizes(value)
         return value
 
 
