@@ -24,10 +24,11 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import boundary_cycles, dmn_rules, state
+from engine.runtime import boundary_cycles, dmn_rules, state, storable_steps
 from engine.runtime.specs import SpecBundle
 
 _STRICT_DMN = dmn_rules.NoMatchingRule  # importing dmn_rules makes a table with no matching rule fail
+_STORABLE = storable_steps.UnstorableResult  # importing it makes a step with an unstorable result fail
 _CYCLES = boundary_cycles  # importing it keeps the work repeating boundary timers started
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
@@ -106,6 +107,7 @@ def _failure_from(exc: BaseException, fallback: Task | None = None) -> Failure:
         message=message.strip(),
         line=line if isinstance(line, int) else None,
         data=data,
+        code=getattr(exc, "incident_code", "script_failed"),
     )
 
 
@@ -262,26 +264,74 @@ class LiveCase:
                 )
         return waiting
 
-    def receive(self, name: str, payload: Any, correlations: Mapping[str, Any] | None = None) -> bool:
-        """Deliver a message; True when a waiting task took it."""
-        for task in self._all_tasks():
-            definition = getattr(task.task_spec, "event_definition", None)
-            if task.state != TaskState.WAITING or not isinstance(definition, MessageEventDefinition):
-                continue
-            if definition.name != name:
-                continue
+    def receive(
+        self,
+        name: str,
+        payload: Any,
+        correlations: Mapping[str, Any] | None = None,
+        *,
+        own_correlations: bool = False,
+    ) -> bool:
+        """Deliver a message; True when a waiting task took it.
+
+        ``own_correlations``: a correlation property the payload does not carry takes the case's own
+        value (the caller named the case), instead of failing to evaluate.
+        """
+        for task in self._waiting_for(name):
+            definition = task.task_spec.event_definition
             if not self._payload_correlates(definition, task, payload):
                 continue
             event_correlations = (
                 dict(correlations) if correlations is not None else copy.deepcopy(task.workflow.correlations)
             )
             event = BpmnEvent(definition, copy.deepcopy(payload), event_correlations)
+            defaults: dict[str, Any] = {}
+            if own_correlations:
+                expected = _flatten(task.workflow.correlations)
+                defaults = {
+                    prop.retrieval_expression: expected[prop.name]
+                    for prop in self._missing_properties(definition, payload)
+                    if prop.name in expected
+                }
+            engine = self.workflow.script_engine
+            if defaults:
+                self.workflow.script_engine = _CorrelationDefaults(engine, defaults)
             try:
                 self.workflow.send_event(event)
             except WorkflowException:
                 continue
+            finally:
+                self.workflow.script_engine = engine
             return True
         return False
+
+    def missing_correlations(self, name: str, payload: Any) -> list[str]:
+        """Correlation properties of the catch waiting for ``name`` that ``payload`` does not carry."""
+        missing: dict[str, None] = {}
+        for task in self._waiting_for(name):
+            for prop in self._missing_properties(task.task_spec.event_definition, payload):
+                missing.setdefault(prop.name, None)
+        return list(missing)
+
+    def _waiting_for(self, name: str) -> list[Task]:
+        return [
+            task
+            for task in self._all_tasks()
+            if task.state == TaskState.WAITING
+            and isinstance(getattr(task.task_spec, "event_definition", None), MessageEventDefinition)
+            and task.task_spec.event_definition.name == name
+        ]
+
+    def _missing_properties(self, definition: Any, payload: Any) -> list[Any]:
+        missing: list[Any] = []
+        for prop in getattr(definition, "correlation_properties", []) or []:
+            try:
+                self.workflow.script_engine.environment.evaluate(
+                    prop.retrieval_expression, dict(payload) if isinstance(payload, Mapping) else {}
+                )
+            except Exception:  # the payload does not carry this property
+                missing.append(prop)
+        return missing
 
     def _payload_correlates(self, definition: Any, task: Task, payload: Any) -> bool:
         """False when the payload carries a correlation value that differs from the waiting case's."""
@@ -399,6 +449,27 @@ class LiveCase:
             if bpmn_id and keep(task):
                 seen.setdefault(bpmn_id, None)
         return list(seen)
+
+
+class _CorrelationDefaults:
+    """A workflow's script engine for one delivery: a correlation property's retrieval expression that
+    fails on the payload yields the case's own value."""
+
+    def __init__(self, engine: Any, defaults: Mapping[str, Any]) -> None:
+        self._engine = engine
+        self._defaults = dict(defaults)
+        self.environment = self
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        try:
+            return self._engine.environment.evaluate(expression, context, external_context)
+        except Exception:
+            if expression in self._defaults:
+                return copy.deepcopy(self._defaults[expression])
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
 
 
 def _is_ancestor(candidate: Task, task: Task) -> bool:

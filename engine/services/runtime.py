@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -307,23 +308,35 @@ class RuntimeService:
         instance_id: str | None = None,
         correlation: Mapping[Any, Any] | None = None,
     ) -> MessageResult:
-        """Deliver to the one case waiting for ``name`` (matching the id or correlation values)."""
+        """Deliver to the one case waiting for ``name`` (matching the id or correlation values).
+
+        Only cases the sender may see take part: the others never receive, never make the message
+        ambiguous and never change the answer. With ``instance_id`` the case's own correlation values
+        apply where the payload does not repeat them.
+        """
         if not name or not name.strip():
             raise InvalidInput("a message needs a name", problems=[Problem("required", "required", field="/name")])
         access.require_role(actor, "staff", "supervisor")
         wanted = dict(correlation or {})
+        body: dict[str, Any] = {} if payload is None else payload
+        _check_payload(body)
 
         def act(work: CaseWork) -> MessageResult:
-            query = select(message_subscriptions).where(message_subscriptions.c.message_name == name)
+            query = (
+                select(message_subscriptions.c.instance_id, message_subscriptions.c.correlations_json)
+                .join(process_instances, process_instances.c.id == message_subscriptions.c.instance_id)
+                .where(message_subscriptions.c.message_name == name)
+            )
             if instance_id is not None:
-                visible_instance(work.connection, actor, instance_id)
+                visible_instance(work.connection, actor, instance_id)  # 404 case_not_found when invisible
                 query = query.where(message_subscriptions.c.instance_id == instance_id)
+            if not actor.sees_everything:
+                query = query.where(_visible_cases(actor))
+            subscriptions = work.connection.execute(query).all()
+            if instance_id is not None and not subscriptions:
+                raise Conflict(f"the case is not waiting for the message '{name}'", code="not_waiting")
             matches = sorted(
-                {
-                    row["instance_id"]
-                    for row in work.connection.execute(query).mappings()
-                    if _correlates(json.loads(row["correlations_json"]), wanted)
-                }
+                {row.instance_id for row in subscriptions if _correlates(json.loads(row.correlations_json), wanted)}
             )
             if not matches:
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
@@ -333,7 +346,18 @@ class RuntimeService:
                     code="message_ambiguous",
                 )
             case = work.load(matches[0])
-            if not case.live.receive(name, payload):
+            _check_payload_for(case, name, body)
+            if instance_id is None:
+                missing = case.live.missing_correlations(name, body)
+                if missing:
+                    raise InvalidInput(
+                        "the payload lacks the message's correlation values: " + ", ".join(missing),
+                        problems=[
+                            Problem("required", f"the correlation property '{m}' is missing", field=f"/payload/{m}")
+                            for m in missing
+                        ],
+                    )
+            if not case.live.receive(name, body, own_correlations=instance_id is not None):
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
             work.note(case, case.live.run())
             work.record(
@@ -394,6 +418,34 @@ def _fire(work: CaseWork, *, instance_id: str) -> bool:
         details={"timers": [{"activity_id": t.activity_id, "due_at": t.due_at.isoformat()} for t in due]},
     )
     return True
+
+
+def _check_payload(payload: Any) -> None:
+    """A message payload is a JSON object of storable values, like form data."""
+    if not isinstance(payload, Mapping):
+        problem = Problem("type", "must be an object", field="/payload")
+        raise InvalidInput("a message payload must be an object", problems=[problem])
+    try:
+        validate_submission(None, payload)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, problems=[_under_payload(p) for p in exc.problems]) from exc
+
+
+def _check_payload_for(case: LoadedCase, name: str, payload: Mapping[str, Any]) -> None:
+    """The payload against the receiving process's ``payloadJsonSchemaFilename`` for the message, if any."""
+    schema = case.model.message_schema(name)
+    if schema is None:
+        return
+    try:
+        validate_submission(schema, payload)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"the payload does not match the message '{name}'", problems=[_under_payload(p) for p in exc.problems]
+        ) from exc
+
+
+def _under_payload(problem: Problem) -> Problem:
+    return dataclasses.replace(problem, field="/payload" + (problem.field or ""))
 
 
 def _resolve_incidents(work: CaseWork, instance_id: str) -> None:
