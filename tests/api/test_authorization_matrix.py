@@ -59,6 +59,8 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "revoke D1 staff's token": (204,    404,    404,    404,    204,   404,    404,     404),
     "list definitions":        (200,    200,    200,    200,    200,   200,    200,     200),
     "get staff-only definition": (200,  200,    200,    200,    200,   200,    200,     404),
+    "get applicant definition": (200,   200,    200,    200,    200,   200,    200,     200),
+    "start D2's process for D1": (403,  422,    403,    422,    201,   403,    403,     422),
 }
 
 # Which tasks of one `parallel` case (lanes D1, D2, D3) each role finds in GET /tasks.
@@ -181,6 +183,9 @@ def _call(scene: Scene, row: str, role: str) -> int:
                                                       json={"name": "matrix"}),
         "revoke D1 staff's token": lambda: api.delete(f"/tokens/{scene.staff_token()}", role),
         "list definitions": lambda: api.get("/process-definitions", role),
+        "get applicant definition": lambda: api.get(f"/process-definitions/{scene.definition_id('restricted')}", role),
+        "start D2's process for D1": lambda: api.post("/process-definitions/key/restricted/start", role,
+                                                      json={"department": "D1"}),
         "get staff-only definition": lambda: api.get(f"/process-definitions/{scene.definition_id('form_check')}", role),
     }
     response = calls[row]()
@@ -213,6 +218,9 @@ def scene(api: Api, engine: ProcessEngine) -> Scene:
     assert api.deploy(corpus("exclusive_inclusive.bpmn")).status_code == 201
     assert api.deploy(_deadlines_without_d2()).status_code == 201
     assert api.deploy(corpus("message_receiver.bpmn")).status_code == 201
+    # startableBy D2, startableByApplicant, ownerDepartment D2
+    restricted = (TESTS / "engine" / "processes" / "restricted.bpmn").read_bytes()
+    assert api.deploy({"restricted.bpmn": restricted}).status_code == 201
     return Scene(api, engine)
 
 

@@ -94,3 +94,21 @@ def test_storable_results_are_kept(engine: ProcessEngine, org: Org, script: str)
     case = engine.runtime.start(SYSTEM, "store_check", department="D1")
     assert (case.state, [t.activity_id for t in case.open_tasks]) == ("running", ["after"])
     assert "x" in engine.runtime.get(org["admin"], case.id).variables
+
+
+def test_an_unstorable_decision_table_result_is_an_incident_naming_the_output(engine: ProcessEngine, org: Org) -> None:
+    from tests.engine.conftest import corpus_files
+
+    files = corpus_files("business_rule.bpmn", "business_rule.dmn")
+    files["business_rule.dmn"] = files["business_rule.dmn"].replace(
+        b'<text>["D1", "D2"]</text>', b"<text>{'typename': 'BpmnWorkflow'}</text>"
+    )
+    engine.repository.deploy(org["designer"], files)
+    case = engine.runtime.start(SYSTEM, "business_rule", department="D1")
+    engine.tasks.complete(SYSTEM, case.open_tasks[0].id, {"category": "hardware"})
+    view = engine.runtime.get(org["admin"], case.id)
+    assert view.state == "error"
+    [incident] = view.incidents
+    assert (incident.code, incident.element_id) == ("result_not_storable", "route")
+    assert "variable notify " in incident.message
+    stored_document(engine, case.id)
