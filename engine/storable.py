@@ -66,13 +66,16 @@ class Unstorable:
 
 
 def check_data(data: Mapping[Any, Any], *, limit: int = 10) -> list[Unstorable]:
-    """Everything in ``data`` (a case's or a submission's variables) that may not be stored, at most ``limit``."""
+    """Everything in ``data`` (a case's or a submission's variables) that may not be stored, at most ``limit``.
+
+    One pass; a container reached again through another reference is counted again (so aliasing
+    cannot hide size) but not walked again, and JSON Pointers are only built for what is reported.
+    """
     found: list[Unstorable] = []
-    checker = _Checker(found, limit)
     for name in data:
         if isinstance(name, str) and is_reserved_name(name):
             found.append(Unstorable(_pointer("", name), "reserved_name", f"the name '{name}' is reserved"))
-    checker.visit(dict(data) if not isinstance(data, dict) else data, "", 0)
+    _Checker(found, limit).visit(data if isinstance(data, dict) else dict(data), 0)
     return found[:limit]
 
 
@@ -80,64 +83,103 @@ def _pointer(parent: str, key: object) -> str:
     return f"{parent}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
+_SCALARS = (str, bool, type(None))
+_CONTAINERS = (dict, list, tuple, set, frozenset)  # tuples and sets are stored as arrays
+
+
 class _Checker:
     def __init__(self, found: list[Unstorable], limit: int) -> None:
         self.found = found
         self.limit = limit
-        self.visited = 0
-        self.path: set[int] = set()  # ids of the containers being visited: a repeat is a cycle
+        self.count = 0
+        self.keys: list[object] = []  # the path to the value being visited
+        self.active: set[int] = set()  # ids of the containers being visited: a repeat is a cycle
+        self.sizes: dict[int, int] = {}  # ids of containers already walked -> values they hold
+        self.over = False
+        self.done = False  # enough found, or over the value budget: stop walking
 
-    def add(self, pointer: str, code: str, message: str) -> None:
+    def add(self, code: str, message: str, key: object = None) -> None:
+        pointer = ""
+        for part in self.keys if key is None else [*self.keys, key]:
+            pointer = _pointer(pointer, part)
         self.found.append(Unstorable(pointer, code, message))
+        self.done = self.done or len(self.found) >= self.limit
 
-    def visit(self, value: Any, pointer: str, depth: int) -> None:
-        if len(self.found) >= self.limit:
-            return
-        self.visited += 1
-        if self.visited > MAX_VALUES:
-            if self.visited == MAX_VALUES + 1:
-                self.add(pointer, "not_storable", f"more than {MAX_VALUES} values")
-            return
-        if value is None or isinstance(value, (bool, str, date)):
-            return
-        if isinstance(value, int):
+    def scalar(self, value: Any, key: object) -> bool:
+        """Check a non-container value; False when it is not a scalar at all."""
+        kind = type(value)
+        if kind in _SCALARS:
+            return True
+        if kind is int:
             if not -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
-                self.add(pointer, "out_of_range", "integers must lie within ±(2^53−1)")
-            return
-        if isinstance(value, float):
+                self.add("out_of_range", "integers must lie within ±(2^53−1)", key)
+            return True
+        if kind is float:
             if not math.isfinite(value):
-                self.add(pointer, "not_storable", f"{value} is not a number JSON can carry")
-            return
+                self.add("not_storable", f"{value} is not a number JSON can carry", key)
+            return True
+        if isinstance(value, _CONTAINERS):
+            return False
+        if isinstance(value, bool | str | date):
+            return True
+        if isinstance(value, int):
+            return self.scalar(int(value), key)
+        if isinstance(value, float):
+            return self.scalar(float(value), key)
         if isinstance(value, Decimal):
             if not value.is_finite():
-                self.add(pointer, "not_storable", f"{value} is not a number JSON can carry")
-            return
-        if isinstance(value, (dict, list, tuple, set, frozenset)):  # sets and tuples are stored as arrays
-            if depth >= MAX_DEPTH:
-                self.add(pointer, "not_storable", f"nested deeper than {MAX_DEPTH} levels")
-                return
-            if id(value) in self.path:
-                self.add(pointer, "not_storable", "contains itself")
-                return
-            self.path.add(id(value))
-            try:
-                if isinstance(value, dict):
-                    self._visit_object(value, pointer, depth)
-                else:
-                    for index, item in enumerate(value):
-                        self.visit(item, _pointer(pointer, index), depth + 1)
-            finally:
-                self.path.discard(id(value))
-            return
-        self.add(pointer, "not_storable", f"a value of type {type(value).__name__} cannot be stored")
+                self.add("not_storable", f"{value} is not a number JSON can carry", key)
+            return True
+        self.add("not_storable", f"a value of type {type(value).__name__} cannot be stored", key)
+        return True
 
-    def _visit_object(self, value: dict[Any, Any], pointer: str, depth: int) -> None:
-        for key, item in value.items():
-            here = _pointer(pointer, key)
-            if not isinstance(key, str):
-                self.add(here, "not_storable", f"object keys must be strings, not {type(key).__name__}")
+    def visit(self, value: Any, depth: int) -> int:
+        """Check a container (or value) at the current path; the number of values it holds."""
+        if self.done:
+            return 0
+        self.count += 1
+        if self.scalar(value, None):
+            return 1
+        ident = id(value)
+        known = self.sizes.get(ident)
+        if known is not None:
+            self.count += known - 1
+            self._over_budget()
+            return known
+        if ident in self.active:
+            self.add("not_storable", "contains itself")
+            return 1
+        if depth >= MAX_DEPTH:
+            self.add("not_storable", f"nested deeper than {MAX_DEPTH} levels")
+            return 1
+        self.active.add(ident)
+        size = 1
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        is_object = isinstance(value, dict)
+        for key, item in pairs:
+            if self.done:
+                break
+            if is_object and (type(key) is not str or key == RESERVED_KEY):
+                if key == RESERVED_KEY:
+                    self.add("reserved_key", f"the key '{RESERVED_KEY}' is reserved", key)
+                else:
+                    self.add("not_storable", f"object keys must be strings, not {type(key).__name__}", key)
                 continue
-            if key == RESERVED_KEY:
-                self.add(here, "reserved_key", f"the key '{RESERVED_KEY}' is reserved")
+            kind = type(item)
+            if kind is str or item is None or kind is bool or self.scalar(item, key):
+                size += 1
+                self.count += 1
                 continue
-            self.visit(item, here, depth + 1)
+            self.keys.append(key)
+            size += self.visit(item, depth + 1)
+            self.keys.pop()
+        self.active.discard(ident)
+        self.sizes[ident] = size
+        self._over_budget()
+        return size
+
+    def _over_budget(self) -> None:
+        if self.count > MAX_VALUES and not self.over:
+            self.over = True
+            self.done = True
+            self.add("not_storable", f"more than {MAX_VALUES} values (counting every reference)")
