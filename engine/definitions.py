@@ -31,6 +31,7 @@ class DefinitionModel:
     lane_ids: dict[str, str | None]  # lane id -> department code (for display)
     user_tasks: dict[str, UserTaskModel]
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    message_schemas: dict[str, str] = field(default_factory=dict)  # message name -> form file name
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
@@ -46,6 +47,11 @@ class DefinitionModel:
         if task is None or task.form is None:
             return None
         return self.forms.get(task.form)
+
+    def message_schema(self, name: str) -> dict[str, Any] | None:
+        """The JSON Schema a payload of message ``name`` must match (``payloadJsonSchemaFilename``)."""
+        form = self.message_schemas.get(name)
+        return self.forms.get(form) if form is not None else None
 
     @property
     def startable_by(self) -> tuple[str, ...]:

@@ -11,9 +11,9 @@ from jinja2 import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from engine.errors import InvalidInput, Problem
+from engine.storable import check_data
 
 _templates = SandboxedEnvironment(autoescape=True)
-RESERVED_KEY = "typename"  # SpiffWorkflow's serializer crashes on dicts carrying this key
 
 
 def validate_submission(schema: Mapping[str, Any] | None, data: Any) -> None:
@@ -42,16 +42,10 @@ def _missing_property(message: str) -> str | None:
     return None
 
 
-def _reserved_keys(value: Any, pointer: str, problems: list[Problem]) -> None:
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            here = f"{pointer}/{key}"
-            if key == RESERVED_KEY:
-                problems.append(Problem("reserved_key", f"the key '{RESERVED_KEY}' is reserved", field=here))
-            _reserved_keys(item, here, problems)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _reserved_keys(item, f"{pointer}/{index}", problems)
+def _reserved_keys(value: Mapping[Any, Any], pointer: str, problems: list[Problem]) -> None:
+    """Values case data may not hold (engine/storable.py): reserved keys and names, unsafe numbers."""
+    for bad in check_data(value):
+        problems.append(Problem(bad.code, bad.message, field=pointer + bad.pointer))
 
 
 def _freeze(schema: Mapping[str, Any]) -> str:

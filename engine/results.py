@@ -172,6 +172,7 @@ class MessageResult:
 class TimerRun:
     fired: int
     instances: tuple[str, ...] = field(default_factory=tuple)
+    failed: tuple[str, ...] = field(default_factory=tuple)  # cases whose timers could not fire (put off)
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class Worker:
         while True:
             run = self.engine.runtime.fire_due_timers(limit=self.batch)
             fired += run.fired
-            if run.fired < self.batch:
+            if run.fired + len(run.failed) < self.batch:  # a failed case is put off: no endless loop
                 break
         escalated = self.engine.supervision.escalate_overdue(limit=self.batch)
         return WorkerRun(fired, escalated)

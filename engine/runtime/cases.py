@@ -25,13 +25,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import boundary_cycles, dmn_rules, state, timer_limits
+from engine.runtime import boundary_cycles, dmn_rules, state, storable_steps, timer_limits
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state_versions import SERIALIZER_VERSION
 
 E = TypeVar("E")
 
 _STRICT_DMN = dmn_rules.NoMatchingRule  # importing dmn_rules makes a table with no matching rule fail
+_STORABLE = storable_steps.UnstorableResult  # importing it makes a step with an unstorable result fail
 _CYCLES = boundary_cycles  # importing it keeps the work repeating boundary timers started
 _CYCLE_BOUNDS = timer_limits.bounds_problem  # importing it checks computed timer cycles when they start
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -111,6 +112,7 @@ def _failure_from(exc: BaseException, fallback: Task | None = None) -> Failure:
         message=message.strip(),
         line=line if isinstance(line, int) else None,
         data=data,
+        code=getattr(exc, "incident_code", "script_failed"),
     )
 
 
@@ -272,26 +274,74 @@ class LiveCase:
                 )
         return waiting
 
-    def receive(self, name: str, payload: Any, correlations: Mapping[str, Any] | None = None) -> bool:
-        """Deliver a message; True when a waiting task took it."""
-        for task in self._all_tasks():
-            if task.state != TaskState.WAITING:
-                continue
-            definition = next((d for d in _caught(task.task_spec, MessageEventDefinition) if d.name == name), None)
-            if definition is None:
-                continue
+    def receive(
+        self,
+        name: str,
+        payload: Any,
+        correlations: Mapping[str, Any] | None = None,
+        *,
+        own_correlations: bool = False,
+    ) -> bool:
+        """Deliver a message; True when a waiting task took it.
+
+        ``own_correlations``: a correlation property the payload does not carry takes the case's own
+        value (the caller named the case), instead of failing to evaluate.
+        """
+        for task, definition in self._waiting_for(name):
             if not self._payload_correlates(definition, task, payload):
                 continue
             event_correlations = (
                 dict(correlations) if correlations is not None else copy.deepcopy(task.workflow.correlations)
             )
             event = BpmnEvent(definition, copy.deepcopy(payload), event_correlations)
+            defaults: dict[str, Any] = {}
+            if own_correlations:
+                expected = _flatten(task.workflow.correlations)
+                defaults = {
+                    prop.retrieval_expression: expected[prop.name]
+                    for prop in self._missing_properties(definition, payload)
+                    if prop.name in expected
+                }
+            engine = self.workflow.script_engine
+            if defaults:
+                self.workflow.script_engine = _CorrelationDefaults(engine, defaults)
             try:
                 self.workflow.send_event(event)
             except WorkflowException:
                 continue
+            finally:
+                self.workflow.script_engine = engine
             return True
         return False
+
+    def missing_correlations(self, name: str, payload: Any) -> list[str]:
+        """Correlation properties of the catch waiting for ``name`` that ``payload`` does not carry."""
+        missing: dict[str, None] = {}
+        for _task, definition in self._waiting_for(name):
+            for prop in self._missing_properties(definition, payload):
+                missing.setdefault(prop.name, None)
+        return list(missing)
+
+    def _waiting_for(self, name: str) -> list[tuple[Task, MessageEventDefinition]]:
+        """Waiting tasks that catch the message ``name`` (an event-based gateway among its events)."""
+        return [
+            (task, definition)
+            for task in self._all_tasks()
+            if task.state == TaskState.WAITING
+            for definition in _caught(task.task_spec, MessageEventDefinition)
+            if definition.name == name
+        ]
+
+    def _missing_properties(self, definition: Any, payload: Any) -> list[Any]:
+        missing: list[Any] = []
+        for prop in getattr(definition, "correlation_properties", []) or []:
+            try:
+                self.workflow.script_engine.environment.evaluate(
+                    prop.retrieval_expression, dict(payload) if isinstance(payload, Mapping) else {}
+                )
+            except Exception:  # the payload does not carry this property
+                missing.append(prop)
+        return missing
 
     def _payload_correlates(self, definition: Any, task: Task, payload: Any) -> bool:
         """False when the payload carries a correlation value that differs from the waiting case's."""
@@ -420,6 +470,27 @@ def _caught(spec: Any, kind: type[E]) -> list[E]:
     if isinstance(definition, MultipleEventDefinition):
         return [d for d in definition.event_definitions if isinstance(d, kind)]
     return []
+
+
+class _CorrelationDefaults:
+    """A workflow's script engine for one delivery: a correlation property's retrieval expression that
+    fails on the payload yields the case's own value."""
+
+    def __init__(self, engine: Any, defaults: Mapping[str, Any]) -> None:
+        self._engine = engine
+        self._defaults = dict(defaults)
+        self.environment = self
+
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
+        try:
+            return self._engine.environment.evaluate(expression, context, external_context)
+        except Exception:
+            if expression in self._defaults:
+                return copy.deepcopy(self._defaults[expression])
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
 
 
 def _is_ancestor(candidate: Task, task: Task) -> bool:

@@ -19,7 +19,7 @@ Helpers live in ``parsing_xml`` (files, hardening, XSD, ids), ``parsing_lint``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -95,6 +95,8 @@ class ParsedBundle:
     processes: dict[str, ProcessModel]  # every executable process of the upload by key
     forms: dict[str, dict[str, Any]]  # json file name -> parsed JSON Schema
     files: dict[str, bytes]  # the raw uploaded bytes by file name
+    # bpmn:message name -> its payloadJsonSchemaFilename (a json file of the upload)
+    message_schemas: dict[str, str] = field(default_factory=dict)
 
 
 def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()) -> ParsedBundle:
@@ -192,7 +194,12 @@ def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()
         problems.problems.sort(key=lambda p: (order.get(p.file or "", len(order)), p.line or 0))
         count = len(problems.problems)
         problems.raise_if_any(f"the upload has {count} problem{'s' if count != 1 else ''}", InvalidModel)
-    return ParsedBundle(processes=built, forms=forms, files=dict(files))
+    return ParsedBundle(
+        processes=built,
+        forms=forms,
+        files=dict(files),
+        message_schemas=parsing_extract.message_schemas(bpmn_docs),
+    )
 
 
 def _build_processes(

@@ -141,3 +141,18 @@ def _meta_validator() -> Any:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(Draft202012Validator.META_SCHEMA)
+
+
+# ---------------------------------------------------------------- message payload schemas
+
+
+def message_schemas(docs: list[XmlDoc]) -> dict[str, str]:
+    """``bpmn:message`` name -> the ``payloadJsonSchemaFilename`` property it names, across the upload."""
+    found: dict[str, str] = {}
+    for doc in docs:
+        for message in doc.root.xpath("//bpmn:message", namespaces=NS):
+            name = message.get("name") or message.get("id")
+            value = properties_of(message).get("payloadJsonSchemaFilename")
+            if name and value:
+                found[name] = value
+    return found

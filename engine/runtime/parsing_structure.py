@@ -199,7 +199,7 @@ def check_structure(
                 ),
                 prop,
             )
-        elif name == "formJsonSchemaFilename" and value not in form_names:
+        elif name in ("formJsonSchemaFilename", "payloadJsonSchemaFilename") and value not in form_names:
             problems.append(
                 problem_at(
                     "form_missing",

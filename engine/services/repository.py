@@ -303,6 +303,8 @@ def _definition_model(
             instructions=task.instructions,
             form=form,
         )
+    message_schemas = {m: f for m, f in bundle.message_schemas.items() if f in bundle.forms}
+    forms.update({f: bundle.forms[f] for f in message_schemas.values()})
     return DefinitionModel(
         key=process.key,
         name=process.name,
@@ -311,6 +313,7 @@ def _definition_model(
         lane_ids=lane_ids,
         user_tasks=user_tasks,
         forms=forms,
+        message_schemas=message_schemas,
     )
 
 

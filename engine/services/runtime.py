@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, update
+from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access
@@ -16,7 +17,7 @@ from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork, LoadedCase
 from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
-from engine.errors import Conflict, InvalidInput, NotFound, Problem
+from engine.errors import Conflict, EngineError, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
 from engine.persistence.tables import (
     departments,
@@ -29,11 +30,14 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
+from engine.services import case_repair, message_payloads
 from engine.views import incident_view, instance_view, order_by, require_choice, visible_instance
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
+
+log = logging.getLogger("wutong.worker")
 
 
 class RuntimeService:
@@ -125,13 +129,19 @@ class RuntimeService:
     def _owning_department(
         self, connection: Connection, actor: Actor, model: DefinitionModel, requested: str | None
     ) -> str | None:
+        if actor.is_applicant and not actor.is_admin:  # a company's case belongs to the process's owner
+            owner = (model.properties.get("ownerDepartment") or "").strip() or None
+            if requested is not None and requested != owner:
+                reason = f"a company's case is owned by {owner or 'the process'}: leave department empty"
+                raise InvalidInput(reason, problems=[Problem("not_allowed", reason, field="/department")])
+            return owner
         if requested is not None:
             if connection.execute(select(departments.c.code).where(departments.c.code == requested)).first() is None:
                 raise InvalidInput(
                     f"unknown department '{requested}'",
                     problems=[Problem("unknown_department", "no such department", field="/department")],
                 )
-            if not (actor.is_admin or actor.is_applicant or requested in actor.departments):
+            if not (actor.is_admin or requested in actor.departments):
                 raise InvalidInput(
                     "you can only open cases for your own departments",
                     problems=[Problem("not_a_member", "you are not a member of this department", field="/department")],
@@ -230,12 +240,18 @@ class RuntimeService:
         def act(work: CaseWork) -> str:
             row = visible_instance(work.connection, actor, instance_id)
             access.require_case_supervisor(actor, department=row["department_code"])
-            case = work.load(instance_id)
-            if case.row["state"] not in ("running", "error"):
-                raise Conflict(f"the case is already {case.row['state']}", code="case_not_active")
+            if row["state"] not in ("running", "error"):
+                raise Conflict(f"the case is already {row['state']}", code="case_not_active")
+            try:
+                case = work.load(instance_id, row)
+            except EngineError:
+                raise
+            except Exception as exc:  # the stored case cannot be restored: cancelling must still work
+                case_repair.force_cancel(work, row, reason, exc)
+                return instance_id
             case.live.cancel()
             case.state_override = "cancelled"
-            _resolve_incidents(work, instance_id)
+            case_repair.resolve_incidents(work, instance_id)
             work.record(
                 action="case.cancelled",
                 instance_id=instance_id,
@@ -288,7 +304,7 @@ class RuntimeService:
             case = work.load(instance_id)
             if case.row["state"] != "error":
                 raise Conflict("only a case in error can be retried", code="case_not_in_error")
-            _resolve_incidents(work, instance_id)
+            case_repair.resolve_incidents(work, instance_id)
             case.row["state"] = "running"
             work.note(case, case.live.retry())
             work.record(action="case.retried", instance_id=instance_id)
@@ -307,23 +323,35 @@ class RuntimeService:
         instance_id: str | None = None,
         correlation: Mapping[Any, Any] | None = None,
     ) -> MessageResult:
-        """Deliver to the one case waiting for ``name`` (matching the id or correlation values)."""
+        """Deliver to the one case waiting for ``name`` (matching the id or correlation values).
+
+        Only cases the sender may see take part: the others never receive, never make the message
+        ambiguous and never change the answer. With ``instance_id`` the case's own correlation values
+        apply where the payload does not repeat them.
+        """
         if not name or not name.strip():
             raise InvalidInput("a message needs a name", problems=[Problem("required", "required", field="/name")])
         access.require_role(actor, "staff", "supervisor")
         wanted = dict(correlation or {})
+        body: dict[str, Any] = {} if payload is None else payload
+        message_payloads.check_payload(body)
 
         def act(work: CaseWork) -> MessageResult:
-            query = select(message_subscriptions).where(message_subscriptions.c.message_name == name)
+            query = (
+                select(message_subscriptions.c.instance_id, message_subscriptions.c.correlations_json)
+                .join(process_instances, process_instances.c.id == message_subscriptions.c.instance_id)
+                .where(message_subscriptions.c.message_name == name)
+            )
             if instance_id is not None:
-                visible_instance(work.connection, actor, instance_id)
+                visible_instance(work.connection, actor, instance_id)  # 404 case_not_found when invisible
                 query = query.where(message_subscriptions.c.instance_id == instance_id)
+            if not actor.sees_everything:
+                query = query.where(_visible_cases(actor))
+            subscriptions = work.connection.execute(query).all()
+            if instance_id is not None and not subscriptions:
+                raise Conflict(f"the case is not waiting for the message '{name}'", code="not_waiting")
             matches = sorted(
-                {
-                    row["instance_id"]
-                    for row in work.connection.execute(query).mappings()
-                    if _correlates(json.loads(row["correlations_json"]), wanted)
-                }
+                {row.instance_id for row in subscriptions if _correlates(json.loads(row.correlations_json), wanted)}
             )
             if not matches:
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
@@ -333,7 +361,18 @@ class RuntimeService:
                     code="message_ambiguous",
                 )
             case = work.load(matches[0])
-            if not case.live.receive(name, payload):
+            message_payloads.check_payload_for(case, name, body)
+            if instance_id is None:
+                missing = case.live.missing_correlations(name, body)
+                if missing:
+                    raise InvalidInput(
+                        "the payload lacks the message's correlation values: " + ", ".join(missing),
+                        problems=[
+                            Problem("required", f"the correlation property '{m}' is missing", field=f"/payload/{m}")
+                            for m in missing
+                        ],
+                    )
+            if not case.live.receive(name, body, own_correlations=instance_id is not None):
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
             work.note(case, case.live.run())
             work.record(
@@ -346,7 +385,12 @@ class RuntimeService:
         return self._engine.command(actor, act)
 
     def fire_due_timers(self, limit: int = 100) -> TimerRun:
-        """Fire every timer due by now, one command per case. Returns what fired."""
+        """Fire every timer due by now, one command per case. Returns what fired.
+
+        A case whose timers cannot fire (it cannot be restored, or its command fails for a reason
+        other than a concurrent change) gets a ``timer_failed`` incident and its timers are put off
+        with back-off (``timer_backoff``), so it never holds up the other cases' timers.
+        """
         now = self._engine.clock.now()
         due = self._engine.query(
             lambda c: list(
@@ -361,48 +405,30 @@ class RuntimeService:
             )
         )
         fired: builtins.list[str] = []
+        failed: builtins.list[str] = []
         for instance_id in due:
             try:
-                if self._engine.command(SYSTEM, functools.partial(_fire, instance_id=instance_id)):
+                if self._engine.command(SYSTEM, functools.partial(case_repair.fire_timers, instance_id=instance_id)):
                     fired.append(instance_id)
             except Conflict:  # another worker advanced the case meanwhile; its timers are re-read next run
                 continue
-        return TimerRun(len(fired), tuple(fired))
+            except Exception as exc:  # this case only: record it, put it off, go on with the others
+                log.exception("the timers of case %s could not fire", instance_id)
+                failed.append(instance_id)
+                try:
+                    record = functools.partial(case_repair.timer_failed, instance_id=instance_id, error=exc)
+                    self._engine.command(SYSTEM, record)
+                except Exception:  # e.g. the database is gone: the next run tries again
+                    log.exception("could not record the timer failure of case %s", instance_id)
+        return TimerRun(len(fired), tuple(fired), tuple(failed))
 
     def _view_of(self, actor: Actor) -> Callable[[CaseWork, str], InstanceView]:
         def finish(work: CaseWork, instance_id: str) -> InstanceView:
-            return instance_view(work.connection, actor, work.cases[instance_id].row, self._engine.judge())
+            loaded = work.cases.get(instance_id)
+            row = loaded.row if loaded is not None else visible_instance(work.connection, actor, instance_id)
+            return instance_view(work.connection, actor, row, self._engine.judge())
 
         return finish
-
-
-def _fire(work: CaseWork, *, instance_id: str) -> bool:
-    due = work.connection.execute(  # PostgreSQL: a second worker skips what this one holds
-        select(timers.c.task_id, timers.c.activity_id, timers.c.due_at)
-        .where(timers.c.instance_id == instance_id)
-        .where(timers.c.due_at <= work.now)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not due:  # another worker fired it first
-        return False
-    case = work.load(instance_id)
-    work.note(case, case.live.fire_timers())
-    work.record(
-        action="timer.fired",
-        instance_id=instance_id,
-        task_id=due[0].task_id if len(due) == 1 else None,
-        details={"timers": [{"activity_id": t.activity_id, "due_at": t.due_at.isoformat()} for t in due]},
-    )
-    return True
-
-
-def _resolve_incidents(work: CaseWork, instance_id: str) -> None:
-    work.connection.execute(
-        update(incidents)
-        .where(incidents.c.instance_id == instance_id)
-        .where(incidents.c.resolved_at.is_(None))
-        .values(resolved_at=work.now)
-    )
 
 
 def _live_business_key(connection: Connection, key: str, business_key: str) -> bool:

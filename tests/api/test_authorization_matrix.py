@@ -53,6 +53,19 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "search audit events":     (200,    200,    200,    200,    200,   200,    200,     403),
     "verify case chain":       (200,    404,    200,    404,    200,   200,    404,     404),
     "verify every chain":      (403,    403,    403,    403,    200,   200,    403,     403),
+    "deliver message":         (200,    404,    200,    404,    200,   403,    403,     403),
+    "message to named case":   (200,    404,    200,    404,    200,   403,    403,     403),
+    "list incidents of case":  (200,    404,    200,    404,    200,   200,    404,     404),
+    "list incidents":          (200,    200,    200,    200,    200,   200,    200,     200),
+    "unclaim staff_D1's task": (200,    404,    200,    404,    200,   403,    404,     404),
+    "get staff_D2's user":     (404,    200,    404,    404,    200,   404,    404,     404),
+    "update user":             (403,    403,    403,    403,    200,   403,    403,     403),
+    "create token for D1 staff": (201,  403,    403,    403,    201,   403,    403,     403),
+    "revoke D1 staff's token": (204,    404,    404,    404,    204,   404,    404,     404),
+    "list definitions":        (200,    200,    200,    200,    200,   200,    200,     200),
+    "get staff-only definition": (200,  200,    200,    200,    200,   200,    200,     404),
+    "get applicant definition": (200,   200,    200,    200,    200,   200,    200,     200),
+    "start D2's process for D1": (403,  422,    403,    422,    201,   403,    403,     422),
 }
 
 # Which tasks of one `parallel` case (lanes D1, D2, D3) each role finds in GET /tasks.
@@ -101,6 +114,33 @@ class Scene:
         return case.id
 
 
+    def waiting_case(self, order_id: str) -> str:
+        """A fresh message_receiver case owned by D1, waiting for `order_ready` with this order id."""
+        case = self.engine.runtime.start(SYSTEM, "message_receiver", department="D1", variables={"order_id": order_id})
+        self.engine.tasks.complete(SYSTEM, case.open_tasks[0].id, {})
+        return case.id
+
+    def claimed_by_staff(self) -> str:
+        """The D1 task of a fresh form_check case, claimed by staff_D1."""
+        task_id = self.form_case()[1]
+        assert self.api.post(f"/tasks/{task_id}/claim", "staff_D1").status_code == 200
+        return task_id
+
+    def throwaway_user(self, unique: str) -> str:
+        response = self.api.post("/users", "admin", json={"username": unique, "roles": ["designer"]})
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["id"])
+
+    def staff_token(self) -> str:
+        response = self.api.post(f"/users/{self.api.org.user_ids['staff_D1']}/tokens", "admin", json={"name": "m"})
+        assert response.status_code == 201, response.get_json()
+        return str(response.get_json()["id"])
+
+    def definition_id(self, key: str) -> str:
+        found = [d for d in self.api.get("/process-definitions", "admin").get_json() if d["key"] == key]
+        return str(found[0]["id"])
+
+
 def _call(scene: Scene, row: str, role: str) -> int:
     api = scene.api
     unique = f"{row.replace(' ', '_').replace('/', '')}_{role}"
@@ -143,9 +183,37 @@ def _call(scene: Scene, row: str, role: str) -> int:
         "search audit events": lambda: api.get("/audit-events", role),
         "verify case chain": lambda: api.get(f"/process-instances/{scene.form_case()[0]}/audit/verify", role),
         "verify every chain": lambda: api.get("/audit/verify", role),
+        "deliver message": lambda: _deliver(scene, role, unique, named=False),
+        "message to named case": lambda: _deliver(scene, role, unique, named=True),
+        "list incidents of case": lambda: api.get("/incidents", role, query_string={"instance_id": scene.error_case()}),
+        "list incidents": lambda: api.get("/incidents", role),
+        "unclaim staff_D1's task": lambda: api.post(f"/tasks/{scene.claimed_by_staff()}/unclaim", role),
+        "get staff_D2's user": lambda: api.get(f"/users/{api.org.user_ids['staff_D2']}", role),
+        "update user": lambda: api.patch(f"/users/{scene.throwaway_user(unique)}", role,
+                                         json={"display_name": "matrix"}),
+        "create token for D1 staff": lambda: api.post(f"/users/{api.org.user_ids['staff_D1']}/tokens", role,
+                                                      json={"name": "matrix"}),
+        "revoke D1 staff's token": lambda: api.delete(f"/tokens/{scene.staff_token()}", role),
+        "list definitions": lambda: api.get("/process-definitions", role),
+        "get applicant definition": lambda: api.get(f"/process-definitions/{scene.definition_id('restricted')}", role),
+        "start D2's process for D1": lambda: api.post("/process-definitions/key/restricted/start", role,
+                                                      json={"department": "D1"}),
+        "get staff-only definition": lambda: api.get(f"/process-definitions/{scene.definition_id('form_check')}", role),
     }
     response = calls[row]()
     return int(response.status_code)
+
+
+def _deliver(scene: Scene, role: str, unique: str, *, named: bool) -> Any:
+    """`order_ready` to a fresh D1 case, by correlation or by naming the case; a staff role of another
+    department finds no case either way (the case is invisible, not merely not matching)."""
+    instance_id = scene.waiting_case(unique)
+    body: dict[str, Any] = {"name": "order_ready", "payload": {"order_id": unique}}
+    if named:
+        body["instance_id"] = instance_id
+    else:
+        body["correlation"] = {"order_id": unique}
+    return scene.api.post("/messages", role, json=body)
 
 
 def _renamed_form_model(key: str) -> dict[str, bytes]:
@@ -161,6 +229,10 @@ def scene(api: Api, engine: ProcessEngine) -> Scene:
     assert api.deploy(api_model("form_check.bpmn", "approve.json")).status_code == 201
     assert api.deploy(corpus("exclusive_inclusive.bpmn")).status_code == 201
     assert api.deploy(_deadlines_without_d2()).status_code == 201
+    assert api.deploy(corpus("message_receiver.bpmn")).status_code == 201
+    # startableBy D2, startableByApplicant, ownerDepartment D2
+    restricted = (TESTS / "engine" / "processes" / "restricted.bpmn").read_bytes()
+    assert api.deploy({"restricted.bpmn": restricted}).status_code == 201
     return Scene(api, engine)
 
 
@@ -192,3 +264,24 @@ def test_task_list_shows_each_role_its_departments_tasks(scene: Scene) -> None:
 
 def _task_ids(scene: Scene, instance_id: str) -> set[str]:
     return {t["id"] for t in scene.api.tasks_of(instance_id)}
+
+
+@pytest.mark.parametrize("how", ["revoked", "deactivated"])
+def test_a_revoked_or_deactivated_token_opens_nothing(scene: Scene, how: str) -> None:
+    api = scene.api
+    user_id = api.org.user_ids["staff_D1"]
+    issued = api.post(f"/users/{user_id}/tokens", "admin", json={"name": how}).get_json()
+    api.org.tokens["staff_D1"] = issued["secret"]
+    assert api.get("/users/me", "staff_D1").status_code == 200
+    if how == "revoked":
+        assert api.delete(f"/tokens/{issued['id']}", "admin").status_code == 204
+    else:
+        assert api.patch(f"/users/{user_id}", "admin", json={"active": False}).status_code == 200
+    case_id, task_id = scene.form_case()
+    for response in (
+        api.get("/users/me", "staff_D1"),
+        api.get(f"/process-instances/{case_id}", "staff_D1"),
+        api.post(f"/tasks/{task_id}/claim", "staff_D1"),
+        api.post("/messages", "staff_D1", json={"name": "order_ready", "instance_id": scene.waiting_case(how)}),
+    ):
+        assert response.status_code == 401, response.get_json()

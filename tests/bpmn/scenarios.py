@@ -199,7 +199,7 @@ def uc_story(
         if supervisors == "terminate":
             return case
     uc_construct(desk, case, reminders=reminders)
-    uc_connect(desk, account_no)
+    uc_connect(desk, account_no, by=f"{utility_type}_supply.staff1")  # the utility that worked on the case
     uc_finish(desk, case)
     return case
 

@@ -71,6 +71,15 @@ def test_applicants_start_only_processes_marked_for_them(engine: ProcessEngine, 
     assert (view.applicant_id, view.department) == (org["applicant"].user_id, "D2")
 
 
+def test_an_applicant_may_not_choose_the_owning_department(engine: ProcessEngine, org: Org, deployed: None) -> None:
+    before = table_counts(engine)
+    with pytest.raises(InvalidInput) as raised:
+        engine.runtime.start(org["applicant"], "restricted", department="D1")
+    assert [(p.code, p.field) for p in raised.value.problems] == [("not_allowed", "/department")]
+    assert table_counts(engine) == before
+    assert engine.runtime.start(org["applicant"], "restricted", department="D2").department == "D2"
+
+
 def test_auditors_and_designers_do_not_start_cases(engine: ProcessEngine, org: Org, deployed: None) -> None:
     for name in ("auditor", "designer"):
         with pytest.raises(Forbidden):

@@ -54,6 +54,30 @@ def json_flaw(value: Any) -> str | None:
     return None
 
 
+class _HugeInteger:
+    """Stands for an integer literal too long to convert, while locating it."""
+
+
+def huge_integer_pointer(body: bytes) -> str:
+    """The JSON Pointer of the first integer literal of more than 4,300 digits in ``body``."""
+
+    def parse_int(text: str) -> Any:
+        return _HugeInteger() if len(text.lstrip("-")) > 4300 else int(text)
+
+    stack: list[tuple[Any, str]] = [(json.loads(body.decode("utf-8"), parse_int=parse_int), "")]
+    while stack:
+        item, pointer = stack.pop()
+        if isinstance(item, _HugeInteger):
+            return pointer
+        if isinstance(item, dict | list):
+            pairs = item.items() if isinstance(item, dict) else enumerate(item)
+            stack.extend(
+                (child, f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}")
+                for key, child in reversed(list(pairs))
+            )
+    return ""
+
+
 class BodyParser(FlaskParser):
     """webargs' parser: unknown query parameters are errors (a typo must not widen a filter), JSON
     that no database or client could take is a 422, never a 500, and a body that is not JSON, too
@@ -73,6 +97,14 @@ class BodyParser(FlaskParser):
             flaw = None if value is core.missing else json_flaw(value)
         except RecursionError:
             flaw = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # an integer Python refuses to convert (over 4,300 digits)
+            pointer = huge_integer_pointer(req.get_data(cache=True))
+            raise InvalidInput(
+                "the JSON body holds an integer too long to read",
+                problems=[Problem("out_of_range", "integers must lie within ±(2^53−1)", field=pointer)],
+            ) from exc
         if flaw is not None:
             raise InvalidInput(f"the JSON body cannot be used: {flaw}",
                                problems=[Problem("unusable_json", flaw, field="")])
