@@ -199,7 +199,7 @@ class RuntimeService:
                 query = query.where(process_instances.c.business_key == business_key)
             if not actor.sees_everything:
                 query = query.where(_visible_cases(actor))
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()

@@ -64,7 +64,7 @@ class TaskService:
                 if actor.user_id is not None:
                     mine.append(tasks.c.assignee_user_id == actor.user_id)
                 query = query.where(or_(*mine))
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
