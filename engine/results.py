@@ -80,6 +80,12 @@ class TaskSummary:
     assignee: str | None
     state: str
     due_at: datetime | None
+    instance_id: str
+    case_number: str
+    business_key: str | None
+    process_key: str
+    process_name: str | None
+    created_at: datetime
     due_status: str | None = None
     kind: str = "user"
 
@@ -90,7 +96,9 @@ class TaskView:
     name: str | None
     activity_id: str
     instance_id: str
+    case_number: str
     process_key: str
+    process_name: str | None
     business_key: str | None
     department: str | None
     assignee: str | None

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from engine import access
 from engine.actors import Actor
@@ -56,7 +56,24 @@ def _no_judge(_due: Any) -> None:
     return None
 
 
+def summary_select() -> Select[Any]:
+    """Task rows with their case's number, keys and process name: one joined query for a whole list,
+    so an inbox says which case and company each task belongs to without a request per task."""
+    return select(
+        tasks,
+        process_instances.c.number.label("case_number"),
+        process_instances.c.business_key,
+        process_instances.c.process_key,
+        process_definitions.c.name.label("process_name"),
+    ).select_from(
+        tasks.join(process_instances, process_instances.c.id == tasks.c.instance_id).join(
+            process_definitions, process_definitions.c.id == process_instances.c.definition_id
+        )
+    )
+
+
 def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
+    """A task summary from a row of :func:`summary_select`."""
     return TaskSummary(
         id=row["id"],
         name=row["name"],
@@ -65,6 +82,12 @@ def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
         assignee=row["assignee_user_id"],
         state=row["state"],
         due_at=row["due_at"],
+        instance_id=row["instance_id"],
+        case_number=row["case_number"],
+        business_key=row["business_key"],
+        process_key=row["process_key"],
+        process_name=row["process_name"],
+        created_at=row["created_at"],
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
         kind=row["kind"],
     )
@@ -74,7 +97,7 @@ def open_tasks(
     connection: Connection, actor: Actor, instance_id: str, judge: DueJudge = _no_judge
 ) -> tuple[TaskSummary, ...]:
     rows = connection.execute(
-        select(tasks)
+        summary_select()
         .where(tasks.c.instance_id == instance_id)
         .where(tasks.c.state.in_(OPEN_STATES))
         .order_by(tasks.c.created_at, tasks.c.activity_id)
@@ -154,7 +177,9 @@ def task_view(
         name=row["name"],
         activity_id=row["activity_id"],
         instance_id=row["instance_id"],
+        case_number=instance["number"],
         process_key=instance["process_key"],
+        process_name=model.name,
         business_key=instance["business_key"],
         department=row["department_code"],
         assignee=row["assignee_user_id"],

@@ -25,7 +25,7 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
-from engine.views import instance_view, summary, visible_task
+from engine.views import instance_view, summary, summary_select, visible_task
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class SupervisionService:
         soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
 
         def run(connection: Connection) -> Page:
-            query = select(tasks).where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
+            query = summary_select().where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
             if not actor.sees_everything:
                 query = query.where(tasks.c.department_code.in_(sorted(actor.departments)))
             rows = connection.execute(query.order_by(tasks.c.due_at, tasks.c.id)).mappings().all()

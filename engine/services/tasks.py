@@ -17,7 +17,16 @@ from engine.forms import validate_submission
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
-from engine.views import open_tasks, order_by, require_choice, summary, task_view, visible_instance, visible_task
+from engine.views import (
+    open_tasks,
+    order_by,
+    require_choice,
+    summary,
+    summary_select,
+    task_view,
+    visible_instance,
+    visible_task,
+)
 from engine.vocabulary import DUE_STATUSES, TASK_SORT_FIELDS, TASK_STATES
 
 if TYPE_CHECKING:
@@ -48,7 +57,7 @@ class TaskService:
         order = order_by(tasks, sort, TASK_SORT_FIELDS)
 
         def run(connection: Connection) -> Page:
-            query = select(tasks)
+            query = summary_select()
             if state is not None:
                 query = query.where(tasks.c.state == state)
             if department is not None:
