@@ -220,6 +220,13 @@ def require_choice(value: str | None, choices: Collection[str], field: str) -> N
         )
 
 
+def require_reason(reason: str | None) -> str:
+    """The stripped reason of a supervisory action; InvalidInput naming /reason when it is missing or blank."""
+    if not reason or not reason.strip():
+        raise InvalidInput("say why", problems=[Problem("required", "a reason is required", field="/reason")])
+    return reason.strip()
+
+
 def paginate(items: Sequence[Any], page: int, page_size: int) -> tuple[Any, ...]:
     start = (page - 1) * page_size
     return tuple(items[start : start + page_size])

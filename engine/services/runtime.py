@@ -29,7 +29,7 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
-from engine.views import incident_view, instance_view, order_by, require_choice, visible_instance
+from engine.views import incident_view, instance_view, order_by, require_choice, require_reason, visible_instance
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
@@ -227,6 +227,9 @@ class RuntimeService:
     # --- supervision --------------------------------------------------------------------------
 
     def cancel(self, actor: Actor, instance_id: str, reason: str | None = None) -> InstanceView:
+        """Stop a running case; like every supervisory action it needs a reason (InvalidInput naming /reason)."""
+        why = require_reason(reason)
+
         def act(work: CaseWork) -> str:
             row = visible_instance(work.connection, actor, instance_id)
             access.require_case_supervisor(actor, department=row["department_code"])
@@ -239,7 +242,7 @@ class RuntimeService:
             work.record(
                 action="case.cancelled",
                 instance_id=instance_id,
-                details={"reason": reason},
+                details={"reason": why},
             )
             return instance_id
 

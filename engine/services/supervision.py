@@ -25,7 +25,7 @@ from engine.persistence.tables import (
     users,
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
-from engine.views import instance_view, summary, summary_select, visible_task
+from engine.views import instance_view, require_reason, summary, summary_select, visible_task
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
@@ -33,12 +33,6 @@ if TYPE_CHECKING:
 
 
 MAX_EXTENSION = timedelta(days=3653)
-
-
-def _reason_required(reason: str | None) -> str:
-    if not reason or not reason.strip():
-        raise InvalidInput("say why", problems=[Problem("required", "a reason is required", field="/reason")])
-    return reason.strip()
 
 
 class SupervisionService:
@@ -70,7 +64,7 @@ class SupervisionService:
 
     def extend_deadline(self, actor: Actor, task_id: str, due_at: datetime, reason: str | None) -> TaskView:
         """Move a task's deadline; the original stays visible beside it."""
-        why = _reason_required(reason)
+        why = require_reason(reason)
         if due_at.tzinfo is None:
             raise InvalidInput(
                 "give the time with its zone", problems=[Problem("format", "needs a zone", field="/due_at")]
@@ -108,7 +102,7 @@ class SupervisionService:
         reason: str | None = None,
     ) -> TaskView:
         """Give a task to another person (who then holds it) or another department (open there)."""
-        why = _reason_required(reason)
+        why = require_reason(reason)
         if (user_id is None) == (department is None):
             raise InvalidInput(
                 "name either a user or a department",
@@ -150,7 +144,7 @@ class SupervisionService:
 
     def send_back(self, actor: Actor, task_id: str, reason: str | None) -> InstanceView:
         """退回: reopen the earlier step the process names (``sendBackTo``) and withdraw this one."""
-        why = _reason_required(reason)
+        why = require_reason(reason)
 
         def act(work: CaseWork) -> str:
             row = self._open_task_for_supervisor(work, actor, task_id)
