@@ -91,6 +91,17 @@ class TaskSummary:
 
 
 @dataclass(frozen=True)
+class SentBackView:
+    """Why and by whom a step was sent back (退回) to be done again."""
+
+    reason: str
+    by: str | None
+    by_username: str
+    at: datetime
+    from_activity_id: str | None
+
+
+@dataclass(frozen=True)
 class TaskView:
     id: str
     name: str | None
@@ -115,6 +126,7 @@ class TaskView:
     original_due_at: datetime | None = None
     deadline_warning: str | None = None
     kind: str = "user"
+    sent_back: SentBackView | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms import render_instructions
-from engine.persistence.tables import incidents, process_definitions, process_instances, tasks, users
-from engine.results import IncidentView, InstanceView, TaskSummary, TaskView
+from engine.persistence.tables import audit_events, incidents, process_definitions, process_instances, tasks, users
+from engine.results import IncidentView, InstanceView, SentBackView, TaskSummary, TaskView
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
@@ -168,6 +168,7 @@ def task_view(
     model: DefinitionModel,
     judge: DueJudge = _no_judge,
     warning: Callable[[datetime | None], str | None] = _no_judge,
+    sent_back: SentBackView | None = None,
 ) -> TaskView:
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
     user_task = model.user_tasks.get(row["activity_id"])
@@ -196,7 +197,34 @@ def task_view(
         original_due_at=row["original_due_at"],
         deadline_warning=warning(row["due_at"]),
         kind=row["kind"],
+        sent_back=sent_back,
     )
+
+
+def sent_back_to(connection: Connection, row: Mapping[Any, Any]) -> SentBackView | None:
+    """The send-back that reopened this task, if its current opening came from one (read from the audit)."""
+    if row["kind"] != "user" or row["state"] not in OPEN_STATES:
+        return None
+    events = connection.execute(
+        select(audit_events.c.at, audit_events.c.actor_user_id, audit_events.c.actor_name, audit_events.c.details)
+        .where(
+            audit_events.c.instance_id == row["instance_id"],
+            audit_events.c.action == "task.sent_back",
+            audit_events.c.at >= row["created_at"],
+        )
+        .order_by(audit_events.c.id.desc())
+    ).all()
+    for event in events:
+        details = event.details or {}
+        if details.get("to") == row["activity_id"]:
+            return SentBackView(
+                reason=str(details.get("reason") or ""),
+                by=event.actor_user_id,
+                by_username=event.actor_name,
+                at=event.at,
+                from_activity_id=details.get("from"),
+            )
+    return None
 
 
 def order_by(table: Any, sort: str, allowed: Collection[str], aliases: Mapping[str, str] | None = None) -> Any:

@@ -160,7 +160,7 @@ class SupervisionService:
                 action="task.sent_back",
                 instance_id=case.id,
                 task_id=task_id,
-                details={"to": target.strip(), "reason": why},
+                details={"to": target.strip(), "from": row["activity_id"], "reason": why},
             )
             return case.id
 

@@ -21,6 +21,7 @@ from engine.views import (
     open_tasks,
     order_by,
     require_choice,
+    sent_back_to,
     summary,
     summary_select,
     task_view,
@@ -125,7 +126,9 @@ class TaskService:
             .one()
         )
         _, model = self._engine.definition(connection, instance["definition_id"])
-        return task_view(row, instance, model, self._engine.judge(), self._engine.deadline_warning)
+        return task_view(
+            row, instance, model, self._engine.judge(), self._engine.deadline_warning, sent_back_to(connection, row)
+        )
 
     # --- claiming -----------------------------------------------------------------------------
 

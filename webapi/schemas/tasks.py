@@ -44,6 +44,14 @@ class TaskSummarySchema(ma.Schema):
     created_at = fields.DateTime(metadata={"description": "when the task opened"})
 
 
+class SentBackSchema(ma.Schema):
+    reason = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "the user id of who sent the step back"})
+    by_username = fields.String()
+    at = fields.DateTime()
+    from_activity_id = fields.String(allow_none=True, metadata={"description": "the step it was sent back from"})
+
+
 class TaskSchema(TaskSummarySchema):
     ended_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
@@ -54,6 +62,8 @@ class TaskSchema(TaskSummarySchema):
     original_due_at = fields.DateTime(allow_none=True, metadata={"description": "the deadline before extensions"})
     deadline_warning = fields.String(allow_none=True, metadata={
         "description": "set when the deadline falls in a year whose official holidays are not known yet"})
+    sent_back = fields.Nested(SentBackSchema, allow_none=True, metadata={
+        "description": "on a step reopened by a send-back (退回): why, by whom and when; null otherwise"})
 
 
 class CompletionSchema(ma.Schema):
