@@ -101,30 +101,34 @@ class SupervisionService:
         department: str | None = None,
         reason: str | None = None,
     ) -> TaskView:
-        """Give a task to another person (who then holds it) or another department (open there)."""
+        """Give a task to another department (open there), to a person of its department (who then holds
+        it), or to a person of another department together with that department.
+
+        A person named alone must be a member of the task's current department (``not_a_member``); named
+        with ``department``, the caller supervises both departments (or is an admin) and the person is
+        active staff of ``department``.
+        """
         why = require_reason(reason)
-        if (user_id is None) == (department is None):
+        if user_id is None and department is None:
             raise InvalidInput(
-                "name either a user or a department",
-                problems=[Problem("one_of", "exactly one of user_id, department", field="/user_id")],
+                "name a user, a department or both",
+                problems=[Problem("one_of", "user_id, department or both", field="/user_id")],
             )
 
         def act(work: CaseWork) -> str:
             row = self._open_task_for_supervisor(work, actor, task_id)
-            values: dict[str, Any]
+            if department is not None:
+                _require_department(work.connection, department)
+                if user_id is not None:  # choosing a person there is for those who supervise it too
+                    access.require_case_supervisor(actor, department=department)
+            target = department if department is not None else row["department_code"]
+            values: dict[str, Any] = {"department_code": target}
             if user_id is not None:
                 _require_active_user(work.connection, user_id)
-                values = {"assignee_user_id": user_id, "state": "claimed"}
+                _require_member(work.connection, user_id, target)
+                values.update(assignee_user_id=user_id, state="claimed")
             else:
-                if (
-                    work.connection.execute(select(departments.c.code).where(departments.c.code == department)).first()
-                    is None
-                ):
-                    raise InvalidInput(
-                        "no such department",
-                        problems=[Problem("unknown_department", "no such department", field="/department")],
-                    )
-                values = {"department_code": department, "assignee_user_id": None, "state": "open"}
+                values.update(assignee_user_id=None, state="open")
             work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
             work.record(
                 action="task.reassigned",
@@ -354,6 +358,34 @@ def _require_active_user(connection: Connection, user_id: str) -> None:
         raise InvalidInput(
             "no active staff member or supervisor with this id",
             problems=[Problem("unknown_user", "no active staff member or supervisor with this id", field="/user_id")],
+        )
+
+
+def _require_department(connection: Connection, code: str) -> None:
+    if connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is None:
+        raise InvalidInput(
+            "no such department",
+            problems=[Problem("unknown_department", "no such department", field="/department")],
+        )
+
+
+def _require_member(connection: Connection, user_id: str, department: str | None) -> None:
+    """A person gets a task only inside a department they belong to: elsewhere they could not see it."""
+    member = connection.execute(
+        select(user_departments.c.user_id).where(
+            user_departments.c.user_id == user_id, user_departments.c.department_code == department
+        )
+    ).first()
+    if member is None:
+        raise InvalidInput(
+            f"the user is not a member of department {department}",
+            problems=[
+                Problem(
+                    "not_a_member",
+                    f"not a member of {department}: name their department too to move the task there",
+                    field="/user_id",
+                )
+            ],
         )
 
 

@@ -95,10 +95,10 @@ def test_reassigning_to_another_department_moves_the_task(engine: ProcessEngine,
 
 def test_reassigning_to_a_person_gives_it_to_them(engine: ProcessEngine, org: Org, case: str) -> None:
     task = _task(engine, org, case, "accept")
-    person = org["staff_D2"].user_id
+    person = org["staff_D1"].user_id
     view = engine.supervision.reassign(org["supervisor_D1"], task, user_id=person, reason="expert")
     assert (view.assignee, view.state) == (person, "claimed")
-    assert engine.tasks.get(org["staff_D2"], task).id == task
+    assert engine.tasks.get(org["staff_D1"], task).id == task
 
 
 def test_reassigning_to_nobody_or_an_unknown_target_is_refused(engine: ProcessEngine, org: Org, case: str) -> None:
