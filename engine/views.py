@@ -15,7 +15,15 @@ from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms import render_instructions
-from engine.persistence.tables import audit_events, incidents, process_definitions, process_instances, tasks, users
+from engine.persistence.tables import (
+    audit_events,
+    escalations,
+    incidents,
+    process_definitions,
+    process_instances,
+    tasks,
+    users,
+)
 from engine.results import IncidentView, InstanceView, SentBackView, TaskSummary, TaskView
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
@@ -44,12 +52,47 @@ def visible_instance(connection: Connection, actor: Actor, instance_id: str) -> 
 
 
 def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str, Any]:
+    """The task row if the actor may see it (also: supervisors of a department it was escalated to)."""
     row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
-    if row is None or not access.can_see_task(
-        actor, department=row["department_code"], assignee_id=row["assignee_user_id"]
+    if row is None or not (
+        access.can_see_task(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+        or supervises_escalation(connection, actor, task_id)
     ):
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
     return dict(row)
+
+
+def supervises_escalation(connection: Connection, actor: Actor, task_id: str) -> bool:
+    """Whether the actor supervises a department an overdue task was escalated to (督办): they may see and
+    supervise (extend, reassign, send back) the overdue task itself."""
+    if not actor.has("supervisor") or not actor.departments:
+        return False
+    escalation_task = tasks.alias("escalation_task")
+    found = connection.execute(
+        select(escalations.c.id)
+        .join(escalation_task, escalation_task.c.id == escalations.c.escalation_task_id)
+        .where(escalations.c.task_id == task_id, escalation_task.c.department_code.in_(sorted(actor.departments)))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+# The built-in form of a 督办 (escalation) task: what the supervisor did about the overdue step.
+ESCALATION_FORM: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "督办 supervision of an overdue step",
+    "type": "object",
+    "required": ["action", "comment"],
+    "additionalProperties": False,
+    "properties": {
+        "action": {
+            "type": "string",
+            "enum": ["extended", "reassigned", "urged", "no_action"],
+            "description": "what was done: deadline extended, reassigned, the department urged, or nothing",
+        },
+        "comment": {"type": "string", "minLength": 1, "maxLength": 2000},
+    },
+}
 
 
 def _no_judge(_due: Any) -> None:
@@ -171,7 +214,8 @@ def task_view(
     sent_back: SentBackView | None = None,
 ) -> TaskView:
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
-    user_task = model.user_tasks.get(row["activity_id"])
+    escalation = row["kind"] == "escalation"
+    user_task = None if escalation else model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None
     return TaskView(
         id=row["id"],
@@ -191,7 +235,7 @@ def task_view(
         completed_by=row["completed_by"],
         acting_for=row["acting_for"],
         instructions=render_instructions(template, json.loads(row["data_json"] or "{}")),
-        form=model.form_for(row["activity_id"]),
+        form=ESCALATION_FORM if escalation else model.form_for(row["activity_id"]),
         data=data,
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
         original_due_at=row["original_due_at"],

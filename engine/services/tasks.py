@@ -18,6 +18,7 @@ from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
 from engine.views import (
+    ESCALATION_FORM,
     open_tasks,
     order_by,
     require_choice,
@@ -197,13 +198,13 @@ class TaskService:
                 raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
             _, model = self._engine.definition(connection, instance["definition_id"])
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
-                validate_submission(None, submitted)
+                validate_submission(ESCALATION_FORM, submitted)
                 _mark_completed(work, actor, task_id, submitted)
                 work.record(
                     action="escalation.completed",
                     instance_id=row["instance_id"],
                     task_id=task_id,
-                    details={"fields": sorted(submitted)},
+                    details={"fields": sorted(submitted), "action": submitted["action"]},
                 )
                 work.load(row["instance_id"], instance)  # the finish step reads the case; nothing in it changes
                 return task_id

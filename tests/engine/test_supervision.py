@@ -150,7 +150,7 @@ def test_an_overdue_task_is_escalated_once_with_a_task_and_notifications(
     assert len(texts) == 1 and "Reply" in texts[0]
     assert engine.supervision.notifications(org["staff_D2"]) == []
     assert len(engine.supervision.notifications(org["supervisor_D3"])) == 1
-    engine.tasks.complete(org["staff_D3"], escalation[0].id, {"note": "called them"})
+    engine.tasks.complete(org["staff_D3"], escalation[0].id, {"action": "urged", "comment": "called them"})
     assert engine.tasks.get(org["staff_D3"], escalation[0].id).state == "completed"
 
 
