@@ -17,7 +17,7 @@ from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
 from engine.results import DefinitionView, DeployedProcess, DeploymentResult
-from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle
+from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle, raise_problems
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import digest
 
@@ -32,19 +32,23 @@ class RepositoryService:
     def deploy(self, actor: Actor, files: Mapping[str, bytes]) -> DeploymentResult:
         """Validate every file, build every process, then store new versions of changed processes."""
         access.require_role(actor, "designer")
-        bundle = parse_bundle(files, self._engine.config.parse)
+        bundle = parse_bundle(files, self._engine.config.parse, defer=True)
         return self._engine.command(actor, lambda work: self._store(work, bundle))
 
     def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
         connection = work.connection
         known = _department_names(connection)
-        problems = ProblemList()
+        problems = ProblemList(list(bundle.problems))
         prepared: list[tuple[ProcessModel, str, DefinitionModel]] = []
-        for process in bundle.processes.values():
-            model = _definition_model(process, bundle, known, problems)
-            spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
-            prepared.append((process, spec_json, model))
-        problems.raise_if_any("the model cannot be deployed")
+        # The model checks run on every declared process, built or not, so that one answer lists every
+        # problem of the upload (parse problems included).
+        for key, declared in bundle.declared.items():
+            model = _definition_model(declared, bundle, known, problems)
+            process = bundle.processes.get(key)
+            if process is not None:
+                spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
+                prepared.append((process, spec_json, model))
+        raise_problems(problems.problems, bundle.files)
 
         deployment_id = str(uuid.uuid4())
         results: list[DeployedProcess] = []
