@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import uuid
 from collections.abc import Mapping
@@ -209,6 +210,18 @@ def _resolve_lane(name: str | None, known: Mapping[str, list[str]]) -> tuple[boo
     return False, None
 
 
+def _suggest_departments(name: str | None, known: Mapping[str, list[str]]) -> str:
+    """``; did you mean 城市管理局 (urban_mgmt)?`` for the department names closest to a lane's name."""
+    label = (name or "").strip()
+    if not label:
+        return ""
+    matches = difflib.get_close_matches(label, list(known), n=3, cutoff=0.6)
+    shown = [
+        alias if alias in known[alias] else f"{alias} ({', '.join(sorted(set(known[alias])))})" for alias in matches
+    ]
+    return f"; did you mean {' or '.join(shown)}?" if shown else ""
+
+
 def _check_deadline(
     properties: Mapping[str, str], problems: ProblemList, *, file: str, element_id: str, line: int | None = None
 ) -> None:
@@ -254,7 +267,8 @@ def _definition_model(
             problems.add(
                 Problem(
                     "lane_unmapped",
-                    f"{label} names no department: use a department code, or one department's name",
+                    f"{label} names no department: use a department code, or one department's name"
+                    + _suggest_departments(lane.name, known),
                     file=lane.file,
                     line=lane.line,
                     element_id=lane.id,

@@ -56,3 +56,11 @@ def test_a_file_that_is_not_well_formed_does_not_hide_the_other_files_problems(a
 def test_a_doctype_refusal_reports_only_that(api: Api) -> None:
     response = api.deploy({"evil.bpmn": DOCTYPE})
     assert [p["code"] for p in response.get_json()["errors"]] == ["doctype_forbidden"], response.get_json()
+
+
+def test_a_lane_naming_no_department_suggests_the_closest_department(api: Api) -> None:
+    assert api.post("/departments", json={"code": "urban_mgmt", "name": "城市管理局",
+                                          "name_en": "Urban Management"}).status_code == 201
+    response = api.deploy({"many.bpmn": MANY_MISTAKES})
+    lane = [p for p in response.get_json()["errors"] if p["code"] == "lane_unmapped"]
+    assert len(lane) == 1 and lane[0]["message"].endswith("did you mean 城市管理局 (urban_mgmt)?"), lane
