@@ -222,6 +222,29 @@ def _suggest_departments(name: str | None, known: Mapping[str, list[str]]) -> st
     return f"; did you mean {' or '.join(shown)}?" if shown else ""
 
 
+def _check_send_back(
+    properties: Mapping[str, str],
+    step_ids: set[str],
+    problems: ProblemList,
+    *,
+    file: str,
+    element_id: str,
+    line: int | None = None,
+) -> None:
+    """``sendBackTo`` must name a user task of the process: otherwise a send-back fails only at run time."""
+    target = (properties.get("sendBackTo") or "").strip()
+    if target and target not in step_ids:
+        problems.add(
+            Problem(
+                "send_back_target_unknown",
+                f"sendBackTo names '{target}', which is no user task of this process",
+                file=file,
+                line=line,
+                element_id=element_id,
+            )
+        )
+
+
 def _check_deadline(
     properties: Mapping[str, str], problems: ProblemList, *, file: str, element_id: str, line: int | None = None
 ) -> None:
@@ -291,7 +314,11 @@ def _definition_model(
     _check_escalate_to(process.properties, known, problems, file=process.file, element_id=process.key)
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
+    step_ids = {task.element_id for p in involved for task in p.user_tasks}
     for task in (task for p in involved for task in p.user_tasks):
+        _check_send_back(
+            task.properties, step_ids, problems, file=task.file, element_id=task.element_id, line=task.line
+        )
         _check_deadline(task.properties, problems, file=task.file, element_id=task.element_id, line=task.line)
         _check_escalate_to(task.properties, known, problems, file=task.file, element_id=task.element_id, line=task.line)
         role = (task.properties.get("requiredRole") or "").strip()

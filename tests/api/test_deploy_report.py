@@ -64,3 +64,10 @@ def test_a_lane_naming_no_department_suggests_the_closest_department(api: Api) -
     response = api.deploy({"many.bpmn": MANY_MISTAKES})
     lane = [p for p in response.get_json()["errors"] if p["code"] == "lane_unmapped"]
     assert len(lane) == 1 and lane[0]["message"].endswith("did you mean 城市管理局 (urban_mgmt)?"), lane
+
+
+def test_an_unknown_send_back_target_is_caught_at_deploy(api: Api) -> None:
+    data = MANY_MISTAKES.replace(b'name="deadline" value="P2X"', b'name="sendBackTo" value="nowhere_step"')
+    response = api.deploy({"many.bpmn": data})
+    found = [p for p in response.get_json()["errors"] if p["code"] == "send_back_target_unknown"]
+    assert [(p["element_id"], p["file"]) for p in found] == [("first", "many.bpmn")]
