@@ -212,9 +212,12 @@ class TaskService:
             case = work.load(row["instance_id"], instance)
             if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
                 raise Conflict("the case no longer waits for this task", code="task_not_open")
-            acting_for = None
-            if row["lane"] == APPLICANT_LANE and actor.user_id != instance["applicant_user_id"]:
-                acting_for = instance["applicant_user_id"]  # 帮办代办: staff acting for the company
+            # 帮办代办: staff completing an applicant-lane step act for the company, whether or not the case
+            # has an applicant user; ``acting_for`` names that user when there is one.
+            for_applicant = row["lane"] == APPLICANT_LANE and (
+                actor.user_id is None or actor.user_id != instance["applicant_user_id"]
+            )
+            acting_for = instance["applicant_user_id"] if for_applicant else None
             _mark_completed(work, actor, task_id, submitted, acting_for)
             work.note(case, case.live.complete(task_id, submitted))
             work.record(
@@ -225,9 +228,7 @@ class TaskService:
                 details={
                     "activity_id": row["activity_id"],
                     "fields": sorted(submitted),
-                    "for_applicant": row["lane"] == APPLICANT_LANE
-                    and acting_for is None
-                    and instance["applicant_user_id"] is None,
+                    "for_applicant": for_applicant,
                 },
             )
             return task_id
