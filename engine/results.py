@@ -87,8 +87,25 @@ class TaskSummary:
     assignee: str | None
     state: str
     due_at: datetime | None
+    instance_id: str
+    case_number: str
+    business_key: str | None
+    process_key: str
+    process_name: str | None
+    created_at: datetime
     due_status: str | None = None
     kind: str = "user"
+
+
+@dataclass(frozen=True)
+class SentBackView:
+    """Why and by whom a step was sent back (退回) to be done again."""
+
+    reason: str
+    by: str | None
+    by_username: str
+    at: datetime
+    from_activity_id: str | None
 
 
 @dataclass(frozen=True)
@@ -97,7 +114,9 @@ class TaskView:
     name: str | None
     activity_id: str
     instance_id: str
+    case_number: str
     process_key: str
+    process_name: str | None
     business_key: str | None
     department: str | None
     assignee: str | None
@@ -114,6 +133,7 @@ class TaskView:
     original_due_at: datetime | None = None
     deadline_warning: str | None = None
     kind: str = "user"
+    sent_back: SentBackView | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from engine import access
 from engine.actors import Actor
@@ -15,8 +15,16 @@ from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.forms import render_instructions
-from engine.persistence.tables import incidents, process_definitions, process_instances, tasks, users
-from engine.results import IncidentView, InstanceView, TaskSummary, TaskView
+from engine.persistence.tables import (
+    audit_events,
+    escalations,
+    incidents,
+    process_definitions,
+    process_instances,
+    tasks,
+    users,
+)
+from engine.results import IncidentView, InstanceView, SentBackView, TaskSummary, TaskView
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
@@ -44,19 +52,71 @@ def visible_instance(connection: Connection, actor: Actor, instance_id: str) -> 
 
 
 def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str, Any]:
+    """The task row if the actor may see it (also: supervisors of a department it was escalated to)."""
     row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
-    if row is None or not access.can_see_task(
-        actor, department=row["department_code"], assignee_id=row["assignee_user_id"]
+    if row is None or not (
+        access.can_see_task(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
+        or supervises_escalation(connection, actor, task_id)
     ):
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
     return dict(row)
+
+
+def supervises_escalation(connection: Connection, actor: Actor, task_id: str) -> bool:
+    """Whether the actor supervises a department an overdue task was escalated to (督办): they may see and
+    supervise (extend, reassign, send back) the overdue task itself."""
+    if not actor.has("supervisor") or not actor.departments:
+        return False
+    escalation_task = tasks.alias("escalation_task")
+    found = connection.execute(
+        select(escalations.c.id)
+        .join(escalation_task, escalation_task.c.id == escalations.c.escalation_task_id)
+        .where(escalations.c.task_id == task_id, escalation_task.c.department_code.in_(sorted(actor.departments)))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+# The built-in form of a 督办 (escalation) task: what the supervisor did about the overdue step.
+ESCALATION_FORM: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "督办 supervision of an overdue step",
+    "type": "object",
+    "required": ["action", "comment"],
+    "additionalProperties": False,
+    "properties": {
+        "action": {
+            "type": "string",
+            "enum": ["extended", "reassigned", "urged", "no_action"],
+            "description": "what was done: deadline extended, reassigned, the department urged, or nothing",
+        },
+        "comment": {"type": "string", "minLength": 1, "maxLength": 2000},
+    },
+}
 
 
 def _no_judge(_due: Any) -> None:
     return None
 
 
+def summary_select() -> Select[Any]:
+    """Task rows with their case's number, keys and process name: one joined query for a whole list,
+    so an inbox says which case and company each task belongs to without a request per task."""
+    return select(
+        tasks,
+        process_instances.c.number.label("case_number"),
+        process_instances.c.business_key,
+        process_instances.c.process_key,
+        process_definitions.c.name.label("process_name"),
+    ).select_from(
+        tasks.join(process_instances, process_instances.c.id == tasks.c.instance_id).join(
+            process_definitions, process_definitions.c.id == process_instances.c.definition_id
+        )
+    )
+
+
 def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
+    """A task summary from a row of :func:`summary_select`."""
     return TaskSummary(
         id=row["id"],
         name=row["name"],
@@ -65,6 +125,12 @@ def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
         assignee=row["assignee_user_id"],
         state=row["state"],
         due_at=row["due_at"],
+        instance_id=row["instance_id"],
+        case_number=row["case_number"],
+        business_key=row["business_key"],
+        process_key=row["process_key"],
+        process_name=row["process_name"],
+        created_at=row["created_at"],
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
         kind=row["kind"],
     )
@@ -74,7 +140,7 @@ def open_tasks(
     connection: Connection, actor: Actor, instance_id: str, judge: DueJudge = _no_judge
 ) -> tuple[TaskSummary, ...]:
     rows = connection.execute(
-        select(tasks)
+        summary_select()
         .where(tasks.c.instance_id == instance_id)
         .where(tasks.c.state.in_(OPEN_STATES))
         .order_by(tasks.c.created_at, tasks.c.activity_id)
@@ -145,16 +211,20 @@ def task_view(
     model: DefinitionModel,
     judge: DueJudge = _no_judge,
     warning: Callable[[datetime | None], str | None] = _no_judge,
+    sent_back: SentBackView | None = None,
 ) -> TaskView:
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
-    user_task = model.user_tasks.get(row["activity_id"])
+    escalation = row["kind"] == "escalation"
+    user_task = None if escalation else model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None
     return TaskView(
         id=row["id"],
         name=row["name"],
         activity_id=row["activity_id"],
         instance_id=row["instance_id"],
+        case_number=instance["number"],
         process_key=instance["process_key"],
+        process_name=model.name,
         business_key=instance["business_key"],
         department=row["department_code"],
         assignee=row["assignee_user_id"],
@@ -165,13 +235,40 @@ def task_view(
         completed_by=row["completed_by"],
         acting_for=row["acting_for"],
         instructions=render_instructions(template, json.loads(row["data_json"] or "{}")),
-        form=model.form_for(row["activity_id"]),
+        form=ESCALATION_FORM if escalation else model.form_for(row["activity_id"]),
         data=data,
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,
         original_due_at=row["original_due_at"],
         deadline_warning=warning(row["due_at"]),
         kind=row["kind"],
+        sent_back=sent_back,
     )
+
+
+def sent_back_to(connection: Connection, row: Mapping[Any, Any]) -> SentBackView | None:
+    """The send-back that reopened this task, if its current opening came from one (read from the audit)."""
+    if row["kind"] != "user" or row["state"] not in OPEN_STATES:
+        return None
+    events = connection.execute(
+        select(audit_events.c.at, audit_events.c.actor_user_id, audit_events.c.actor_name, audit_events.c.details)
+        .where(
+            audit_events.c.instance_id == row["instance_id"],
+            audit_events.c.action == "task.sent_back",
+            audit_events.c.at >= row["created_at"],
+        )
+        .order_by(audit_events.c.id.desc())
+    ).all()
+    for event in events:
+        details = event.details or {}
+        if details.get("to") == row["activity_id"]:
+            return SentBackView(
+                reason=str(details.get("reason") or ""),
+                by=event.actor_user_id,
+                by_username=event.actor_name,
+                at=event.at,
+                from_activity_id=details.get("from"),
+            )
+    return None
 
 
 def order_by(table: Any, sort: str, allowed: Collection[str], aliases: Mapping[str, str] | None = None) -> Any:
@@ -193,6 +290,13 @@ def require_choice(value: str | None, choices: Collection[str], field: str) -> N
             f"unknown {field.strip('/').replace('_', ' ')} '{value}'",
             problems=[Problem("enum", "one of " + ", ".join(choices), field=field)],
         )
+
+
+def require_reason(reason: str | None) -> str:
+    """The stripped reason of a supervisory action; InvalidInput naming /reason when it is missing or blank."""
+    if not reason or not reason.strip():
+        raise InvalidInput("say why", problems=[Problem("required", "a reason is required", field="/reason")])
+    return reason.strip()
 
 
 def paginate(items: Sequence[Any], page: int, page_size: int) -> tuple[Any, ...]:

@@ -203,7 +203,9 @@ class LiveCase:
         if not earlier:
             return False
         latest = max(earlier, key=lambda t: _depth(t))
-        self.workflow.reset_from_task_id(latest.id)
+        # The reopened step starts from the case's data as it is now, not from what flowed into it the
+        # first time (which may be empty once old task data is compacted).
+        self.workflow.reset_from_task_id(latest.id, data=copy.deepcopy(current.data))
         return True
 
     def cancel(self) -> None:

@@ -92,24 +92,47 @@ class ProcessModel:
 
 @dataclass
 class ParsedBundle:
-    processes: dict[str, ProcessModel]  # every executable process of the upload by key
+    processes: dict[str, ProcessModel]  # every executable process of the upload that built, by key
     forms: dict[str, dict[str, Any]]  # json file name -> parsed JSON Schema
     files: dict[str, bytes]  # the raw uploaded bytes by file name
     # bpmn:message name -> its payloadJsonSchemaFilename (a json file of the upload)
     message_schemas: dict[str, str] = field(default_factory=dict)
+    # With ``defer``: the problems found so far, and every executable process of a well-formed file
+    # (``spec`` None where it did not build) for the caller's own checks (lanes, deadlines, ...).
+    problems: list[Problem] = field(default_factory=list)
+    declared: dict[str, ProcessModel] = field(default_factory=dict)
 
 
-def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()) -> ParsedBundle:
+def sort_problems(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]:
+    """Problems in upload order, then by line."""
+    order = {name: index for index, name in enumerate(files)}
+    return sorted(problems, key=lambda p: (order.get(p.file or "", len(order)), p.line or 0))
+
+
+def raise_problems(problems: list[Problem], files: Mapping[str, bytes]) -> None:
+    """``InvalidModel`` listing every problem, if there are any."""
+    if problems:
+        count = len(problems)
+        ProblemList(sort_problems(problems, files)).raise_if_any(
+            f"the upload has {count} problem{'s' if count != 1 else ''}", InvalidModel
+        )
+
+
+def parse_bundle(
+    files: Mapping[str, bytes], limits: ParseLimits = ParseLimits(), *, defer: bool = False
+) -> ParsedBundle:
     """Parse and validate an upload.
 
     Raises ``engine.errors.TooLarge`` (code too_large) for the size caps, or ``InvalidModel``
-    whose ``problems`` list every problem found.
+    whose ``problems`` list every problem found. With ``defer`` the problems come back in the bundle
+    instead, so the caller adds its own checks and reports everything in one answer.
     """
     check_sizes(files, limits.max_file_bytes, limits.max_total_bytes)
     problems = ProblemList()
     docs: dict[str, XmlDoc] = {}
     forms: dict[str, dict[str, Any]] = {}
     json_names: set[str] = set()
+    refused_bpmn = False  # a BPMN file that is not well-formed (or has a DOCTYPE) reports only that
 
     for name, data in files.items():
         refused = check_name(name)
@@ -128,6 +151,8 @@ def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()
             problems.problems.extend(xml_problems)
             if doc is not None:
                 docs[name] = doc
+            elif kind == "bpmn":
+                refused_bpmn = True
 
     # Ids and XSD validation, file by file.
     for doc in docs.values():
@@ -178,7 +203,7 @@ def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()
                 processes[key].blocked = True
 
     executable = {key: decl for key, decl in processes.items() if decl.executable}
-    if not executable:
+    if not executable and not refused_bpmn:
         problems.add(
             Problem(
                 code="no_executable_process",
@@ -189,17 +214,14 @@ def parse_bundle(files: Mapping[str, bytes], limits: ParseLimits = ParseLimits()
     # Specs: only from files that passed validation; skip processes that cannot build cleanly.
     built = _build_processes(docs, executable, problems)
 
-    if problems.problems:
-        order = {name: index for index, name in enumerate(files)}
-        problems.problems.sort(key=lambda p: (order.get(p.file or "", len(order)), p.line or 0))
-        count = len(problems.problems)
-        problems.raise_if_any(f"the upload has {count} problem{'s' if count != 1 else ''}", InvalidModel)
-    return ParsedBundle(
-        processes=built,
-        forms=forms,
-        files=dict(files),
-        message_schemas=parsing_extract.message_schemas(bpmn_docs),
-    )
+    schemas = parsing_extract.message_schemas(bpmn_docs)
+    if defer:
+        declared = {key: built.get(key) or _process_model(decl, None, {}) for key, decl in executable.items()}
+        return ParsedBundle(
+            built, forms, dict(files), message_schemas=schemas, problems=problems.problems, declared=declared
+        )
+    raise_problems(problems.problems, files)
+    return ParsedBundle(processes=built, forms=forms, files=dict(files), message_schemas=schemas)
 
 
 def _build_processes(
@@ -239,7 +261,7 @@ def _process_model(decl: parsing_structure.ProcessDecl, spec: Any, subprocess_sp
         for node in element.xpath(f".//bpmn:{tag}", namespaces=NS)
         if node.get("id")
     }
-    task_specs = parsing_extract.task_specs_by_id(spec, subprocess_specs, embedded)
+    task_specs = parsing_extract.task_specs_by_id(spec, subprocess_specs, embedded) if spec is not None else {}
     lanes = parsing_extract.lane_index(doc)
     user_tasks: list[UserTaskInfo] = []
     for task in element.xpath(".//bpmn:userTask", namespaces=NS):

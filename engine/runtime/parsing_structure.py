@@ -186,6 +186,20 @@ def check_structure(
                 task,
             )
 
+    # Service tasks: Wutong has no connector or external-task worker to run one yet, so it would only
+    # fail at run time ("name 'script' is not defined"); refuse it here, naming the element.
+    for task in doc.root.xpath("//bpmn:serviceTask", namespaces=NS):
+        add(
+            problem_at(
+                "service_task_unsupported",
+                f"{doc.name}: service task {task.get('id')!r} has no implementation Wutong can run "
+                "(use a script task, or a user task for work done by people)",
+                doc.name,
+                task,
+            ),
+            task,
+        )
+
     # Properties: SpiffWorkflow needs name and value; forms must be part of the upload.
     for prop in doc.root.xpath("//spiffworkflow:property", namespaces=NS):
         name, value = prop.get("name"), prop.get("value")

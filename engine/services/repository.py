@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import uuid
 from collections.abc import Mapping
@@ -17,7 +18,7 @@ from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
 from engine.results import DefinitionView, DeployedProcess, DeploymentResult
-from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle
+from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle, raise_problems
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import digest
 from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
@@ -33,19 +34,23 @@ class RepositoryService:
     def deploy(self, actor: Actor, files: Mapping[str, bytes]) -> DeploymentResult:
         """Validate every file, build every process, then store new versions of changed processes."""
         access.require_role(actor, "designer")
-        bundle = parse_bundle(files, self._engine.config.parse)
+        bundle = parse_bundle(files, self._engine.config.parse, defer=True)
         return self._engine.command(actor, lambda work: self._store(work, bundle))
 
     def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
         connection = work.connection
         known = _department_names(connection)
-        problems = ProblemList()
+        problems = ProblemList(list(bundle.problems))
         prepared: list[tuple[ProcessModel, str, DefinitionModel]] = []
-        for process in bundle.processes.values():
-            model = _definition_model(process, bundle, known, problems)
-            spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
-            prepared.append((process, spec_json, model))
-        problems.raise_if_any("the model cannot be deployed")
+        # The model checks run on every declared process, built or not, so that one answer lists every
+        # problem of the upload (parse problems included).
+        for key, declared in bundle.declared.items():
+            model = _definition_model(declared, bundle, known, problems)
+            process = bundle.processes.get(key)
+            if process is not None:
+                spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
+                prepared.append((process, spec_json, model))
+        raise_problems(problems.problems, bundle.files)
 
         deployment_id = str(uuid.uuid4())
         results: list[DeployedProcess] = []
@@ -208,6 +213,41 @@ def _resolve_lane(name: str | None, known: Mapping[str, list[str]]) -> tuple[boo
     return False, None
 
 
+def _suggest_departments(name: str | None, known: Mapping[str, list[str]]) -> str:
+    """``; did you mean 城市管理局 (urban_mgmt)?`` for the department names closest to a lane's name."""
+    label = (name or "").strip()
+    if not label:
+        return ""
+    matches = difflib.get_close_matches(label, list(known), n=3, cutoff=0.6)
+    shown = [
+        alias if alias in known[alias] else f"{alias} ({', '.join(sorted(set(known[alias])))})" for alias in matches
+    ]
+    return f"; did you mean {' or '.join(shown)}?" if shown else ""
+
+
+def _check_send_back(
+    properties: Mapping[str, str],
+    step_ids: set[str],
+    problems: ProblemList,
+    *,
+    file: str,
+    element_id: str,
+    line: int | None = None,
+) -> None:
+    """``sendBackTo`` must name a user task of the process: otherwise a send-back fails only at run time."""
+    target = (properties.get("sendBackTo") or "").strip()
+    if target and target not in step_ids:
+        problems.add(
+            Problem(
+                "send_back_target_unknown",
+                f"sendBackTo names '{target}', which is no user task of this process",
+                file=file,
+                line=line,
+                element_id=element_id,
+            )
+        )
+
+
 def _check_deadline(
     properties: Mapping[str, str], problems: ProblemList, *, file: str, element_id: str, line: int | None = None
 ) -> None:
@@ -253,7 +293,8 @@ def _definition_model(
             problems.add(
                 Problem(
                     "lane_unmapped",
-                    f"{label} names no department: use a department code, or one department's name",
+                    f"{label} names no department: use a department code, or one department's name"
+                    + _suggest_departments(lane.name, known),
                     file=lane.file,
                     line=lane.line,
                     element_id=lane.id,
@@ -276,7 +317,11 @@ def _definition_model(
     _check_escalate_to(process.properties, known, problems, file=process.file, element_id=process.key)
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
+    step_ids = {task.element_id for p in involved for task in p.user_tasks}
     for task in (task for p in involved for task in p.user_tasks):
+        _check_send_back(
+            task.properties, step_ids, problems, file=task.file, element_id=task.element_id, line=task.line
+        )
         _check_deadline(task.properties, problems, file=task.file, element_id=task.element_id, line=task.line)
         _check_escalate_to(task.properties, known, problems, file=task.file, element_id=task.element_id, line=task.line)
         role = (task.properties.get("requiredRole") or "").strip()

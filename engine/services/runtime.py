@@ -31,7 +31,7 @@ from engine.persistence.tables import (
 )
 from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
 from engine.services import case_repair, message_payloads
-from engine.views import incident_view, instance_view, order_by, require_choice, visible_instance
+from engine.views import incident_view, instance_view, order_by, require_choice, require_reason, visible_instance
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
@@ -209,7 +209,7 @@ class RuntimeService:
                 query = query.where(process_instances.c.business_key == business_key)
             if not actor.sees_everything:
                 query = query.where(_visible_cases(actor))
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
@@ -237,6 +237,9 @@ class RuntimeService:
     # --- supervision --------------------------------------------------------------------------
 
     def cancel(self, actor: Actor, instance_id: str, reason: str | None = None) -> InstanceView:
+        """Stop a running case; like every supervisory action it needs a reason (InvalidInput naming /reason)."""
+        why = require_reason(reason)
+
         def act(work: CaseWork) -> str:
             row = visible_instance(work.connection, actor, instance_id)
             access.require_case_supervisor(actor, department=row["department_code"])
@@ -255,7 +258,7 @@ class RuntimeService:
             work.record(
                 action="case.cancelled",
                 instance_id=instance_id,
-                details={"reason": reason},
+                details={"reason": why},
             )
             return instance_id
 

@@ -26,7 +26,14 @@ from engine.persistence.tables import (
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
 from engine.services import notification_outbox as outbox
-from engine.views import instance_view, summary, visible_task
+from engine.views import (
+    instance_view,
+    require_reason,
+    summary,
+    summary_select,
+    supervises_escalation,
+    visible_task,
+)
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
@@ -34,12 +41,6 @@ if TYPE_CHECKING:
 
 
 MAX_EXTENSION = timedelta(days=3653)
-
-
-def _reason_required(reason: str | None) -> str:
-    if not reason or not reason.strip():
-        raise InvalidInput("say why", problems=[Problem("required", "a reason is required", field="/reason")])
-    return reason.strip()
 
 
 class SupervisionService:
@@ -57,7 +58,7 @@ class SupervisionService:
         soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
 
         def run(connection: Connection) -> Page:
-            query = select(tasks).where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
+            query = summary_select().where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
             if not actor.sees_everything:
                 query = query.where(tasks.c.department_code.in_(sorted(actor.departments)))
             rows = connection.execute(query.order_by(tasks.c.due_at, tasks.c.id)).mappings().all()
@@ -71,7 +72,7 @@ class SupervisionService:
 
     def extend_deadline(self, actor: Actor, task_id: str, due_at: datetime, reason: str | None) -> TaskView:
         """Move a task's deadline; the original stays visible beside it."""
-        why = _reason_required(reason)
+        why = require_reason(reason)
         if due_at.tzinfo is None:
             raise InvalidInput(
                 "give the time with its zone", problems=[Problem("format", "needs a zone", field="/due_at")]
@@ -108,30 +109,34 @@ class SupervisionService:
         department: str | None = None,
         reason: str | None = None,
     ) -> TaskView:
-        """Give a task to another person (who then holds it) or another department (open there)."""
-        why = _reason_required(reason)
-        if (user_id is None) == (department is None):
+        """Give a task to another department (open there), to a person of its department (who then holds
+        it), or to a person of another department together with that department.
+
+        A person named alone must be a member of the task's current department (``not_a_member``); named
+        with ``department``, the caller supervises both departments (or is an admin) and the person is
+        active staff of ``department``.
+        """
+        why = require_reason(reason)
+        if user_id is None and department is None:
             raise InvalidInput(
-                "name either a user or a department",
-                problems=[Problem("one_of", "exactly one of user_id, department", field="/user_id")],
+                "name a user, a department or both",
+                problems=[Problem("one_of", "user_id, department or both", field="/user_id")],
             )
 
         def act(work: CaseWork) -> str:
             row = self._open_task_for_supervisor(work, actor, task_id)
-            values: dict[str, Any]
+            if department is not None:
+                _require_department(work.connection, department)
+                if user_id is not None:  # choosing a person there is for those who supervise it too
+                    access.require_case_supervisor(actor, department=department)
+            target = department if department is not None else row["department_code"]
+            values: dict[str, Any] = {"department_code": target}
             if user_id is not None:
                 _require_active_user(work.connection, user_id)
-                values = {"assignee_user_id": user_id, "state": "claimed"}
+                _require_member(work.connection, user_id, target)
+                values.update(assignee_user_id=user_id, state="claimed")
             else:
-                if (
-                    work.connection.execute(select(departments.c.code).where(departments.c.code == department)).first()
-                    is None
-                ):
-                    raise InvalidInput(
-                        "no such department",
-                        problems=[Problem("unknown_department", "no such department", field="/department")],
-                    )
-                values = {"department_code": department, "assignee_user_id": None, "state": "open"}
+                values.update(assignee_user_id=None, state="open")
             work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
             work.record(
                 action="task.reassigned",
@@ -151,7 +156,7 @@ class SupervisionService:
 
     def send_back(self, actor: Actor, task_id: str, reason: str | None) -> InstanceView:
         """退回: reopen the earlier step the process names (``sendBackTo``) and withdraw this one."""
-        why = _reason_required(reason)
+        why = require_reason(reason)
 
         def act(work: CaseWork) -> str:
             row = self._open_task_for_supervisor(work, actor, task_id)
@@ -167,7 +172,7 @@ class SupervisionService:
                 action="task.sent_back",
                 instance_id=case.id,
                 task_id=task_id,
-                details={"to": target.strip(), "reason": why},
+                details={"to": target.strip(), "from": row["activity_id"], "reason": why},
             )
             return case.id
 
@@ -178,7 +183,8 @@ class SupervisionService:
 
     def _open_task_for_supervisor(self, work: CaseWork, actor: Actor, task_id: str) -> dict[str, Any]:
         row = visible_task(work.connection, actor, task_id)
-        access.require_case_supervisor(actor, department=row["department_code"])
+        if not supervises_escalation(work.connection, actor, task_id):
+            access.require_case_supervisor(actor, department=row["department_code"])
         if row["state"] not in OPEN_STATES:
             raise Conflict(f"the task is {row['state']}", code="task_not_open")
         return row
@@ -354,6 +360,34 @@ def _require_active_user(connection: Connection, user_id: str) -> None:
         raise InvalidInput(
             "no active staff member or supervisor with this id",
             problems=[Problem("unknown_user", "no active staff member or supervisor with this id", field="/user_id")],
+        )
+
+
+def _require_department(connection: Connection, code: str) -> None:
+    if connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is None:
+        raise InvalidInput(
+            "no such department",
+            problems=[Problem("unknown_department", "no such department", field="/department")],
+        )
+
+
+def _require_member(connection: Connection, user_id: str, department: str | None) -> None:
+    """A person gets a task only inside a department they belong to: elsewhere they could not see it."""
+    member = connection.execute(
+        select(user_departments.c.user_id).where(
+            user_departments.c.user_id == user_id, user_departments.c.department_code == department
+        )
+    ).first()
+    if member is None:
+        raise InvalidInput(
+            f"the user is not a member of department {department}",
+            problems=[
+                Problem(
+                    "not_a_member",
+                    f"not a member of {department}: name their department too to move the task there",
+                    field="/user_id",
+                )
+            ],
         )
 
 

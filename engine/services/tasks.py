@@ -17,7 +17,18 @@ from engine.forms import validate_submission
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
-from engine.views import open_tasks, order_by, require_choice, summary, task_view, visible_instance, visible_task
+from engine.views import (
+    ESCALATION_FORM,
+    open_tasks,
+    order_by,
+    require_choice,
+    sent_back_to,
+    summary,
+    summary_select,
+    task_view,
+    visible_instance,
+    visible_task,
+)
 from engine.vocabulary import DUE_STATUSES, TASK_SORT_FIELDS, TASK_STATES
 
 if TYPE_CHECKING:
@@ -48,7 +59,7 @@ class TaskService:
         order = order_by(tasks, sort, TASK_SORT_FIELDS)
 
         def run(connection: Connection) -> Page:
-            query = select(tasks)
+            query = summary_select()
             if state is not None:
                 query = query.where(tasks.c.state == state)
             if department is not None:
@@ -64,7 +75,7 @@ class TaskService:
                 if actor.user_id is not None:
                     mine.append(tasks.c.assignee_user_id == actor.user_id)
                 query = query.where(or_(*mine))
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
@@ -116,7 +127,9 @@ class TaskService:
             .one()
         )
         _, model = self._engine.definition(connection, instance["definition_id"])
-        return task_view(row, instance, model, self._engine.judge(), self._engine.deadline_warning)
+        return task_view(
+            row, instance, model, self._engine.judge(), self._engine.deadline_warning, sent_back_to(connection, row)
+        )
 
     # --- claiming -----------------------------------------------------------------------------
 
@@ -185,13 +198,13 @@ class TaskService:
                 raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
             _, model = self._engine.definition(connection, instance["definition_id"])
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
-                validate_submission(None, submitted)
+                validate_submission(ESCALATION_FORM, submitted)
                 _mark_completed(work, actor, task_id, submitted)
                 work.record(
                     action="escalation.completed",
                     instance_id=row["instance_id"],
                     task_id=task_id,
-                    details={"fields": sorted(submitted)},
+                    details={"fields": sorted(submitted), "action": submitted["action"]},
                 )
                 work.load(row["instance_id"], instance)  # the finish step reads the case; nothing in it changes
                 return task_id
@@ -199,9 +212,12 @@ class TaskService:
             case = work.load(row["instance_id"], instance)
             if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
                 raise Conflict("the case no longer waits for this task", code="task_not_open")
-            acting_for = None
-            if row["lane"] == APPLICANT_LANE and actor.user_id != instance["applicant_user_id"]:
-                acting_for = instance["applicant_user_id"]  # 帮办代办: staff acting for the company
+            # 帮办代办: staff completing an applicant-lane step act for the company, whether or not the case
+            # has an applicant user; ``acting_for`` names that user when there is one.
+            for_applicant = row["lane"] == APPLICANT_LANE and (
+                actor.user_id is None or actor.user_id != instance["applicant_user_id"]
+            )
+            acting_for = instance["applicant_user_id"] if for_applicant else None
             _mark_completed(work, actor, task_id, submitted, acting_for)
             work.note(case, case.live.complete(task_id, submitted))
             work.record(
@@ -212,9 +228,7 @@ class TaskService:
                 details={
                     "activity_id": row["activity_id"],
                     "fields": sorted(submitted),
-                    "for_applicant": row["lane"] == APPLICANT_LANE
-                    and acting_for is None
-                    and instance["applicant_user_id"] is None,
+                    "for_applicant": for_applicant,
                 },
             )
             return task_id

@@ -241,7 +241,7 @@ def test_deploy_prints_versions_and_whether_created(
 def test_deploy_bad_model_reports_file_line_and_element(upgraded: Cli, engine: ProcessEngine) -> None:
     # no departments exist, so the lanes D1..D3 map to nothing
     result = upgraded.fails("deploy", str(CORPUS / "parallel.bpmn"))
-    assert "error: the model cannot be deployed" in result.stderr
+    assert "error: the upload has 3 problems (invalid_model)" in result.stderr
     assert re.search(r"parallel\.bpmn:\d+ \[lane_d2\]: lane 'D2' names no department", result.stderr)
     assert engine.repository.list_definitions(SYSTEM) == []
 

@@ -176,7 +176,8 @@ def test_reassigning_to_another_department_moves_the_task_there(api: Api, case: 
 def test_reassigning_to_a_person_gives_them_the_task(api: Api, case: str) -> None:
     accept = task(api, case, "accept")
     person = api.org.user_ids["staff_D2"]
-    response = api.post(f"/tasks/{accept}/assign", "supervisor_D1", json={"user_id": person, "reason": "expert"})
+    response = api.post(f"/tasks/{accept}/assign", "admin", json={"user_id": person, "department": "D2",
+                                                                  "reason": "expert"})
     assert response.status_code == 200, response.get_json()
     assert (response.get_json()["assignee"], response.get_json()["state"]) == (person, "claimed")
     mine = api.get("/tasks", "staff_D2", query_string={"assignee": "me"}).get_json()
@@ -188,7 +189,7 @@ BAD_TARGETS = {
     "unknown user": ({"user_id": UNKNOWN, "reason": "x"}, ["/user_id"]),
     "user id not a UUID": ({"user_id": "staff_D2", "reason": "x"}, ["/user_id"]),
     "nobody": ({"reason": "x"}, ["/user_id"]),
-    "both": ({"user_id": UNKNOWN, "department": "D3", "reason": "x"}, ["/user_id"]),
+    "unknown user of another department": ({"user_id": UNKNOWN, "department": "D1", "reason": "x"}, ["/user_id"]),
     "no reason": ({"department": "D3"}, ["/reason"]),
     "blank reason": ({"department": "D3", "reason": ""}, ["/reason"]),
 }

@@ -222,6 +222,12 @@ def summary_of_json(body: Mapping[str, Any]) -> TaskSummary:
         assignee=body["assignee"],
         state=body["state"],
         due_at=datetime.fromisoformat(due_at) if due_at is not None else None,
+        instance_id=body["instance_id"],
+        case_number=body["case_number"],
+        business_key=body["business_key"],
+        process_key=body["process_key"],
+        process_name=body["process_name"],
+        created_at=datetime.fromisoformat(body["created_at"]),
         due_status=body["due_status"],
         kind=body["kind"],
     )

@@ -251,6 +251,15 @@ def test_business_rule_task_without_its_decision() -> None:
     )
 
 
+def test_service_task_is_refused_naming_the_element() -> None:
+    data = bpmn(
+        '  <bpmn:serviceTask id="first"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator id="http/get">'
+        "</spiffworkflow:serviceTaskOperator></bpmn:extensionElements></bpmn:serviceTask>\n" + end("first")
+    )
+    problem = one(problems_of({"service.bpmn": data}), "service_task_unsupported")
+    assert (problem.file, problem.element_id, problem.line) == ("service.bpmn", "first", line_of(data, "serviceTask"))
+
+
 def test_upload_without_executable_process() -> None:
     data = bpmn(TASK_FIRST).replace(b'isExecutable="true"', b'isExecutable="false"')
     one(problems_of({"draft.bpmn": data}), "no_executable_process")

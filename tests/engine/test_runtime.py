@@ -113,19 +113,19 @@ def test_a_case_is_visible_to_departments_that_had_tasks_in_it(engine: ProcessEn
 def test_only_a_supervisor_of_the_owning_department_cancels(engine: ProcessEngine, org: Org, deployed: None) -> None:
     case = engine.runtime.start(org["staff_D1"], "form_task")
     with pytest.raises(Forbidden):
-        engine.runtime.cancel(org["staff_D1"], case.id)
+        engine.runtime.cancel(org["staff_D1"], case.id, reason="duplicate")
     cancelled = engine.runtime.cancel(org["supervisor_D1"], case.id, reason="duplicate")
     assert cancelled.state == "cancelled"
     assert cancelled.open_tasks == ()
     assert engine.tasks.get(org["staff_D1"], case.open_tasks[0].id).state == "cancelled"
     with pytest.raises(Conflict):
-        engine.runtime.cancel(org["supervisor_D1"], case.id)
+        engine.runtime.cancel(org["supervisor_D1"], case.id, reason="again")
 
 
 def test_list_filters_by_state_and_key(engine: ProcessEngine, org: Org, deployed: None) -> None:
     engine.runtime.start(org["staff_D1"], "form_task", business_key="A")
     second = engine.runtime.start(org["staff_D1"], "form_task", business_key="B")
-    engine.runtime.cancel(org["supervisor_D1"], second.id)
+    engine.runtime.cancel(org["supervisor_D1"], second.id, reason="entered twice")
     assert [c.business_key for c in engine.runtime.list(org["admin"], state="running").items] == ["A"]
     assert engine.runtime.list(org["admin"], key="form_task").total == 2
     assert engine.runtime.list(org["admin"], business_key="B").items[0].state == "cancelled"

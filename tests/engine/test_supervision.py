@@ -95,10 +95,10 @@ def test_reassigning_to_another_department_moves_the_task(engine: ProcessEngine,
 
 def test_reassigning_to_a_person_gives_it_to_them(engine: ProcessEngine, org: Org, case: str) -> None:
     task = _task(engine, org, case, "accept")
-    person = org["staff_D2"].user_id
+    person = org["staff_D1"].user_id
     view = engine.supervision.reassign(org["supervisor_D1"], task, user_id=person, reason="expert")
     assert (view.assignee, view.state) == (person, "claimed")
-    assert engine.tasks.get(org["staff_D2"], task).id == task
+    assert engine.tasks.get(org["staff_D1"], task).id == task
 
 
 def test_reassigning_to_nobody_or_an_unknown_target_is_refused(engine: ProcessEngine, org: Org, case: str) -> None:
@@ -150,7 +150,7 @@ def test_an_overdue_task_is_escalated_once_with_a_task_and_notifications(
     assert len(texts) == 1 and "Reply" in texts[0]
     assert engine.supervision.notifications(org["staff_D2"]) == []
     assert len(engine.supervision.notifications(org["supervisor_D3"])) == 1
-    engine.tasks.complete(org["staff_D3"], escalation[0].id, {"note": "called them"})
+    engine.tasks.complete(org["staff_D3"], escalation[0].id, {"action": "urged", "comment": "called them"})
     assert engine.tasks.get(org["staff_D3"], escalation[0].id).state == "completed"
 
 

@@ -167,3 +167,39 @@ def test_inbox_rejects_an_unknown_state_or_sort_field(engine: ProcessEngine, org
         engine.tasks.list(org["staff_D1"], state="nonsense")
     with pytest.raises(InvalidInput):
         engine.tasks.list(org["staff_D1"], sort="-password")
+
+
+def _at_confirm(engine: ProcessEngine, org: Org, case: str) -> str:
+    engine.tasks.complete(org["staff_D1"], open_task(engine, org, case, "fill"), {"amount": 3, "email": "a@b.cn"})
+    engine.tasks.complete(org["staff_D2"], open_task(engine, org, case, "review"))
+    engine.tasks.complete(org["staff_D3"], open_task(engine, org, case, "check"))
+    return open_task(engine, org, case, "confirm")
+
+
+def _completed_event(engine: ProcessEngine, org: Org, case: str, task_id: str) -> tuple[bool, str | None]:
+    event = next(e for e in engine.history.case_events(org["auditor"], case)
+                 if e.action == "task.completed" and e.task_id == task_id)
+    assert event.details is not None
+    return event.details["for_applicant"], event.acting_for
+
+
+def test_staff_acting_for_an_applicant_user_is_recorded_both_ways(engine: ProcessEngine, org: Org, case: str) -> None:
+    confirm = _at_confirm(engine, org, case)
+    engine.tasks.complete(org["staff_D1"], confirm, {"satisfied": True})
+    assert _completed_event(engine, org, case, confirm) == (True, org["applicant"].user_id)
+
+
+def test_staff_acting_for_a_company_without_a_user_is_recorded_for_the_applicant(
+    engine: ProcessEngine, org: Org
+) -> None:
+    engine.repository.deploy(org["designer"], process_files("form_task.bpmn", "fill.json"))
+    case = engine.runtime.start(org["staff_D1"], "form_task", variables={"company": "梧桐"}).id
+    confirm = _at_confirm(engine, org, case)
+    engine.tasks.complete(org["staff_D1"], confirm, {"satisfied": True})
+    assert _completed_event(engine, org, case, confirm) == (True, None)
+
+
+def test_the_applicant_completing_their_own_step_acts_for_nobody(engine: ProcessEngine, org: Org, case: str) -> None:
+    confirm = _at_confirm(engine, org, case)
+    engine.tasks.complete(org["applicant"], confirm, {"satisfied": True})
+    assert _completed_event(engine, org, case, confirm) == (False, None)

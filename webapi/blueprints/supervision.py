@@ -31,8 +31,11 @@ def extend_deadline(args: dict[str, Any], task_id: UUID) -> Any:
 @blp.response(200, TaskSchema)
 @documents(blp, 403, 404, 409, 422)
 def reassign_task(args: dict[str, Any], task_id: UUID) -> Any:
-    """Give an open task to a person (`user_id`, who then holds it) or another department (`department`,
-    open there), saying why; exactly one of the two (supervisors of the task's department, admins)."""
+    """Give an open task to another department (`department`, open there), to a person of its department
+    (`user_id`, who then holds it), or to a person of another department (`user_id` and `department`: the
+    caller supervises both departments, the person is active staff of `department`), saying why
+    (supervisors of the task's department, admins). A person alone who is not a member of the task's
+    department is a 422 `not_a_member`."""
     user_id = args.get("user_id")
     return current_engine().supervision.reassign(
         current_actor(),

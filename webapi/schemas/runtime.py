@@ -30,7 +30,7 @@ class InstanceQuerySchema(ListArgs):
 
 
 class CancelSchema(ma.Schema):
-    reason = text(2000, allow_none=True)
+    reason = text(2000, allow_none=True, metadata={"description": "why the case is cancelled (required)"})
 
 
 class VariablesPatchSchema(ma.Schema):

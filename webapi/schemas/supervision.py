@@ -32,7 +32,8 @@ class DeadlineSchema(ma.Schema):
 
 class AssignSchema(ma.Schema):
     user_id = fields.UUID(allow_none=True, metadata={"description": "give the task to this person"})
-    department = text(64, allow_none=True, metadata={"description": "or open it in this department (code)"})
+    department = text(64, allow_none=True, metadata={
+        "description": "open it in this department (code); with `user_id`, the person's department"})
     reason = _reason()
 
 

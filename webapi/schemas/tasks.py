@@ -36,13 +36,23 @@ class TaskSummarySchema(ma.Schema):
     due_status = fields.String(allow_none=True, metadata={
         "description": "`on_time`, `due_soon` or `overdue` while open; null without a deadline or once done"})
     kind = fields.String(metadata={"description": "`user` (a step of the process) or `escalation` (督办)"})
+    instance_id = fields.String(metadata={"description": "the case this task belongs to"})
+    case_number = fields.String(metadata={"description": "the case's number, e.g. `WT-2026-000001`"})
+    business_key = fields.String(allow_none=True, metadata={"description": "the case's business key"})
+    process_key = fields.String()
+    process_name = fields.String(allow_none=True, metadata={"description": "the process's name"})
+    created_at = fields.DateTime(metadata={"description": "when the task opened"})
+
+
+class SentBackSchema(ma.Schema):
+    reason = fields.String()
+    by = fields.String(allow_none=True, metadata={"description": "the user id of who sent the step back"})
+    by_username = fields.String()
+    at = fields.DateTime()
+    from_activity_id = fields.String(allow_none=True, metadata={"description": "the step it was sent back from"})
 
 
 class TaskSchema(TaskSummarySchema):
-    instance_id = fields.String()
-    process_key = fields.String()
-    business_key = fields.String(allow_none=True)
-    created_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
     completed_by = fields.String(allow_none=True)
     acting_for = fields.String(allow_none=True)
@@ -52,6 +62,8 @@ class TaskSchema(TaskSummarySchema):
     original_due_at = fields.DateTime(allow_none=True, metadata={"description": "the deadline before extensions"})
     deadline_warning = fields.String(allow_none=True, metadata={
         "description": "set when the deadline falls in a year whose official holidays are not known yet"})
+    sent_back = fields.Nested(SentBackSchema, allow_none=True, metadata={
+        "description": "on a step reopened by a send-back (退回): why, by whom and when; null otherwise"})
 
 
 class CompletionSchema(ma.Schema):
