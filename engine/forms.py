@@ -1,4 +1,4 @@
-"""Task forms and instructions: JSON Schema validation of submitted data, sandboxed templates."""
+"""Task forms: JSON Schema validation of submitted data (instructions templates: engine/instructions.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from engine.errors import InvalidInput, Problem
 
-_templates = SandboxedEnvironment(autoescape=True)
 RESERVED_KEY = "typename"  # SpiffWorkflow's serializer crashes on dicts carrying this key
 
 
@@ -63,13 +59,3 @@ def _validator(schema_json: str) -> Any:
     from jsonschema import Draft202012Validator  # slow to import (format checkers): on first use only
 
     return Draft202012Validator(json.loads(schema_json), format_checker=Draft202012Validator.FORMAT_CHECKER)
-
-
-def render_instructions(template: str | None, data: Mapping[str, Any]) -> str | None:
-    """Render a task's instructions with its data; a failing template shows its source, not an error."""
-    if not template:
-        return None
-    try:
-        return _templates.from_string(template).render(**dict(data))
-    except TemplateError as exc:
-        return f"{template}\n\n(instructions could not be rendered: {exc})"

@@ -18,6 +18,7 @@ from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, InvalidInput, NotFound, Problem
 from engine.forms import validate_submission
+from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import (
     departments,
     incidents,
@@ -401,6 +402,7 @@ def _resolve_incidents(work: CaseWork, instance_id: str) -> None:
         update(incidents)
         .where(incidents.c.instance_id == instance_id)
         .where(incidents.c.resolved_at.is_(None))
+        .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))  # those end with their task
         .values(resolved_at=work.now)
     )
 
