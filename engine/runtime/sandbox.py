@@ -145,7 +145,7 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
             exc.line = exc.line or _script_line(exc.__traceback__)
             raise
         self._check_result(result)
-        if budget.steps:  # it called something, which may have changed the data in place
+        if budget.reached_containers:  # it called a list/dict/set method, which may have changed the data
             self._check_data(context)
         return result
 

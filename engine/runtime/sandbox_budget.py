@@ -169,7 +169,7 @@ def static_builtins(helpers: Mapping[str, Callable[..., Any]] | None) -> dict[st
 class Budget:
     """Step counter, deadline and size guards for one evaluate/execute call."""
 
-    __slots__ = ("_deadline", "_expired", "_limits", "_stopped", "allocated", "steps")
+    __slots__ = ("_deadline", "_expired", "_limits", "_stopped", "allocated", "reached_containers", "steps")
 
     def __init__(self, limits: SandboxLimits) -> None:
         self._limits = limits
@@ -187,6 +187,7 @@ class Budget:
         self._stopped: str | None = None
         self.steps = 0
         self.allocated = 0
+        self.reached_containers = False  # a method of a list/dict/set was looked up: data may have changed
 
     def bindings(self) -> dict[str, Any]:
         """The per-call names the rewritten code looks up in ``__builtins__``."""
@@ -426,6 +427,8 @@ class Budget:
             raise SandboxViolation(str(exc)) from None
         if name in _UNSAFE_ATTRIBUTES:
             raise SandboxViolation(f"attribute {name!r} is not available in expressions")
+        if isinstance(obj, (list, dict, set, bytearray)):
+            self.reached_containers = True
         if name in _TEXT_METHODS:
             if isinstance(obj, _TEXT):
                 return self._bounded_text_method(value, name, obj)

@@ -30,6 +30,7 @@ class TooLarge(Exception):
 
 _MIN = 8  # bytes counted at least per item (a number, a separator, a null)
 _NUMBERS = frozenset({bool, float, type(None), Decimal})
+_CONTAINER_TYPES = frozenset(_CONTAINERS)
 
 
 def _scalar_size(value: Any) -> int:
@@ -82,7 +83,17 @@ def serialized_size(value: Any, limit: int) -> int:
             active.discard(id(item))
             sizes.append(total)
             continue
-        if isinstance(item, (Mapping, *_CONTAINERS)):
+        kind = type(item)
+        if kind is str:
+            sizes.append(len(item) + 2)
+            continue
+        if kind in _NUMBERS:
+            sizes.append(_MIN)
+            continue
+        if kind is int:
+            sizes.append(item.bit_length() * 3 // 10 + _MIN)
+            continue
+        if kind is dict or kind in _CONTAINER_TYPES or isinstance(item, (Mapping, *_CONTAINERS)):
             known = memo.get(id(item))
             if known is not None:
                 sizes.append(known)
