@@ -27,7 +27,8 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation, static_builtins
+from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
+from engine.runtime.sandbox_builtins import static_builtins
 from engine.runtime.sandbox_compile import BUDGET_NAMES, ExpressionSyntaxError, compile_sandboxed
 from engine.runtime.sandbox_size import TooLarge, oversized_variables, serialized_size
 

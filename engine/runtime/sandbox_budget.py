@@ -15,16 +15,9 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr_raise,
-)
+from RestrictedPython.Guards import full_write_guard, safer_getattr_raise
 
 from engine.runtime import sandbox_compile as names
 from engine.runtime.sandbox_command import command_deadline
@@ -43,12 +36,8 @@ _CALL_GUARDS: dict[int, tuple[Any, str]] = {
 }  # fmt: skip
 _TEXT = (str, bytes, bytearray)
 _TEXT_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate"})
-# Classes are refused at compile time; exceptions outside Exception would slip past SpiffWorkflow's
-# error handling (SystemExit ends a worker thread).
-_UNSAFE_BUILTINS = ("__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
 _UNSAFE_ATTRIBUTES = frozenset({"mro"})  # Exception.mro() would reach BaseException and object
 _ALLOCATION_COST = 64  # items of a big guarded result that cost one step
-_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
 _PRINTF_FIELD = re.compile(rb"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _DIGITS = re.compile(r"\d+")
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
@@ -69,11 +58,6 @@ _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
 _CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("s"): str, ord("r"): repr, ord("a"): ascii}
 _safer_getattr: Callable[[Any, str], Any] = safer_getattr_raise
 _write_guard: Callable[[Any], Any] = full_write_guard
-
-_EXTRA_BUILTINS = (
-    "sum", "min", "max", "sorted", "enumerate", "len", "dict", "list", "set", "frozenset", "any", "all",
-    "round", "abs", "zip", "map", "filter", "isinstance", "str", "int", "float", "bool", "tuple", "reversed",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,70 +84,6 @@ class SandboxViolation(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} (line {self.line})" if self.line is not None else self.message
-
-
-class _DiscardedPrint:
-    """``print`` in a script: accepted and discarded (no server output, no memory growth)."""
-
-    def __init__(self, _getattr: Any = None) -> None:
-        pass
-
-    def _call_print(self, *objects: Any, **kwargs: Any) -> None:
-        pass
-
-    def __call__(self) -> str:
-        return ""
-
-
-def _internal_import(
-    name: str,
-    globals: Mapping[str, Any] | None = None,
-    locals: Mapping[str, Any] | None = None,
-    fromlist: tuple[str, ...] = (),
-    level: int = 0,
-) -> Any:
-    """``__import__`` for datetime's C code only (strftime, strptime and today import ``time``/``_strptime``).
-
-    Expressions cannot name ``__import__`` (names starting with ``_`` are refused at compile time).
-    """
-    if name not in _INTERNAL_IMPORTS or level != 0:
-        raise ImportError(f"import of {name!r} is not allowed")
-    return builtins.__import__(name, globals, locals, fromlist, level)
-
-
-def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """RestrictedPython's ``_apply_`` hook for calls with ``*args`` / ``**kwargs``."""
-    return func(*args, **kwargs)
-
-
-def static_builtins(helpers: Mapping[str, Callable[..., Any]] | None) -> dict[str, Any]:
-    """The builtins every call shares: safe builtins, datetime types, RestrictedPython hooks, helpers.
-
-    They live in ``__builtins__`` rather than in the globals, so task data may shadow them (a form field
-    called ``date`` keeps working) and they never leak into task data after a script.
-    """
-    table: dict[str, Any] = dict(safe_builtins)
-    for name in _UNSAFE_BUILTINS:
-        table.pop(name, None)
-    table.update({name: getattr(builtins, name) for name in _EXTRA_BUILTINS})
-    table.update(datetime=datetime, timedelta=timedelta, date=date, timezone=timezone)
-    table["__import__"] = _internal_import
-    table.update(
-        _getitem_=operator.getitem,
-        _getiter_=iter,
-        _write_=full_write_guard,
-        _unpack_sequence_=guarded_unpack_sequence,
-        _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-        _apply_=_apply,
-        _print_=_DiscardedPrint,
-    )
-    for name, helper in (helpers or {}).items():
-        if not name.isidentifier() or name.startswith("_"):
-            raise ValueError(f"helper name {name!r} must be an identifier not starting with '_'")
-        if not callable(helper):
-            raise ValueError(f"helper {name!r} is not callable")
-        table[name] = helper
-    return table
 
 
 class Budget:

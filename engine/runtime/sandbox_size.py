@@ -118,28 +118,29 @@ def serialized_size(value: Any, limit: int) -> int:
 
 
 def oversized_variables(data: Mapping[str, Any], limit: int) -> list[str] | None:
-    """None if all of ``data`` serializes within ``limit`` bytes, else the names to blame (largest first)."""
-    try:
-        serialized_size(data, limit)
-        return None
-    except TooLarge:
-        pass
+    """None if all of ``data`` serializes within ``limit`` bytes, else the names to blame (largest first).
+
+    Each variable is measured once (stopping at ``limit``); shared parts between variables are counted
+    in each, as the serializer would write them.
+    """
     sizes: list[tuple[int, str]] = []
     for name, value in data.items():
         try:
             size = serialized_size(value, limit)
         except TooLarge as exc:
             size = exc.size
-        sizes.append((size, str(name)))
+        sizes.append((size + len(str(name)) + 4, str(name)))
+    remaining = sum(size for size, _ in sizes)
+    if remaining <= limit:
+        return None
     sizes.sort(reverse=True)
     blamed: list[str] = []
-    remaining = sum(size for size, _ in sizes)
     for size, name in sizes:
         if remaining <= limit:
             break
         blamed.append(name)
         remaining -= size
-    return blamed or [name for _, name in sizes[:1]]
+    return blamed
 
 
 def text_result_size(name: str, text: Any, rest: list[Any], kwargs: Mapping[str, Any]) -> int:
