@@ -14,6 +14,7 @@ from engine.deadlines import DeadlineSpec
 from engine.instructions import TEMPLATE_FAILED, render_instructions
 from engine.persistence.tables import departments, incidents, message_subscriptions, tasks, timers
 from engine.runtime.cases import Failure, ReadyTask
+from engine.runtime.sandbox_budget import COMMAND_BUDGET_SPENT
 from engine.runtime.state import dumps
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> No
     """Render a task's instructions as it opens; a failure is a non-blocking incident, once per task and
     error (readers then see the marked fallback, and the case's state does not change)."""
     rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
-    if rendered.error is None:
-        return
+    if rendered.error is None or COMMAND_BUDGET_SPENT in rendered.error:
+        return  # the command ran out of time before the template: not the template's fault
     known = work.connection.execute(
         select(incidents.c.id).where(
             incidents.c.task_id == task.id,

@@ -158,11 +158,12 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self.check_for_overwrite(context, external)
         _check_reserved(context, external)
         own_names = {key for key in context if key.startswith("_")}
+        table, _budget = self._call_builtins()  # refused here when the command's budget is spent: nothing changed
         my_globals: dict[str, Any] = copy.copy(self.globals)
         self._prepare_context(context)
         my_globals.update(external)
         context.update(my_globals)
-        context["__builtins__"], _budget = self._call_builtins()
+        context["__builtins__"] = table
         finished = False
         try:
             exec(code, context)

@@ -23,6 +23,7 @@ from engine.runtime import sandbox_compile as names
 from engine.runtime.sandbox_command import command_deadline
 from engine.runtime.sandbox_size import TooLarge, serialized_size, text_result_size
 
+COMMAND_BUDGET_SPENT = "command time budget exceeded"
 _BIG = 4096  # results above this size cost steps and trigger a wall-clock check
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _CONTAINERS = (list, tuple, set, frozenset)
@@ -100,7 +101,7 @@ class Budget:
         if command is not None and command[0] < self._deadline:
             self._deadline = command[0]
             self._expired = (
-                f"command time budget exceeded: this command's expressions ran longer than {command[1]:g} s in total"
+                f"{COMMAND_BUDGET_SPENT}: this command's expressions ran longer than {command[1]:g} s in total"
             )
             if now > self._deadline:
                 raise SandboxViolation(self._expired)
