@@ -125,14 +125,8 @@ def validation_items(messages: Any, path: tuple[str, ...] = ()) -> list[dict[str
         if all(isinstance(m, str) for m in messages):
             pointer = _pointer(path[1:])  # drop the location (json, query, files)
             return [
-                {
-                    "field": pointer,
-                    "file": None,
-                    "line": None,
-                    "element_id": None,
-                    "code": _MESSAGE_CODES.get(m, "invalid"),
-                    "message": m,
-                }
+                {"field": pointer, "file": None, "line": None, "element_id": None,
+                 "code": _MESSAGE_CODES.get(m, "invalid"), "message": m}
                 for m in messages
             ]
         return [item for m in messages for item in validation_items(m, path)]

@@ -107,7 +107,8 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "WUTONG_CLOSE_OF_BUSINESS",
-        "When a working day ends (`HH:MM`, 24-hour, in WUTONG_TIME_ZONE): deadlines in working days fall at this time.",
+        "When a working day ends (`HH:MM`, 24-hour, in WUTONG_TIME_ZONE): deadlines in working days "
+        "fall at this time.",
         "18:00",
     ),
     Variable(
@@ -141,17 +142,15 @@ def _parsed(env: Mapping[str, str], name: str, kind: Callable[[str], Any], what:
 def check_environment(env: Mapping[str, str] | None = None) -> None:
     """Raise :class:`SettingsError` naming the first unusable variable."""
     env = os.environ if env is None else env
-    for name in (
-        "WUTONG_MAX_UPLOAD_BYTES",
-        "WUTONG_MAX_UPLOAD_FILE_BYTES",
-        "WUTONG_SANDBOX_MAX_STEPS",
-        "WUTONG_SANDBOX_MAX_RESULT_SIZE",
-    ):
+    for name in ("WUTONG_MAX_UPLOAD_BYTES", "WUTONG_MAX_UPLOAD_FILE_BYTES", "WUTONG_SANDBOX_MAX_STEPS",
+                 "WUTONG_SANDBOX_MAX_RESULT_SIZE"):
         _parsed(env, name, int, "a whole number")
     _parsed(env, "WUTONG_SANDBOX_MAX_SECONDS", float, "a number of seconds")
     synchronous = env.get("WUTONG_SQLITE_SYNCHRONOUS")
     if synchronous is not None and synchronous.upper() not in SQLITE_SYNCHRONOUS:
-        raise SettingsError(f"WUTONG_SQLITE_SYNCHRONOUS={synchronous!r}: expected one of OFF, NORMAL, FULL, EXTRA")
+        raise SettingsError(
+            f"WUTONG_SQLITE_SYNCHRONOUS={synchronous!r}: expected one of OFF, NORMAL, FULL, EXTRA"
+        )
     zone = env.get("WUTONG_TIME_ZONE")
     if zone is not None:
         try:
@@ -164,7 +163,9 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
         raise SettingsError(f"WUTONG_CLOSE_OF_BUSINESS={close!r} is not a time HH:MM such as 18:00")
     due_soon = env.get("WUTONG_DUE_SOON_WORKING_DAYS")
     if due_soon is not None and not (due_soon.isascii() and due_soon.isdigit()):
-        raise SettingsError(f"WUTONG_DUE_SOON_WORKING_DAYS={due_soon!r} is not a whole number of days (0 or more)")
+        raise SettingsError(
+            f"WUTONG_DUE_SOON_WORKING_DAYS={due_soon!r} is not a whole number of days (0 or more)"
+        )
     cache = env.get("WUTONG_CACHE_CASES")
     if cache is not None and cache not in ("0", "1"):
         raise SettingsError(f"WUTONG_CACHE_CASES={cache!r}: expected 0 or 1")

@@ -37,7 +37,9 @@ def list_departments(args: dict[str, Any]) -> Any:
 @documents(blp, 403, 409, 422)
 def create_department(args: dict[str, Any]) -> Any:
     """Add a department (admins)."""
-    return current_engine().identity.create_department(current_actor(), args["code"], args["name"], args.get("name_en"))
+    return current_engine().identity.create_department(
+        current_actor(), args["code"], args["name"], args.get("name_en")
+    )
 
 
 @blp.route("/users", methods=["GET"])

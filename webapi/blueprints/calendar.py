@@ -12,11 +12,9 @@ from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, protected_blueprint
 from webapi.schemas.supervision import CalendarDaySchema, CalendarDaySetSchema, CalendarQuerySchema
 
-blp = protected_blueprint(
-    "calendar",
-    __name__,
-    "Working-day overrides: park closures and make-up working days the national calendar does not know yet.",
-)
+blp = protected_blueprint("calendar", __name__,
+                          "Working-day overrides: park closures and make-up working days the national calendar "
+                          "does not know yet.")
 
 DAY_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
@@ -35,9 +33,8 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            f"'{text}' is not a date", problems=[Problem("format", "not a calendar date (YYYY-MM-DD)", field="/day")]
-        ) from None
+        raise InvalidInput(f"'{text}' is not a date",
+                           problems=[Problem("format", "not a calendar date (YYYY-MM-DD)", field="/day")]) from None
 
 
 @blp.route("/calendar/overrides", methods=["GET"])

@@ -60,9 +60,7 @@ class BodyParser(FlaskParser):
     def __init__(self) -> None:
         super().__init__()
         self.DEFAULT_UNKNOWN_BY_LOCATION = {
-            **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
-            "query": ma.RAISE,
-            "querystring": ma.RAISE,
+            **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": ma.RAISE, "querystring": ma.RAISE,
         }
 
     def _raw_load_json(self, req: flask.Request) -> Any:
@@ -72,9 +70,8 @@ class BodyParser(FlaskParser):
         except RecursionError:
             flaw = f"arrays and objects nest deeper than {MAX_JSON_DEPTH} levels"
         if flaw is not None:
-            raise InvalidInput(
-                f"the JSON body cannot be used: {flaw}", problems=[Problem("unusable_json", flaw, field="")]
-            )
+            raise InvalidInput(f"the JSON body cannot be used: {flaw}",
+                               problems=[Problem("unusable_json", flaw, field="")])
         return value
 
 
@@ -129,8 +126,7 @@ def page_in_memory(items: Sequence[Any], args: Mapping[str, Any]) -> tuple[list[
     ordered = list(items)
     if sort:
         name = sort.lstrip("-")
-        ordered.sort(
-            key=lambda item: (getattr(item, name) is None, getattr(item, name) or ""), reverse=sort.startswith("-")
-        )
+        ordered.sort(key=lambda item: (getattr(item, name) is None, getattr(item, name) or ""),
+                     reverse=sort.startswith("-"))
     start = (args["page"] - 1) * args["page_size"]
     return page_of(ordered[start : start + args["page_size"]], len(ordered), args)

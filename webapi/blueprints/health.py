@@ -25,12 +25,8 @@ class HealthSchema(ma.Schema):
 
 @blp.route("/healthz", methods=["GET"])
 @blp.response(200, HealthSchema)
-@blp.alt_response(
-    503,
-    schema=ProblemSchema,
-    content_type="application/problem+json",
-    description="the database is unreachable or its schema is not current",
-)
+@blp.alt_response(503, schema=ProblemSchema, content_type="application/problem+json",
+                  description="the database is unreachable or its schema is not current")
 @blp.doc(security=[])
 def healthz() -> Any:
     """Health: 200 when the database answers and its migrations are current, else 503."""
@@ -40,7 +36,6 @@ def healthz() -> Any:
         log.warning("health check: database unreachable: %s", exc)
         return problem_response(503, "database_unreachable", "the database cannot be reached")
     if not current:
-        return problem_response(
-            503, "migrations_pending", "the database schema is not current: run `wutong db upgrade`"
-        )
+        return problem_response(503, "migrations_pending", "the database schema is not current: "
+                                "run `wutong db upgrade`")
     return {"status": "ok", "database": "ok", "migrations": "current"}

@@ -8,9 +8,8 @@ from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, protected_blueprint
 from webapi.schemas.supervision import MarkedSchema, MarkSentSchema, NotificationQuerySchema, NotificationSchema
 
-blp = protected_blueprint(
-    "notifications", __name__, "Notifications to the signed-in user (overdue work), and marking them delivered."
-)
+blp = protected_blueprint("notifications", __name__,
+                          "Notifications to the signed-in user (overdue work), and marking them delivered.")
 
 
 @blp.route("/notifications", methods=["GET"])

@@ -51,9 +51,8 @@ def deploy(args: dict[str, Any]) -> tuple[Any, int]:
     for index, upload in enumerate(uploads):
         name = upload.filename or ""
         if name in files:
-            problems.append(
-                Problem("duplicate_file", f"the file '{name}' is sent twice", field=f"/files/{index}", file=name)
-            )
+            problems.append(Problem("duplicate_file", f"the file '{name}' is sent twice", field=f"/files/{index}",
+                                    file=name))
         files[name] = upload.read()
     if problems:
         raise InvalidInput("the upload names a file twice", problems=problems)
@@ -90,7 +89,8 @@ def get_definition_xml(definition_id: UUID) -> Response:
 
 @blp.route("/process-definitions/key/<process_key:key>/start", methods=["POST"])
 @blp.arguments(StartSchema)
-@blp.response(201, InstanceSchema, headers={"Location": {"schema": {"type": "string"}, "description": "the new case"}})
+@blp.response(201, InstanceSchema, headers={"Location": {"schema": {"type": "string"},
+                                                         "description": "the new case"}})
 @documents(blp, 403, 404, 409, 422)
 def start(args: dict[str, Any], key: str) -> Any:
     """Start a case of the newest (or the given) version of a process."""

@@ -12,9 +12,8 @@ from webapi.schemas.runtime import InstanceSchema
 from webapi.schemas.supervision import AssignSchema, DeadlineSchema, SendBackSchema
 from webapi.schemas.tasks import TaskSchema, TaskSummarySchema
 
-blp = protected_blueprint(
-    "supervision", __name__, "Supervise work against its deadlines: extend, reassign, send back, list late work."
-)
+blp = protected_blueprint("supervision", __name__,
+                          "Supervise work against its deadlines: extend, reassign, send back, list late work.")
 
 
 @blp.route("/tasks/<uuid:task_id>/deadline", methods=["POST"])

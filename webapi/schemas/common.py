@@ -36,14 +36,10 @@ def sort_field(fields_: set[str] | frozenset[str] | tuple[str, ...], default: st
 class ListArgs(ma.Schema):
     """``page`` and ``page_size`` of every list; subclasses add filters and ``sort``."""
 
-    page = fields.Integer(
-        load_default=1, validate=validate.Range(min=1, max=MAX_PAGE), metadata={"description": "page number, from 1"}
-    )
-    page_size = fields.Integer(
-        load_default=DEFAULT_PAGE_SIZE,
-        validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
-        metadata={"description": f"items per page (at most {MAX_PAGE_SIZE})"},
-    )
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "page number, from 1"})
+    page_size = fields.Integer(load_default=DEFAULT_PAGE_SIZE, validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+                               metadata={"description": f"items per page (at most {MAX_PAGE_SIZE})"})
 
 
 class ProblemDetailSchema(ma.Schema):

@@ -10,9 +10,8 @@ from webapi.schemas.common import text
 
 
 class DeployFilesSchema(ma.Schema):
-    files = fields.List(
-        Upload(), required=True, metadata={"description": "BPMN, DMN and form JSON files; repeat the part per file"}
-    )
+    files = fields.List(Upload(), required=True,
+                        metadata={"description": "BPMN, DMN and form JSON files; repeat the part per file"})
 
 
 class DeployedProcessSchema(ma.Schema):
@@ -43,8 +42,5 @@ class DefinitionSchema(ma.Schema):
     source_file = fields.String()
     created_at = fields.DateTime()
     properties = fields.Dict(keys=fields.String(), values=fields.String())
-    lanes = fields.Dict(
-        keys=fields.String(),
-        values=fields.String(allow_none=True),
-        metadata={"description": "lane id -> department code (null: the applicant lane)"},
-    )
+    lanes = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True),
+                        metadata={"description": "lane id -> department code (null: the applicant lane)"})

@@ -71,9 +71,7 @@ class IncidentSchema(ma.Schema):
     data = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
-    blocking = fields.Boolean(
-        metadata={"description": "false for incidents that do not stop the case (template_failed)"}
-    )
+    blocking = fields.Boolean(metadata={"description": "false: the incident does not stop the case (template_failed)"})
 
 
 class InstanceSchema(ma.Schema):
@@ -95,10 +93,8 @@ class InstanceSchema(ma.Schema):
     started_at = fields.DateTime()
     ended_at = fields.DateTime(allow_none=True)
     due_at = fields.DateTime(allow_none=True, metadata={"description": "the case's deadline"})
-    due_status = fields.String(
-        allow_none=True,
-        metadata={"description": "`on_time`, `due_soon` or `overdue` while running; null without a deadline"},
-    )
+    due_status = fields.String(allow_none=True, metadata={
+        "description": "`on_time`, `due_soon` or `overdue` while running; null without a deadline"})
     original_due_at = fields.DateTime(allow_none=True)
 
     @ma.pre_dump

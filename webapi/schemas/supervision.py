@@ -25,11 +25,8 @@ def _reason() -> fields.String:
 
 
 class DeadlineSchema(ma.Schema):
-    due_at = fields.DateTime(
-        required=True,
-        validate=_in_range,
-        metadata={"description": "the new deadline, ISO 8601 with a zone, in the future"},
-    )
+    due_at = fields.DateTime(required=True, validate=_in_range,
+                             metadata={"description": "the new deadline, ISO 8601 with a zone, in the future"})
     reason = _reason()
 
 
@@ -59,12 +56,8 @@ class NotificationSchema(ma.Schema):
 
 
 class MarkSentSchema(ma.Schema):
-    ids = fields.List(
-        fields.UUID(),
-        required=True,
-        validate=validate.Length(max=MAX_IDS),
-        metadata={"description": f"notification ids (at most {MAX_IDS})"},
-    )
+    ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=MAX_IDS),
+                      metadata={"description": f"notification ids (at most {MAX_IDS})"})
 
 
 class MarkedSchema(ma.Schema):

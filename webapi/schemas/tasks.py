@@ -15,19 +15,14 @@ class TaskQuerySchema(ListArgs):
     department = text(64, metadata={"description": "department code"})
     assignee = text(64, metadata={"description": "a user id, or `me`"})
     instance_id = fields.UUID()
-    due_status = fields.String(
-        validate=validate.OneOf(DUE_STATUSES),
-        metadata={"description": "open tasks that are on time, due soon or overdue"},
-    )
+    due_status = fields.String(validate=validate.OneOf(DUE_STATUSES),
+                               metadata={"description": "open tasks that are on time, due soon or overdue"})
     sort = sort_field(TASK_SORTABLE, "-created_at")
 
 
 class CompleteSchema(ma.Schema):
-    data = fields.Dict(
-        keys=fields.String(),
-        load_default=dict,
-        metadata={"description": "form data, validated against the task's form"},
-    )
+    data = fields.Dict(keys=fields.String(), load_default=dict,
+                       metadata={"description": "form data, validated against the task's form"})
 
 
 class TaskSummarySchema(ma.Schema):
@@ -38,10 +33,8 @@ class TaskSummarySchema(ma.Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
-    due_status = fields.String(
-        allow_none=True,
-        metadata={"description": "`on_time`, `due_soon` or `overdue` while open; null without a deadline or once done"},
-    )
+    due_status = fields.String(allow_none=True, metadata={
+        "description": "`on_time`, `due_soon` or `overdue` while open; null without a deadline or once done"})
     kind = fields.String(metadata={"description": "`user` (a step of the process) or `escalation` (督办)"})
 
 
@@ -57,15 +50,12 @@ class TaskSchema(TaskSummarySchema):
     form = fields.Dict(allow_none=True, metadata={"description": "the form's JSON Schema"})
     data = fields.Dict()
     original_due_at = fields.DateTime(allow_none=True, metadata={"description": "the deadline before extensions"})
-    deadline_warning = fields.String(
-        allow_none=True,
-        metadata={"description": "set when the deadline falls in a year whose official holidays are not known yet"},
-    )
+    deadline_warning = fields.String(allow_none=True, metadata={
+        "description": "set when the deadline falls in a year whose official holidays are not known yet"})
 
 
 class CompletionSchema(ma.Schema):
     task = fields.Nested(TaskSchema)
     case_state = fields.String()
-    open_tasks = fields.List(
-        fields.Nested(TaskSummarySchema), metadata={"description": "the case's open tasks the caller may see"}
-    )
+    open_tasks = fields.List(fields.Nested(TaskSummarySchema),
+                             metadata={"description": "the case's open tasks the caller may see"})
