@@ -22,6 +22,7 @@ from engine.actors import Actor
 from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
+from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import (
     case_numbers,
     case_state_rows,
@@ -388,6 +389,7 @@ class CaseWork:
                 select(incidents.c.id)
                 .where(incidents.c.instance_id == case.id)
                 .where(incidents.c.resolved_at.is_(None))
+                .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
                 .limit(1)
             ).first()
             is not None

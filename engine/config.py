@@ -52,6 +52,10 @@ class EngineConfig:
             max_steps=int(env.get("WUTONG_SANDBOX_MAX_STEPS", SandboxLimits.max_steps)),
             max_seconds=float(env.get("WUTONG_SANDBOX_MAX_SECONDS", SandboxLimits.max_seconds)),
             max_result_size=int(env.get("WUTONG_SANDBOX_MAX_RESULT_SIZE", SandboxLimits.max_result_size)),
+            max_int_bits=int(env.get("WUTONG_SANDBOX_MAX_INT_BITS", SandboxLimits.max_int_bits)),
+            max_allocated_items=int(env.get("WUTONG_SANDBOX_MAX_ALLOCATED_ITEMS", SandboxLimits.max_allocated_items)),
+            max_command_seconds=float(env.get("WUTONG_SANDBOX_MAX_COMMAND_SECONDS", SandboxLimits.max_command_seconds)),
+            max_stored_bytes=int(env.get("WUTONG_SANDBOX_MAX_STORED_BYTES", SandboxLimits.max_stored_bytes)),
         )
         parse = ParseLimits(
             max_file_bytes=int(env.get("WUTONG_MAX_UPLOAD_FILE_BYTES", ParseLimits.max_file_bytes)),

@@ -22,6 +22,7 @@ from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.persistence.tables import calendar_overrides
 from engine.runtime.sandbox import create_script_engine
+from engine.runtime.sandbox_command import command_budget
 from engine.runtime.specs import SpecBundle
 from engine.runtime.timekeeping import ClockDatetime, using_clock
 from engine.working_calendar import WorkingCalendar
@@ -169,7 +170,8 @@ class ProcessEngine:
         from the stored projections without a second round trip.
         """
         with using_clock(self.clock):
-            with self.db.transaction() as connection:
+            # the expression budget starts once the write lock is held, not while waiting for it
+            with self.db.transaction() as connection, command_budget(self.config.sandbox.max_command_seconds):
                 work = CaseWork(self, connection, actor)
                 value = action(work)
                 work.deliver_messages()

@@ -1,4 +1,4 @@
-"""Task forms and instructions: JSON Schema validation of submitted data, sandboxed templates."""
+"""Task forms: JSON Schema validation of submitted data (instructions templates: engine/instructions.py)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
-
 from engine.errors import InvalidInput, Problem
 from engine.storable import check_data
-
-_templates = SandboxedEnvironment(autoescape=True)
 
 
 def validate_submission(schema: Mapping[str, Any] | None, data: Any) -> None:
@@ -57,13 +52,3 @@ def _validator(schema_json: str) -> Any:
     from engine.form_schemas import form_validator  # jsonschema is slow to import: on first use only
 
     return form_validator(json.loads(schema_json))
-
-
-def render_instructions(template: str | None, data: Mapping[str, Any]) -> str | None:
-    """Render a task's instructions with its data; a failing template shows its source, not an error."""
-    if not template:
-        return None
-    try:
-        return _templates.from_string(template).render(**dict(data))
-    except TemplateError as exc:
-        return f"{template}\n\n(instructions could not be rendered: {exc})"

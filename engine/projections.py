@@ -4,14 +4,17 @@ departments, with deadlines), waiting timers and message subscriptions."""
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, delete, insert, or_, select, update
 
 from engine.deadlines import DeadlineSpec
-from engine.persistence.tables import departments, message_subscriptions, tasks, timers
+from engine.instructions import TEMPLATE_FAILED, render_instructions
+from engine.persistence.tables import departments, incidents, message_subscriptions, tasks, timers
 from engine.runtime.cases import Failure, ReadyTask
+from engine.runtime.sandbox_budget import COMMAND_BUDGET_SPENT
 from engine.runtime.state import dumps
 
 if TYPE_CHECKING:
@@ -65,6 +68,7 @@ def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
                 "escalated_at": None,
             }
             work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(**values, **reopened))
+            _check_instructions(work, case, task)
             continue
         work.connection.execute(
             insert(tasks).values(
@@ -77,6 +81,56 @@ def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
                 **values,
             )
         )
+        _check_instructions(work, case, task)
+    _resolve_template_incidents(work, case)
+
+
+def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> None:
+    """Render a task's instructions as it opens; a failure is a non-blocking incident, once per task and
+    error (readers then see the marked fallback, and the case's state does not change)."""
+    rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
+    if rendered.error is None or COMMAND_BUDGET_SPENT in rendered.error:
+        return  # the command ran out of time before the template: not the template's fault
+    known = work.connection.execute(
+        select(incidents.c.id).where(
+            incidents.c.task_id == task.id,
+            incidents.c.code == TEMPLATE_FAILED,
+            incidents.c.message == rendered.error,
+            incidents.c.resolved_at.is_(None),
+        )
+    ).first()
+    if known is not None:
+        return
+    work.connection.execute(
+        insert(incidents).values(
+            id=str(uuid.uuid4()),
+            instance_id=case.id,
+            task_id=task.id,
+            element_id=task.activity_id,
+            code=TEMPLATE_FAILED,
+            message=rendered.error,
+            created_at=work.now,
+        )
+    )
+    work.record(
+        action="incident.raised",
+        instance_id=case.id,
+        task_id=task.id,
+        details={"code": TEMPLATE_FAILED, "element_id": task.activity_id, "message": rendered.error},
+    )
+
+
+def _resolve_template_incidents(work: CaseWork, case: LoadedCase) -> None:
+    """A template incident ends with its task."""
+    if case.new:
+        return
+    open_ids = select(tasks.c.id).where(tasks.c.instance_id == case.id, tasks.c.state.in_(OPEN_STATES))
+    work.connection.execute(
+        update(incidents)
+        .where(incidents.c.instance_id == case.id, incidents.c.code == TEMPLATE_FAILED)
+        .where(incidents.c.resolved_at.is_(None), incidents.c.task_id.not_in(open_ids))
+        .values(resolved_at=work.now)
+    )
 
 
 def _task_due(work: CaseWork, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:

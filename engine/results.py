@@ -148,6 +148,7 @@ class IncidentView:
     data: dict[str, Any] | None
     created_at: datetime
     resolved_at: datetime | None
+    blocking: bool = True  # False: recorded for the designer (e.g. template_failed); the case runs on
 
 
 @dataclass(frozen=True)

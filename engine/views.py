@@ -14,7 +14,7 @@ from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import InvalidInput, NotFound, Problem
-from engine.forms import render_instructions
+from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import (
     audit_events,
     escalations,
@@ -164,6 +164,7 @@ def incident_view(row: Mapping[Any, Any]) -> IncidentView:
         data=json.loads(row["data_json"]) if row["data_json"] else None,
         created_at=row["created_at"],
         resolved_at=row["resolved_at"],
+        blocking=row["code"] not in NON_BLOCKING_INCIDENTS,
     )
 
 
@@ -211,8 +212,11 @@ def task_view(
     model: DefinitionModel,
     judge: DueJudge = _no_judge,
     warning: Callable[[datetime | None], str | None] = _no_judge,
+    render: Callable[[str | None, Mapping[str, Any]], str | None] | None = None,
     sent_back: SentBackView | None = None,
 ) -> TaskView:
+    """A task as its reader sees it; ``render`` renders the instructions (None: leave them out, for views
+    built inside a write transaction and rendered after the commit)."""
     data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
     escalation = row["kind"] == "escalation"
     user_task = None if escalation else model.user_tasks.get(row["activity_id"])
@@ -234,7 +238,7 @@ def task_view(
         ended_at=row["ended_at"],
         completed_by=row["completed_by"],
         acting_for=row["acting_for"],
-        instructions=render_instructions(template, json.loads(row["data_json"] or "{}")),
+        instructions=render(template, json.loads(row["data_json"] or "{}")) if render is not None else None,
         form=ESCALATION_FORM if escalation else model.form_for(row["activity_id"]),
         data=data,
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,

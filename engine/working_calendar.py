@@ -21,6 +21,7 @@ import holidays
 
 OverrideLoader = Callable[[], Mapping[date, bool]]
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_HELPER_DAYS = 3653  # ten years: the most an expression may count in one helper call
 
 
 @lru_cache(maxsize=16)
@@ -100,9 +101,25 @@ class WorkingCalendar:
         return sign * count
 
     def sandbox_helpers(self) -> dict[str, Callable[..., Any]]:
-        """Functions BPMN expressions may call (timers and scripts count working days too)."""
+        """Functions BPMN expressions may call (timers and scripts count working days too).
+
+        Their arguments are bounded: the day-by-day walk runs in one call the sandbox cannot interrupt.
+        """
+
+        def add_working_days(start: date | datetime, count: int) -> date:
+            if not isinstance(count, int) or abs(count) > MAX_HELPER_DAYS:
+                raise ValueError(f"add_working_days counts at most {MAX_HELPER_DAYS:,} days, got {count!r}")
+            return self.add_working_days(start, count)
+
+        def working_days_between(first: date | datetime, second: date | datetime) -> int:
+            a = first.date() if isinstance(first, datetime) else first
+            b = second.date() if isinstance(second, datetime) else second
+            if abs((b - a).days) > MAX_HELPER_DAYS * 2:
+                raise ValueError(f"working_days_between spans at most {MAX_HELPER_DAYS * 2:,} days")
+            return self.working_days_between(a, b)
+
         return {
-            "add_working_days": self.add_working_days,
-            "working_days_between": self.working_days_between,
+            "add_working_days": add_working_days,
+            "working_days_between": working_days_between,
             "is_working_day": self.is_working_day,
         }

@@ -7,8 +7,12 @@ budget rewrite (``sandbox_compile``) and runs with guarded builtins and a fresh 
 budget (``sandbox_budget``), inside a SpiffWorkflow ``PythonScriptEngine`` so the engine's normal
 error path (``WorkflowTaskException``) still applies.
 
-The budget bounds CPU in any thread; it does not bound memory in general (a C-level call on data
-already built can still be large), so engine steps still belong in a worker with process limits.
+The budget bounds CPU in any thread: the clock is read at every counted step (loop iteration, call,
+handler), costly builtins are refused before their C code starts (big integers, modular ``pow``,
+copies and conversions of big containers), one command's expressions share a total budget
+(``sandbox_command``), and what a script leaves in task data is measured before it is stored
+(``sandbox_size``). Memory is bounded by counting what guarded operations build, not by the OS; see
+docs/security.md for what that does not cover.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation, static_builtins
+from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
+from engine.runtime.sandbox_builtins import static_builtins
 from engine.runtime.sandbox_compile import BUDGET_NAMES, ExpressionSyntaxError, compile_sandboxed
+from engine.runtime.sandbox_size import TooLarge, oversized_variables, serialized_size
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
@@ -89,11 +95,40 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self.limits = limits
         self._builtins = static_builtins(helpers)
 
-    def _call_builtins(self) -> dict[str, Any]:
+    def _call_builtins(self) -> tuple[dict[str, Any], Budget]:
         """Shared builtins plus this call's budget."""
+        budget = Budget(self.limits)
         table = dict(self._builtins)
-        table.update(Budget(self.limits).bindings())
-        return table
+        table.update(budget.bindings())
+        return table, budget
+
+    def _check_result(self, result: Any) -> None:
+        """An expression's value is stored by SpiffWorkflow (DMN outputs, collections): bound its size."""
+        limit = self.limits.max_stored_bytes
+        try:
+            serialized_size(result, limit)
+        except TooLarge:
+            raise SandboxViolation(f"the expression's value would store more than {limit:,} bytes") from None
+
+    def _prune_data(self, context: dict[str, Any]) -> list[str] | None:
+        """Drop the variables that make task data serialize past the limit (aliases counted), so nothing
+        oversized reaches the state rows or an incident; returns their names, None if all fit."""
+        blamed = oversized_variables(context, self.limits.max_stored_bytes)
+        for name in blamed or ():
+            context.pop(name, None)
+        return blamed
+
+    def _check_data(self, context: dict[str, Any]) -> None:
+        """Refuse task data that would serialize past the limit, dropping the blamed variables."""
+        limit = self.limits.max_stored_bytes
+        blamed = self._prune_data(context)
+        if blamed is None:
+            return
+        names = ", ".join(repr(name) for name in blamed)
+        raise SandboxViolation(
+            f"variable {names} would store more than {limit:,} bytes of task data (shared parts counted"
+            " each time they appear); the script's change was not kept"
+        )
 
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
@@ -104,12 +139,16 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         my_globals.update(external_context or {})
         my_globals.update(context)
         _check_reserved(my_globals)
-        my_globals["__builtins__"] = self._call_builtins()
+        my_globals["__builtins__"], budget = self._call_builtins()
         try:
-            return eval(code, my_globals)
+            result = eval(code, my_globals)
         except SandboxViolation as exc:
             exc.line = exc.line or _script_line(exc.__traceback__)
             raise
+        self._check_result(result)
+        if budget.reached_containers:  # it called a list/dict/set method, which may have changed the data
+            self._check_data(context)
+        return result
 
     def execute(
         self, script: str | None, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
@@ -119,13 +158,16 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self.check_for_overwrite(context, external)
         _check_reserved(context, external)
         own_names = {key for key in context if key.startswith("_")}
+        table, _budget = self._call_builtins()  # refused here when the command's budget is spent: nothing changed
         my_globals: dict[str, Any] = copy.copy(self.globals)
         self._prepare_context(context)
         my_globals.update(external)
         context.update(my_globals)
-        context["__builtins__"] = self._call_builtins()
+        context["__builtins__"] = table
+        finished = False
         try:
             exec(code, context)
+            finished = True
         except SandboxViolation as exc:
             exc.line = exc.line or _script_line(exc.__traceback__)
             raise
@@ -137,6 +179,9 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
                 if isinstance(value, ModuleType) or (key.startswith("_") and key not in own_names)
             ]:
                 del context[key]
+            if not finished:
+                self._prune_data(context)  # what a failed script left behind must not be stored either
+        self._check_data(context)
         return True
 
 

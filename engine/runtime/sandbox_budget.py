@@ -15,30 +15,30 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-    safe_builtins,
-    safer_getattr_raise,
-)
+from RestrictedPython.Guards import full_write_guard, safer_getattr_raise
 
 from engine.runtime import sandbox_compile as names
+from engine.runtime.sandbox_command import command_deadline
+from engine.runtime.sandbox_size import TooLarge, serialized_size, text_result_size
 
-_CHECK_EVERY = 1000  # steps between wall-clock checks
+COMMAND_BUDGET_SPENT = "command time budget exceeded"
 _BIG = 4096  # results above this size cost steps and trigger a wall-clock check
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
+_CONTAINERS = (list, tuple, set, frozenset)
+_TO_TEXT = frozenset({"str", "repr", "ascii", "format"})
+# Builtins that copy or convert their first argument: checked before the call (id -> (function, name)).
+_CALL_GUARDS: dict[int, tuple[Any, str]] = {
+    id(function): (function, function.__name__)
+    for function in (
+        str, repr, ascii, format, bytes, bytearray, list, tuple, set, frozenset, dict, sorted,
+    )
+}  # fmt: skip
 _TEXT = (str, bytes, bytearray)
 _TEXT_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "replace", "join", "translate"})
-# Classes are refused at compile time; exceptions outside Exception would slip past SpiffWorkflow's
-# error handling (SystemExit ends a worker thread).
-_UNSAFE_BUILTINS = ("__build_class__", "BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit")
 _UNSAFE_ATTRIBUTES = frozenset({"mro"})  # Exception.mro() would reach BaseException and object
 _ALLOCATION_COST = 64  # items of a big guarded result that cost one step
-_INTERNAL_IMPORTS = frozenset({"time", "_strptime"})
 _PRINTF_FIELD = re.compile(rb"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _DIGITS = re.compile(r"\d+")
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {
@@ -60,11 +60,6 @@ _CONVERSIONS: dict[int, Callable[[Any], str]] = {ord("s"): str, ord("r"): repr, 
 _safer_getattr: Callable[[Any, str], Any] = safer_getattr_raise
 _write_guard: Callable[[Any], Any] = full_write_guard
 
-_EXTRA_BUILTINS = (
-    "sum", "min", "max", "sorted", "enumerate", "len", "dict", "list", "set", "frozenset", "any", "all",
-    "round", "abs", "zip", "map", "filter", "isinstance", "str", "int", "float", "bool", "tuple", "reversed",
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class SandboxLimits:
@@ -73,6 +68,11 @@ class SandboxLimits:
     max_steps: int = 1_000_000  # loop iterations + function calls counted per evaluate/execute call
     max_seconds: float = 2.0  # wall time per evaluate/execute call, checked inside the counter
     max_result_size: int = 1_000_000  # max length/size produced by **, pow, sequence repetition, range
+    max_int_bits: int = 65_536  # integers beyond this many bits are refused (big-int arithmetic is superlinear)
+    max_modpow_cost: int = 2**33  # pow(b, e, m): bits(e) * bits(m)**2, about 40 ms at the limit
+    max_allocated_items: int = 10_000_000  # items all guarded copies/conversions of one call may build
+    max_command_seconds: float = 5.0  # wall time of all expressions of one command together
+    max_stored_bytes: int = 16 * 1024 * 1024  # serialized size of a script's data, aliases counted
 
 
 class SandboxViolation(Exception):
@@ -87,81 +87,28 @@ class SandboxViolation(Exception):
         return f"{self.message} (line {self.line})" if self.line is not None else self.message
 
 
-class _DiscardedPrint:
-    """``print`` in a script: accepted and discarded (no server output, no memory growth)."""
-
-    def __init__(self, _getattr: Any = None) -> None:
-        pass
-
-    def _call_print(self, *objects: Any, **kwargs: Any) -> None:
-        pass
-
-    def __call__(self) -> str:
-        return ""
-
-
-def _internal_import(
-    name: str,
-    globals: Mapping[str, Any] | None = None,
-    locals: Mapping[str, Any] | None = None,
-    fromlist: tuple[str, ...] = (),
-    level: int = 0,
-) -> Any:
-    """``__import__`` for datetime's C code only (strftime, strptime and today import ``time``/``_strptime``).
-
-    Expressions cannot name ``__import__`` (names starting with ``_`` are refused at compile time).
-    """
-    if name not in _INTERNAL_IMPORTS or level != 0:
-        raise ImportError(f"import of {name!r} is not allowed")
-    return builtins.__import__(name, globals, locals, fromlist, level)
-
-
-def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """RestrictedPython's ``_apply_`` hook for calls with ``*args`` / ``**kwargs``."""
-    return func(*args, **kwargs)
-
-
-def static_builtins(helpers: Mapping[str, Callable[..., Any]] | None) -> dict[str, Any]:
-    """The builtins every call shares: safe builtins, datetime types, RestrictedPython hooks, helpers.
-
-    They live in ``__builtins__`` rather than in the globals, so task data may shadow them (a form field
-    called ``date`` keeps working) and they never leak into task data after a script.
-    """
-    table: dict[str, Any] = dict(safe_builtins)
-    for name in _UNSAFE_BUILTINS:
-        table.pop(name, None)
-    table.update({name: getattr(builtins, name) for name in _EXTRA_BUILTINS})
-    table.update(datetime=datetime, timedelta=timedelta, date=date, timezone=timezone)
-    table["__import__"] = _internal_import
-    table.update(
-        _getitem_=operator.getitem,
-        _getiter_=iter,
-        _write_=full_write_guard,
-        _unpack_sequence_=guarded_unpack_sequence,
-        _iter_unpack_sequence_=guarded_iter_unpack_sequence,
-        _apply_=_apply,
-        _print_=_DiscardedPrint,
-    )
-    for name, helper in (helpers or {}).items():
-        if not name.isidentifier() or name.startswith("_"):
-            raise ValueError(f"helper name {name!r} must be an identifier not starting with '_'")
-        if not callable(helper):
-            raise ValueError(f"helper {name!r} is not callable")
-        table[name] = helper
-    return table
-
-
 class Budget:
     """Step counter, deadline and size guards for one evaluate/execute call."""
 
-    __slots__ = ("_deadline", "_limits", "_next_check", "_stopped", "steps")
+    __slots__ = ("_deadline", "_expired", "_limits", "_stopped", "allocated", "reached_containers", "steps")
 
     def __init__(self, limits: SandboxLimits) -> None:
         self._limits = limits
-        self._deadline = time.monotonic() + limits.max_seconds
-        self._next_check = min(_CHECK_EVERY, limits.max_steps + 1)
+        now = time.monotonic()
+        self._deadline = now + limits.max_seconds
+        self._expired = f"time budget exceeded: ran longer than {limits.max_seconds:g} s"
+        command = command_deadline()
+        if command is not None and command[0] < self._deadline:
+            self._deadline = command[0]
+            self._expired = (
+                f"{COMMAND_BUDGET_SPENT}: this command's expressions ran longer than {command[1]:g} s in total"
+            )
+            if now > self._deadline:
+                raise SandboxViolation(self._expired)
         self._stopped: str | None = None
         self.steps = 0
+        self.allocated = 0
+        self.reached_containers = False  # a method of a list/dict/set was looked up: data may have changed
 
     def bindings(self) -> dict[str, Any]:
         """The per-call names the rewritten code looks up in ``__builtins__``."""
@@ -174,6 +121,9 @@ class Budget:
             names.MOD: self.mod,
             names.FORMAT: self.format_value,
             names.AUG_ITEM: self.aug_item,
+            names.CALL: self.call,
+            "_apply_": self.call,
+            "_getitem_": self.getitem,
             "_inplacevar_": self.inplacevar,
             "_getattr_": self.getattr,
             "range": self.range,
@@ -184,30 +134,33 @@ class Budget:
     # -- budget ---------------------------------------------------------------------------------
 
     def tick(self) -> bool:
-        """Count one loop iteration or call; returns True so it can sit in ``if``/``and`` clauses."""
+        """Count one loop iteration or call and read the clock; True so it can sit in ``if``/``and``."""
         self.steps += 1
-        if self.steps >= self._next_check:
+        if self.steps > self._limits.max_steps or time.monotonic() > self._deadline:
             self.checkpoint()
         return True
 
     def checkpoint(self) -> None:
         """Check steps and wall time; once exceeded, every later tick raises again (no catching it)."""
         if self._stopped is None:
-            limits = self._limits
-            if self.steps > limits.max_steps:
-                self._stopped = f"step budget exceeded: more than {limits.max_steps:,} loop iterations or calls"
+            if self.steps > self._limits.max_steps:
+                self._stopped = f"step budget exceeded: more than {self._limits.max_steps:,} loop iterations or calls"
             elif time.monotonic() > self._deadline:
-                self._stopped = f"time budget exceeded: ran longer than {limits.max_seconds:g} s"
+                self._stopped = self._expired
             else:
-                self._next_check = min(self.steps + _CHECK_EVERY, limits.max_steps + 1)
                 return
-            self._next_check = 0
         raise SandboxViolation(self._stopped)
 
     def _size(self, size: int, what: str) -> None:
         if size > self._limits.max_result_size:
             limit = self._limits.max_result_size
             raise SandboxViolation(f"{what} would produce {size:,} items, more than the limit of {limit:,}")
+        self.allocated += size
+        if self.allocated > self._limits.max_allocated_items:
+            raise SandboxViolation(
+                f"memory budget exceeded: {what} would bring the items built by this expression to"
+                f" {self.allocated:,}, more than the limit of {self._limits.max_allocated_items:,}"
+            )
         if size > _BIG:
             self._charge(size // _ALLOCATION_COST)
 
@@ -217,10 +170,10 @@ class Budget:
         self.checkpoint()
 
     def _bits(self, bits: float, what: str) -> None:
-        if bits > self._limits.max_result_size:
+        if bits > self._limits.max_int_bits:
             raise SandboxViolation(
                 f"{what} would produce an integer of about {bits:,.0f} bits,"
-                f" more than the limit of {self._limits.max_result_size:,}"
+                f" more than the limit of {self._limits.max_int_bits:,}"
             )
         if bits > _BIG * 8:
             self._charge(int(bits) // (_ALLOCATION_COST * 8))
@@ -235,10 +188,23 @@ class Budget:
                 bits = math.inf
             self._bits(bits, "**")
 
+    def _check_modpow(self, base: Any, exp: Any, mod: Any) -> None:
+        """Modular exponentiation costs about bits(exp) * bits(mod)**2 and cannot be interrupted."""
+        if isinstance(exp, int) and isinstance(mod, int):
+            cost = max(exp.bit_length(), 1) * max(mod.bit_length(), 1) ** 2
+            if cost > self._limits.max_modpow_cost:
+                raise SandboxViolation(
+                    f"pow() with a modulus of {mod.bit_length():,} bits and an exponent of"
+                    f" {exp.bit_length():,} bits would run too long"
+                )
+        if isinstance(base, int):
+            self._bits(base.bit_length(), "pow()")
+
     def pow(self, base: Any, exp: Any, mod: Any = None) -> Any:
         """``a ** b`` and ``pow()``: refuse integer results above ``max_result_size`` bits."""
         if mod is not None:
-            return builtins.pow(base, exp, mod)  # bounded by the modulus
+            self._check_modpow(base, exp, mod)
+            return builtins.pow(base, exp, mod)
         self._check_pow(base, exp)
         return base**exp
 
@@ -322,6 +288,36 @@ class Budget:
         target = _write_guard(container)
         target[key] = self.inplacevar(op, container[key], value)
 
+    # -- calls, items and conversions -----------------------------------------------------------
+
+    def call(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+        """Every call in an expression: one counted step, and a size check for copies and conversions."""
+        self.tick()
+        guard = _CALL_GUARDS.get(id(func))
+        if guard is not None and guard[0] is func and args:
+            self._check_call(guard[1], args[0])
+        return func(*args, **kwargs)
+
+    def _check_call(self, name: str, value: Any) -> None:
+        if name in _TO_TEXT:
+            if isinstance(value, (Mapping, *_CONTAINERS)):
+                try:
+                    size = serialized_size(value, self._limits.max_result_size)
+                except TooLarge as exc:
+                    size = exc.size
+                self._size(size, f"{name}() of a container")
+        elif name == "bytes":
+            if isinstance(value, int):
+                self._size(value, "bytes()")
+        elif isinstance(value, Sized):
+            self._size(len(value), f"{name}()")
+
+    def getitem(self, obj: Any, key: Any) -> Any:
+        """``x[key]``; a slice of a sequence is a copy and counts like one."""
+        if isinstance(key, slice) and isinstance(obj, _SEQUENCES):
+            self._size(len(builtins.range(*key.indices(len(obj)))), "slice")
+        return obj[key]
+
     # -- builtins -------------------------------------------------------------------------------
 
     def range(self, *args: Any) -> range:
@@ -352,6 +348,8 @@ class Budget:
             raise SandboxViolation(str(exc)) from None
         if name in _UNSAFE_ATTRIBUTES:
             raise SandboxViolation(f"attribute {name!r} is not available in expressions")
+        if isinstance(obj, (list, dict, set, bytearray)):
+            self.reached_containers = True
         if name in _TEXT_METHODS:
             if isinstance(obj, _TEXT):
                 return self._bounded_text_method(value, name, obj)
@@ -359,6 +357,8 @@ class Budget:
                 return self._bounded_text_method(value, name, None)
         elif name == "extend" and isinstance(obj, list):
             return self._bounded_extend(obj)
+        elif name == "copy" and isinstance(obj, (Mapping, *_CONTAINERS)):
+            self._size(len(obj), f"{type(obj).__name__}.copy()")
         return value
 
     def _bounded_extend(self, target: list[Any]) -> Callable[[Iterable[Any]], None]:
@@ -377,35 +377,10 @@ class Budget:
             if name == "join" and rest:
                 rest[0] = list(rest[0])
             try:
-                size = _text_result_size(name, text, rest, kwargs)
+                size = text_result_size(name, text, rest, kwargs)
             except (TypeError, ValueError, IndexError, AttributeError):
                 size = 0  # wrong arguments: let the method itself raise the usual error
             self._size(size, f"{type(text).__name__}.{name}()")
             return method(*rest, **kwargs) if bound is not None else method(text, *rest, **kwargs)
 
         return call
-
-
-def _text_result_size(name: str, text: Any, rest: list[Any], kwargs: Mapping[str, Any]) -> int:
-    """Upper bound of the length a str/bytes method call will produce."""
-    if name in ("ljust", "rjust", "center", "zfill"):
-        return max(int(rest[0]), len(text)) if rest else len(text)
-    if name == "expandtabs":
-        tabsize = int(rest[0]) if rest else int(kwargs.get("tabsize", 8))
-        tab = "\t" if isinstance(text, str) else b"\t"
-        return len(text) + int(text.count(tab)) * max(tabsize, 0)
-    if name == "replace":
-        old, new = rest[0], rest[1]
-        count = int(rest[2]) if len(rest) > 2 else int(kwargs.get("count", -1))
-        hits = int(text.count(old)) if len(old) else len(text) + 1
-        if count >= 0:
-            hits = min(hits, count)
-        return len(text) + hits * max(len(new) - len(old), 0)
-    if name == "translate":
-        table = rest[0]
-        if not isinstance(text, str) or not isinstance(table, Mapping):
-            return len(text)
-        widest = max((len(value) for value in table.values() if isinstance(value, str)), default=1)
-        return len(text) * max(widest, 1)
-    items = rest[0]
-    return int(builtins.sum(len(item) for item in items)) + len(text) * max(len(items) - 1, 0)

@@ -28,7 +28,9 @@ LSHIFT = "_wt_lshift_"
 MOD = "_wt_mod_"
 FORMAT = "_wt_format_"
 AUG_ITEM = "_wt_aug_item_"
-BUDGET_NAMES = frozenset({TICK, POW, MUL, ADD, LSHIFT, MOD, FORMAT, AUG_ITEM})
+CALL = "_wt_call_"
+APPLY = "_apply_"  # RestrictedPython's own wrapper for calls with *args/**kwargs; bound to the same guard
+BUDGET_NAMES = frozenset({TICK, POW, MUL, ADD, LSHIFT, MOD, FORMAT, AUG_ITEM, CALL})
 
 _BINOP_GUARDS: dict[type[ast.operator], str] = {
     ast.Pow: POW,
@@ -113,6 +115,15 @@ class SandboxPolicy(RestrictingNodeTransformer):
         node = cast(ast.ExceptHandler, super().visit_ExceptHandler(node))
         node.body.insert(0, self._tick_stmt(node))
         return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """``f(a, k=b)`` becomes ``_wt_call_(f, a, k=b)``: every call ticks (and reads the clock), and
+        copies/conversions of big values are refused before the C code builds them."""
+        node = cast(ast.Call, super().visit_Call(node))
+        if isinstance(node.func, ast.Name) and node.func.id == APPLY:
+            return node  # RestrictedPython already routed it through _apply_, which is the same guard
+        wrapped = ast.Call(func=ast.Name(CALL, ast.Load()), args=[node.func, *node.args], keywords=node.keywords)
+        return _located(wrapped, node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = cast(ast.BinOp, super().visit_BinOp(node))

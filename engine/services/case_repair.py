@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from engine.casework import CaseWork
 from engine.errors import Conflict
+from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import incidents, message_subscriptions, process_instances, tasks, timers
 from engine.vocabulary import OPEN_TASK_STATES
 
@@ -104,7 +105,7 @@ def force_cancel(work: CaseWork, row: Mapping[str, Any], reason: str | None, err
     )
     connection.execute(delete(timers).where(timers.c.instance_id == instance_id))
     connection.execute(delete(message_subscriptions).where(message_subscriptions.c.instance_id == instance_id))
-    resolve_incidents(work, instance_id)
+    resolve_incidents(work, instance_id, include_non_blocking=True)
     work.record(
         action="case.cancelled",
         instance_id=instance_id,
@@ -112,10 +113,10 @@ def force_cancel(work: CaseWork, row: Mapping[str, Any], reason: str | None, err
     )
 
 
-def resolve_incidents(work: CaseWork, instance_id: str) -> None:
-    work.connection.execute(
-        update(incidents)
-        .where(incidents.c.instance_id == instance_id)
-        .where(incidents.c.resolved_at.is_(None))
-        .values(resolved_at=work.now)
-    )
+def resolve_incidents(work: CaseWork, instance_id: str, *, include_non_blocking: bool = False) -> None:
+    """Resolve the case's open incidents; non-blocking ones (a task's failed template) end with their
+    task instead, unless the tasks were closed here without the projections (``force_cancel``)."""
+    query = update(incidents).where(incidents.c.instance_id == instance_id).where(incidents.c.resolved_at.is_(None))
+    if not include_non_blocking:
+        query = query.where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
+    work.connection.execute(query.values(resolved_at=work.now))

@@ -98,7 +98,7 @@ class SupervisionService:
             )
             return task_id
 
-        return self._engine.command(actor, act, self._task_view)
+        return self._engine.tasks.with_instructions(self._engine.command(actor, act, self._task_view))
 
     def reassign(
         self,
@@ -152,7 +152,7 @@ class SupervisionService:
             )
             return task_id
 
-        return self._engine.command(actor, act, self._task_view)
+        return self._engine.tasks.with_instructions(self._engine.command(actor, act, self._task_view))
 
     def send_back(self, actor: Actor, task_id: str, reason: str | None) -> InstanceView:
         """退回: reopen the earlier step the process names (``sendBackTo``) and withdraw this one."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, func, or_, select, update
@@ -14,6 +15,7 @@ from engine.deadlines import soon_threshold
 from engine.definitions import APPLICANT_LANE
 from engine.errors import Conflict
 from engine.forms import validate_submission
+from engine.instructions import render_instructions
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
@@ -97,7 +99,19 @@ class TaskService:
 
     def get(self, actor: Actor, task_id: str) -> TaskView:
         def run(connection: Connection) -> TaskView:
-            return self._view(connection, visible_task(connection, actor, task_id))
+            return self._view(connection, visible_task(connection, actor, task_id), render=True)
+
+        return self._engine.query(run)
+
+    def _render(self, template: str | None, data: Mapping[str, Any]) -> str | None:
+        return render_instructions(template, data, self._engine.config.sandbox).text
+
+    def with_instructions(self, view: TaskView) -> TaskView:
+        """``view`` with its instructions rendered: call after the command committed, outside its lock."""
+
+        def run(connection: Connection) -> TaskView:
+            row = connection.execute(select(tasks).where(tasks.c.id == view.id)).mappings().one()
+            return replace(view, instructions=self._view(connection, row, render=True).instructions)
 
         return self._engine.query(run)
 
@@ -116,19 +130,27 @@ class TaskService:
         return role or None
 
     def view_in(self, connection: Connection, task_id: str) -> TaskView:
-        """A task's view inside an open transaction (commands build their result with it)."""
+        """A task's view inside an open transaction (commands build their result with it), without its
+        instructions: pass the result through ``with_instructions`` after the commit."""
         row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
         return self._view(connection, row)
 
-    def _view(self, connection: Connection, row: Mapping[Any, Any]) -> TaskView:
+    def _view(self, connection: Connection, row: Mapping[Any, Any], render: bool = False) -> TaskView:
         instance = (
             connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
             .mappings()
             .one()
         )
         _, model = self._engine.definition(connection, instance["definition_id"])
+        renderer = self._render if render else None
         return task_view(
-            row, instance, model, self._engine.judge(), self._engine.deadline_warning, sent_back_to(connection, row)
+            row,
+            instance,
+            model,
+            self._engine.judge(),
+            self._engine.deadline_warning,
+            renderer,
+            sent_back_to(connection, row),
         )
 
     # --- claiming -----------------------------------------------------------------------------
@@ -145,7 +167,7 @@ class TaskService:
             _claim(work, actor, row)
             return task_id
 
-        return self._engine.command(actor, act, self._finish_view)
+        return self.with_instructions(self._engine.command(actor, act, self._finish_view))
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskView:
         def act(work: CaseWork) -> str:
@@ -170,7 +192,7 @@ class TaskService:
             )
             return task_id
 
-        return self._engine.command(actor, act, self._finish_view)
+        return self.with_instructions(self._engine.command(actor, act, self._finish_view))
 
     # --- completing ---------------------------------------------------------------------------
 
@@ -242,7 +264,8 @@ class TaskService:
                 open_tasks=open_tasks(work.connection, actor, case.id, self._engine.judge()),
             )
 
-        return self._engine.command(actor, act, finish)
+        result = self._engine.command(actor, act, finish)
+        return replace(result, task=self.with_instructions(result.task))
 
     def _finish_view(self, work: CaseWork, task_id: str) -> TaskView:
         return self.view_in(work.connection, task_id)

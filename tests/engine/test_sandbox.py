@@ -294,9 +294,9 @@ def test_doubling_a_list_in_a_loop_is_refused() -> None:
 
 
 def test_big_results_built_in_a_loop_run_out_of_budget() -> None:
-    # 1,000 x 100,000 characters would be 10 GB; each big result costs steps, so it stops near 64 MB.
+    # 100,000 x 100,000 characters would be 10 GB; the items built are counted, so it stops near 10 MB.
     script = "kept = []\nfor i in range(100000):\n    kept.append('y' * 100000)\n"
-    assert_refused("script", script, "step budget exceeded")
+    assert_refused("script", script, "memory budget exceeded")
 
 
 def test_system_exit_is_not_available() -> None:

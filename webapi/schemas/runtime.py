@@ -71,6 +71,7 @@ class IncidentSchema(ma.Schema):
     data = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
     resolved_at = fields.DateTime(allow_none=True)
+    blocking = fields.Boolean(metadata={"description": "false: the incident does not stop the case (template_failed)"})
 
 
 class InstanceSchema(ma.Schema):
