@@ -122,6 +122,21 @@ if [ -f package.json ]; then
     fi
 fi
 
+# --- the web application (webapi/ui/src -> webapi/ui/static/dist, git-ignored) ------------------
+# esbuild (from npm) bundles it in about a second; rebuilt when a source, the build script or the
+# lock file changed, or when the output is missing (a fresh clone).
+if [ -f webapi/ui/build.mjs ]; then
+    UI_STAMP=webapi/ui/static/dist/.wutong-build.stamp
+    want_ui=$({ find webapi/ui/src webapi/ui/build.mjs -type f -print0 | sort -z | xargs -0 cat; cat package-lock.json; } \
+              | sha256sum | cut -d' ' -f1)
+    have_ui=$(cat "$UI_STAMP" 2>/dev/null || true)
+    if [ "$want_ui" != "$have_ui" ] || [ ! -f webapi/ui/static/dist/app.js ]; then
+        say "building the web application (npm run build)"
+        npm run --silent build
+        printf '%s\n' "$want_ui" >"$UI_STAMP"
+    fi
+fi
+
 # --- PostgreSQL server binaries -------------------------------------------------------
 if [ "$WITH_POSTGRES" = 0 ]; then
     say "ready (without PostgreSQL)"

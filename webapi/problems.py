@@ -20,6 +20,7 @@ from engine.errors import (
     InvalidModel,
     NotFound,
     Problem,
+    SignInLocked,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -104,7 +105,9 @@ def problem_item(problem: Problem) -> dict[str, Any]:
 
 def engine_error_response(error: EngineError) -> Response:
     status = status_of(error)
-    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
+    if isinstance(error, SignInLocked):
+        headers["Retry-After"] = str(error.retry_after)
     errors = [problem_item(p) for p in error.problems] if error.problems or status == 422 else None
     return problem_response(status, error.code, error.message, errors=errors, headers=headers)
 
