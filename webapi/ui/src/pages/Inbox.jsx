@@ -37,6 +37,7 @@ export default function Inbox({ user }) {
   const { t, i18n } = useTranslation();
   const [rows, setRows] = useState(null);
   const [names, setNames] = useState({});
+  const [departments, setDepartments] = useState({});
   const [status, setStatus] = useState("all");
   const [process, setProcess] = useState("");
   const [error, setError] = useState(null);
@@ -76,6 +77,13 @@ export default function Inbox({ user }) {
         const map = {};
         for (const d of definitions) map[d.key] = d.name || d.key;
         if (alive.current) setNames(map);
+      })
+      .catch(() => {});
+    get("/departments?page_size=200")
+      .then((list) => {
+        const map = {};
+        for (const d of list) map[d.code] = { "zh-CN": d.name, en: d.name_en || d.name };
+        if (alive.current) setDepartments(map);
       })
       .catch(() => {});
     const timer = window.setInterval(load, POLL_MS);
@@ -123,7 +131,7 @@ export default function Inbox({ user }) {
           </button>
         ))}
         <label className="ms-auto d-flex align-items-center gap-2">
-          <span>{t("inbox.process")}</span>
+          <span className="text-nowrap">{t("inbox.process")}</span>
           <select className="form-select form-select-sm" value={process} onChange={(e) => setProcess(e.target.value)}>
             <option value="">{t("inbox.allProcesses")}</option>
             {processes.map((key) => (
@@ -165,7 +173,7 @@ export default function Inbox({ user }) {
                   <td>
                     <Link to={`/tasks/${r.id}`}>{r.name || r.activity_id}</Link>
                   </td>
-                  <td>{r.department}</td>
+                  <td>{(departments[r.department] && departments[r.department][i18n.language]) || r.department}</td>
                   <td>
                     {r.due_at ? formatDateTime(r.due_at, i18n.language) : ""}{" "}
                     <span className={`badge ${DUE_BADGE[r.due_status] || "bg-secondary"}`}>{t(dueKey(r.due_status))}</span>

@@ -22,13 +22,13 @@ export function extraErrorsOf(problem) {
   return tree;
 }
 
-function Summary({ task, instance }) {
+function Summary({ task, instance, department }) {
   const { t, i18n } = useTranslation();
   const rows = [
     ["task.case", instance.number],
     ["task.subject", instance.business_key || "—"],
     ["task.process", task.process_key],
-    ["task.department", task.department || "—"],
+    ["task.department", department || task.department || "—"],
     ["task.startedAt", formatDateTime(instance.started_at, i18n.language)],
   ];
   return (
@@ -51,19 +51,23 @@ function Summary({ task, instance }) {
 }
 
 export default function TaskPage({ taskId, user }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const [task, setTask] = useState(null);
   const [instance, setInstance] = useState(null);
   const [formData, setFormData] = useState({});
   const [extraErrors, setExtraErrors] = useState({});
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
+  const [department, setDepartment] = useState(null);
 
   const load = useCallback(async () => {
     const loaded = await get(`/tasks/${taskId}`);
     setTask(loaded);
     setFormData(loaded.data || {});
     setInstance(await get(`/process-instances/${loaded.instance_id}`));
+    const list = await get("/departments?page_size=200");
+    const found = list.find((d) => d.code === loaded.department);
+    if (found) setDepartment(found);
   }, [taskId]);
 
   useEffect(() => {
@@ -115,7 +119,8 @@ export default function TaskPage({ taskId, user }) {
         <span className="badge bg-secondary fw-normal" data-testid="task-state">{t(`state.${task.state}`)}</span>
       </h1>
       <section className="card card-body mb-3" aria-label={t("task.summary")}>
-        <Summary task={task} instance={instance} />
+        <Summary task={task} instance={instance}
+                 department={department && (i18n.language === "en" ? department.name_en || department.name : department.name)} />
       </section>
       {message && (
         <div className={`alert alert-${message.kind}`} role="alert" data-testid="task-message">
@@ -147,6 +152,7 @@ export default function TaskPage({ taskId, user }) {
             formData={formData}
             validator={validator}
             noValidate
+            omitExtraData
             showErrorList={false}
             extraErrors={extraErrors}
             disabled={busy}
