@@ -1,5 +1,5 @@
 """Issue 12, test 6: sign-in with a wrong password, lock-out after repeated failures, sign-out, and a
-state-changing request without the CSRF token refused."""
+state-changing request without the CSRF token refused; on the way, the language switch (part of test 5)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ def test_wrong_password_lock_out_csrf_and_sign_out(journey: Journey, site: Site)
     journey.expect("GET", "/api/v1/session", 401)  # nobody signed in yet, and after signing out
     journey.expect("POST", "/api/v1/session", 401)  # the wrong passwords and the locked username
     journey.expect("POST", "/api/v1/users/me/password", 403)  # the request without the CSRF token
+
+    journey.goto("/")  # the language switch turns the page to English, is remembered, and turns it back
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    page.reload()
+    expect(page.get_by_label("Password")).to_be_visible()
+    page.get_by_role("button", name="中文").click()
+    expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
 
     journey.sign_in("village.staff1", "not the password")
     expect(page.get_by_role("alert")).to_have_text(FAILED)
