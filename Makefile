@@ -3,8 +3,10 @@
 #   make run          bootstrap (without PostgreSQL), upgrade the database, load the demo
 #                     (prints the demo users and their tokens), serve on http://127.0.0.1:5000
 #   make test         bootstrap, then ruff, mypy, import contracts and the whole pytest suite
-#                     (tests/engine, tests/api, tests/bpmn, tests/e2e)
-#   make bootstrap    .venv with the project (editable, dev extras), npm assets and PostgreSQL's binaries
+#                     (tests/engine, tests/api, tests/bpmn, tests/e2e, tests/browser: Playwright driving
+#                     Debian's chromium against a real wutong serve and worker; see docs/webapp.md)
+#   make bootstrap    .venv with the project (editable, dev extras), npm assets and the built web application,
+#                     chromium and CJK fonts for the browser tests, and PostgreSQL's binaries
 #   make lint         ruff check, mypy (strict, engine/) and import-linter contracts
 #   make test-engine  pytest tests/engine only
 #   make bench        run every bench/bench_*.py
@@ -43,7 +45,7 @@ define run_lint
 	$(BIN)/lint-imports
 endef
 
-.PHONY: test bootstrap lint test-engine test-api test-e2e bench run clean distclean
+.PHONY: test bootstrap lint test-engine test-api test-e2e test-browser bench run clean distclean
 
 test: bootstrap
 	$(run_lint)
@@ -63,6 +65,9 @@ test-api: bootstrap
 
 test-e2e: bootstrap
 	$(call run_pytest,tests/e2e)
+
+test-browser: bootstrap
+	$(call run_pytest,tests/browser)
 
 bench: bootstrap
 	@shopt -s nullglob; files=(bench/bench_*.py); \

@@ -88,6 +88,7 @@ class ProcessEngine:
         from engine.services.identity import IdentityService
         from engine.services.repository import RepositoryService
         from engine.services.runtime import RuntimeService
+        from engine.services.sessions import SessionService
         from engine.services.supervision import SupervisionService
         from engine.services.tasks import TaskService
 
@@ -114,6 +115,7 @@ class ProcessEngine:
         self.history = HistoryService(self)
         self.supervision = SupervisionService(self)
         self.calendars = CalendarService(self)
+        self.sessions = SessionService(self)
 
     def _load_calendar_overrides(self) -> dict[date, bool]:
         with self.db.transaction(write=False) as connection:

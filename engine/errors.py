@@ -82,3 +82,13 @@ class ProblemList:
     def raise_if_any(self, message: str, error: type[EngineError] = InvalidModel) -> None:
         if self.problems:
             raise error(message, problems=self.problems)
+
+
+class SignInLocked(Unauthenticated):
+    """Too many failed sign-ins: answered like a wrong password, plus how long to wait."""
+
+    code = "bad_credentials"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Make this checkout ready to test and run: a Python 3.11 virtualenv in .venv with the project
 # installed editable with its dev extras, the browser assets from npm (node_modules, when
-# package.json exists) and PostgreSQL's server binaries (initdb, pg_ctl) for the throw-away
-# test server (scripts/pg_test_server.py).
+# package.json exists) built into webapi/ui/static/dist, Debian's chromium and CJK fonts for the
+# browser tests, and PostgreSQL's server binaries (initdb, pg_ctl) for the throw-away test server
+# (scripts/pg_test_server.py).
 #
 #   scripts/bootstrap.sh                    everything (make test)
-#   scripts/bootstrap.sh --without-postgres no PostgreSQL binaries (make run: serving needs none)
+#   scripts/bootstrap.sh --without-postgres no PostgreSQL binaries and no browser (make run needs neither)
 #
 # Idempotent and fast when everything is present: pip runs only when pyproject.toml changed
 # since the last successful install (a stamp in .venv), npm only when package.json or
@@ -119,6 +120,38 @@ if [ -f package.json ]; then
             npm install --no-audit --no-fund --loglevel=error
         fi
         printf '%s\n' "$want_npm" >"$NPM_STAMP"
+    fi
+fi
+
+# --- the web application (webapi/ui/src -> webapi/ui/static/dist, git-ignored) ------------------
+# esbuild (from npm) bundles it in about a second; rebuilt when a source, the build script or the
+# lock file changed, or when the output is missing (a fresh clone).
+if [ -f webapi/ui/build.mjs ]; then
+    UI_STAMP=webapi/ui/static/dist/.wutong-build.stamp
+    want_ui=$({ find webapi/ui/src webapi/ui/build.mjs -type f -print0 | sort -z | xargs -0 cat; cat package-lock.json; } \
+              | sha256sum | cut -d' ' -f1)
+    have_ui=$(cat "$UI_STAMP" 2>/dev/null || true)
+    if [ "$want_ui" != "$have_ui" ] || [ ! -f webapi/ui/static/dist/app.js ]; then
+        say "building the web application (npm run build)"
+        npm run --silent build
+        printf '%s\n' "$want_ui" >"$UI_STAMP"
+    fi
+fi
+
+# --- the browser for tests/browser (Debian's chromium, never a Playwright download) -------------
+have_chromium() { command -v chromium >/dev/null || [ -x "${WUTONG_CHROMIUM:-/nonexistent}" ]; }
+have_cjk_fonts() { [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1; }
+if [ "$WITH_POSTGRES" = 1 ]; then
+    missing=()
+    have_chromium || missing+=(chromium)
+    have_cjk_fonts || missing+=(fonts-noto-cjk)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if is_root && command -v apt-get >/dev/null; then
+            apt_install "${missing[@]}"
+        else
+            say "warning: ${missing[*]} not installed; the browser tests will be skipped outside CI."
+            say "Install them, e.g.: sudo apt-get install -y ${missing[*]}"
+        fi
     fi
 fi
 

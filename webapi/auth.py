@@ -1,4 +1,5 @@
-"""Bearer-token authentication: the token names the actor; the engine decides what the actor may do."""
+"""Authentication: a bearer token or the web application's session cookie names the actor; the engine
+decides what the actor may do. Requests with the cookie that change state must carry the CSRF token."""
 
 from __future__ import annotations
 
@@ -11,8 +12,13 @@ from flask import Response, after_this_request, current_app, g, request
 from engine import ProcessEngine
 from engine.actors import Actor
 from engine.errors import Unauthenticated
+from engine.services.sessions import WebSession
 
 BEARER_SCHEME = "bearerAuth"
+COOKIE_SCHEME = "cookieAuth"
+SESSION_COOKIE = "wutong_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]{1,512}")
 log = logging.getLogger("wutong.webapi")
 
@@ -26,10 +32,13 @@ def authenticate() -> None:
     if request.method == "OPTIONS":
         return
     header = request.headers.get("Authorization", "")
+    if not header and request.cookies.get(SESSION_COOKIE):
+        authenticate_session()
+        return
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if not header:
-        raise Unauthenticated("send 'Authorization: Bearer <token>'", code="token_missing")
+        raise Unauthenticated("send 'Authorization: Bearer <token>' or sign in", code="token_missing")
     if scheme.lower() != "bearer" or not _TOKEN.fullmatch(token):
         raise Unauthenticated("the Authorization header is not 'Bearer <token>'", code="bad_token")
     engine = current_engine()
@@ -55,3 +64,32 @@ def current_actor() -> Actor:
     if not isinstance(actor, Actor):  # a protected view without the hook would be a bug
         raise Unauthenticated("not signed in", code="token_missing")
     return actor
+
+
+# --- the web application's session cookie (kept apart from the bearer-token code above) ----------
+
+
+def session_secret() -> str | None:
+    """The session cookie's value when it looks like one of ours."""
+    value = request.cookies.get(SESSION_COOKIE, "")
+    return value if _TOKEN.fullmatch(value) else None
+
+
+def authenticate_session() -> WebSession:
+    """Sign the request in with the session cookie; a state-changing method must echo the CSRF token."""
+    secret = session_secret()
+    if secret is None:
+        raise Unauthenticated("not signed in", code="session_expired")
+    engine = current_engine()
+    session = engine.sessions.authenticate(secret)
+    if request.method not in SAFE_METHODS:
+        engine.sessions.check_csrf(session, request.headers.get(CSRF_HEADER))
+    g.actor = session.actor
+    g.web_session = session
+    return session
+
+
+def current_web_session() -> WebSession | None:
+    """The session the request was signed in with (None for bearer tokens)."""
+    session = g.get("web_session")
+    return session if isinstance(session, WebSession) else None

@@ -501,7 +501,8 @@ def demo_load() -> None:
                 state = "new version" if p.created else "unchanged"
                 click.echo(f"process {p.key} version {p.version} ({state})")
         click.echo("")
-        click.echo("Demo users, each with a new API token (send it as 'Authorization: Bearer TOKEN'):")
+        click.echo("Demo users: sign in to the web application with the password, or call the API with the new token")
+        click.echo("(send it as 'Authorization: Bearer TOKEN'):")
         for line in user_table(result.users):
             click.echo(line)
 

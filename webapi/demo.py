@@ -3,7 +3,9 @@
 ``wutong demo load`` calls :func:`load_demo` with ``bpmn.demo_data()`` and ``bpmn.process_files()``.
 Loading is idempotent: departments and users that exist are kept as they are; the processes are
 deployed in one deployment, and the engine only creates new versions of processes that changed.
-Every demo user gets a fresh API token on every load, so the printed table is always usable.
+Every demo user gets a fresh API token on every load and its demo password (the user's ``password``,
+else the data's top-level ``password``) is set again, so the printed table is always usable: sign in to
+the web application with the password, call the API with the token.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DemoUser:
     roles: tuple[str, ...]
     departments: tuple[str, ...]
     company: str | None
+    password: str | None
     token: str
     created: bool
 
@@ -96,6 +99,7 @@ class _UserEntry:
     departments: list[str]
     company: str | None
     credit_code: str | None
+    password: str | None
 
 
 def _entries(data: Mapping[str, Any]) -> tuple[list[_DepartmentEntry], list[_UserEntry]]:
@@ -107,6 +111,7 @@ def _entries(data: Mapping[str, Any]) -> tuple[list[_DepartmentEntry], list[_Use
         assert code is not None and name is not None
         departments.append(_DepartmentEntry(code, name, _text(entry, "name_en", where, required=False)))
     users = []
+    default_password = _text(data, "password", "", required=False)
     for index, entry in enumerate(_section(data, "users")):
         where = f"/users/{index}"
         username = _text(entry, "username", where)
@@ -119,6 +124,7 @@ def _entries(data: Mapping[str, Any]) -> tuple[list[_DepartmentEntry], list[_Use
                 departments=_strings(entry, "departments", where),
                 company=_text(entry, "company", where, required=False),
                 credit_code=_text(entry, "credit_code", where, required=False),
+                password=_text(entry, "password", where, required=False) or default_password,
             )
         )
     return departments, users
@@ -162,7 +168,10 @@ def load_demo(
                 departments_=entry.departments,
                 company=entry.company,
                 credit_code=entry.credit_code,
+                password=entry.password,
             )
+        elif entry.password is not None:
+            engine.identity.update_user(actor, user.id, password=entry.password)
         token = engine.identity.create_token(actor, user.id, TOKEN_NAME)
         assert token.secret is not None
         shown.append(
@@ -172,6 +181,7 @@ def load_demo(
                 roles=user.roles,
                 departments=user.departments,
                 company=user.company.name if user.company else None,
+                password=entry.password,
                 token=token.secret,
                 created=created,
             )
@@ -180,14 +190,15 @@ def load_demo(
 
 
 def user_table(users: Sequence[DemoUser]) -> list[str]:
-    """The demo users as aligned text rows (header first): who, roles, where, token."""
-    header = ("USERNAME", "NAME", "ROLES", "DEPARTMENTS / COMPANY", "TOKEN")
+    """The demo users as aligned text rows (header first): who, roles, where, password, token."""
+    header = ("USERNAME", "NAME", "ROLES", "DEPARTMENTS / COMPANY", "PASSWORD", "TOKEN")
     rows = [
         (
             u.username,
             u.display_name,
             ",".join(u.roles),
             u.company if u.company else ",".join(u.departments) or "-",
+            u.password or "-",
             u.token,
         )
         for u in users

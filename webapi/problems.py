@@ -21,6 +21,7 @@ from engine.errors import (
     InvalidModel,
     NotFound,
     Problem,
+    SignInLocked,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -113,6 +114,8 @@ def engine_error_response(error: EngineError) -> Response:
     headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if status == 401 else {}
     for cls in type(error).__mro__:
         headers.update(HEADERS_OF.get(cls, {}))
+    if isinstance(error, SignInLocked):
+        headers["Retry-After"] = str(error.retry_after)
     errors = [problem_item(p) for p in error.problems] if error.problems or status == 422 else None
     return problem_response(status, error.code, error.message, errors=errors, headers=headers)
 

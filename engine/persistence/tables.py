@@ -132,6 +132,29 @@ api_tokens = Table(
     Index("ix_api_tokens_user", "user_id"),
 )
 
+# --- web sessions (engine/services/sessions.py) ---------------------------------------------------
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", String(UUID_LEN), primary_key=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("user_id", String(UUID_LEN), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    _ts("created_at"),
+    _ts("last_seen_at"),
+    _ts("ended_at", nullable=True),
+)
+
+sign_in_throttle = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("username", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    _ts("window_started_at"),
+    _ts("locked_until", nullable=True),
+)
+
 # --- repository -------------------------------------------------------------------------------
 
 deployments = Table(

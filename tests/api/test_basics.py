@@ -61,8 +61,9 @@ def test_spec_and_docs_need_no_token(api: Api) -> None:
     page = api.client.get("/api/docs")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "/api/docs/assets/swagger-ui-bundle.js" in html and "/api/v1/openapi.json" in html
-    assert "//cdn" not in html and "https://" not in html
+    assert "/api/docs/assets/swagger-ui-bundle.js" in html and "/api/docs/init.js" in html
+    assert "//cdn" not in html and "https://" not in html and "<script>" not in html  # the CSP allows no inline script
+    assert "/api/v1/openapi.json" in api.client.get("/api/docs/init.js").get_data(as_text=True)
     for name in ("swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"):
         asset = api.client.get(f"/api/docs/assets/{name}")
         assert asset.status_code == 200 and len(asset.data) > 1000

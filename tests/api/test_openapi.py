@@ -37,12 +37,13 @@ def test_spec_is_valid_openapi_with_bearer_security(client: Any) -> None:
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "an API token from `wutong token`"
     }
-    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["security"] == [{"bearerAuth": []}, {"cookieAuth": []}]
+    assert spec["components"]["securitySchemes"]["cookieAuth"]["in"] == "cookie"
     assert spec["paths"]["/api/v1/healthz"]["get"]["security"] == []
     unprotected = [
         (path, method) for path, item in spec["paths"].items() for method, op in item.items()
         if isinstance(op, dict) and "responses" in op and op.get("security") == []
-        and path not in ("/api/v1/healthz", "/api/v1/livez")
+        and (path, method) not in (("/api/v1/healthz", "get"), ("/api/v1/livez", "get"), ("/api/v1/session", "post"))
     ]
     assert unprotected == []
 
@@ -110,7 +111,7 @@ def test_schemathesis_finds_no_server_error(fuzz_app: tuple[Flask, Org]) -> None
                f"{time.monotonic() - started:.0f}s")
     print(summary)
     documented = app.test_client().get(SPEC).get_json()["paths"]
-    assert len(operations) == sum(1 for item in documented.values() for method in item if method in METHODS) >= 45
+    assert len(operations) == sum(1 for item in documented.values() for method in item if method in METHODS) >= 48
     assert all(n >= EXAMPLES for label, n in tally.examples.items() if label.startswith("positive")
                and not label.endswith(("/users/me", "/healthz", "/livez", " /api/v1/audit/verify"))), tally.examples
     assert tally.failures == []

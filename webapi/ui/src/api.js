@@ -1,0 +1,37 @@
+// The one way the pages talk to the server: the public REST API under /api/v1, signed in with the
+// session cookie; state-changing requests send the session's CSRF token in X-CSRF-Token.
+const V1 = "/api/v1";
+let csrfToken = null;
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && problem.detail) || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem || {};
+  }
+}
+
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
+export async function call(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  const response = await fetch(V1 + path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return null;
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+export const get = (path) => call("GET", path);
+export const post = (path, body) => call("POST", path, body === undefined ? {} : body);
+export const del = (path) => call("DELETE", path);

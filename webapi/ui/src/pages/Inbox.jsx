@@ -1,0 +1,190 @@
+// The inbox: open tasks of the signed-in user's departments and the tasks they claimed, most urgent
+// first, with counts, filters by process and status, and a refresh every POLL_MS.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { get } from "../api.js";
+import { formatDateTime, formatWaiting } from "../format.js";
+import { Link } from "../router.jsx";
+import { DUE_BADGE, dueKey } from "./due.js";
+
+export const POLL_MS = 10000;
+const STATUSES = ["all", "open", "mine", "due_soon", "overdue"];
+
+// Task summaries do not (yet) carry the case; each row's task and case are fetched once and kept.
+const details = new Map();
+
+async function detailOf(summary) {
+  if (!details.has(summary.id)) {
+    const load = (async () => {
+      const task = await get(`/tasks/${summary.id}`);
+      const instance = await get(`/process-instances/${task.instance_id}`);
+      return { task, instance };
+    })();
+    details.set(summary.id, load);
+    load.catch(() => details.delete(summary.id));
+  }
+  return details.get(summary.id);
+}
+
+function byDue(a, b) {
+  if (!a.due_at && !b.due_at) return (a.created_at || "").localeCompare(b.created_at || "");
+  if (!a.due_at) return 1;
+  if (!b.due_at) return -1;
+  return a.due_at.localeCompare(b.due_at);
+}
+
+export default function Inbox({ user }) {
+  const { t, i18n } = useTranslation();
+  const [rows, setRows] = useState(null);
+  const [names, setNames] = useState({});
+  const [departments, setDepartments] = useState({});
+  const [status, setStatus] = useState("all");
+  const [process, setProcess] = useState("");
+  const [error, setError] = useState(null);
+  const alive = useRef(true);
+
+  const load = useCallback(async () => {
+    try {
+      const [open, mine] = await Promise.all([
+        get("/tasks?state=open&page_size=200&sort=due_at"),
+        get("/tasks?state=claimed&assignee=me&page_size=200&sort=due_at"),
+      ]);
+      const mineIds = new Set(mine.map((task) => task.id));
+      const visible = [
+        ...open.filter((task) => user.departments.includes(task.department)),
+        ...mine,
+      ].filter((task) => task.kind !== "escalation");
+      const full = await Promise.all(
+        visible.map(async (summary) => {
+          const { task, instance } = await detailOf(summary);
+          return { ...task, ...summary, instance, mine: mineIds.has(summary.id) };
+        }),
+      );
+      if (alive.current) {
+        setRows(full.sort(byDue));
+        setError(null);
+      }
+    } catch (e) {
+      if (alive.current) setError(t("app.loadFailed"));
+    }
+  }, [user, t]);
+
+  useEffect(() => {
+    alive.current = true;
+    load();
+    get("/process-definitions?page_size=200")
+      .then((definitions) => {
+        const map = {};
+        for (const d of definitions) map[d.key] = d.name || d.key;
+        if (alive.current) setNames(map);
+      })
+      .catch(() => {});
+    get("/departments?page_size=200")
+      .then((list) => {
+        const map = {};
+        for (const d of list) map[d.code] = { "zh-CN": d.name, en: d.name_en || d.name };
+        if (alive.current) setDepartments(map);
+      })
+      .catch(() => {});
+    const timer = window.setInterval(load, POLL_MS);
+    return () => {
+      alive.current = false;
+      window.clearInterval(timer);
+    };
+  }, [load]);
+
+  const counts = useMemo(() => {
+    const all = rows || [];
+    return {
+      all: all.length,
+      open: all.filter((r) => r.state === "open").length,
+      mine: all.filter((r) => r.mine).length,
+      due_soon: all.filter((r) => r.due_status === "due_soon").length,
+      overdue: all.filter((r) => r.due_status === "overdue").length,
+    };
+  }, [rows]);
+
+  const shown = (rows || []).filter((r) => {
+    if (process && r.process_key !== process) return false;
+    if (status === "open") return r.state === "open";
+    if (status === "mine") return r.mine;
+    if (status === "due_soon" || status === "overdue") return r.due_status === status;
+    return true;
+  });
+  const processes = [...new Set((rows || []).map((r) => r.process_key))].sort();
+  const now = Date.now();
+
+  return (
+    <section aria-labelledby="inbox-title">
+      <h1 id="inbox-title" className="h4 mb-3">
+        {t("inbox.title")}
+      </h1>
+      <div className="d-flex flex-wrap gap-2 mb-3" role="group" aria-label={t("inbox.status")}>
+        {STATUSES.map((s) => (
+          <button key={s} type="button" data-status={s} aria-pressed={status === s}
+                  className={`btn btn-sm ${status === s ? "btn-success" : "btn-outline-success"}`}
+                  onClick={() => setStatus(s)}>
+            {t(`inbox.filter.${s}`)}{" "}
+            <span className="badge bg-light text-dark wt-count" data-count={s}>
+              {counts[s]}
+            </span>
+          </button>
+        ))}
+        <label className="ms-auto d-flex align-items-center gap-2">
+          <span className="text-nowrap">{t("inbox.process")}</span>
+          <select className="form-select form-select-sm" value={process} onChange={(e) => setProcess(e.target.value)}>
+            <option value="">{t("inbox.allProcesses")}</option>
+            {processes.map((key) => (
+              <option key={key} value={key}>
+                {names[key] || key}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {error && <div className="alert alert-warning" role="alert">{error}</div>}
+      {rows === null ? (
+        <p className="text-muted">{t("app.loading")}</p>
+      ) : shown.length === 0 ? (
+        <p className="text-muted" data-testid="inbox-empty">{t("inbox.empty")}</p>
+      ) : (
+        <div className="table-responsive">
+          <table className="table table-hover bg-white align-middle" data-testid="inbox">
+            <thead>
+              <tr>
+                <th scope="col">{t("inbox.col.case")}</th>
+                <th scope="col">{t("inbox.col.subject")}</th>
+                <th scope="col">{t("inbox.col.process")}</th>
+                <th scope="col">{t("inbox.col.step")}</th>
+                <th scope="col">{t("inbox.col.department")}</th>
+                <th scope="col">{t("inbox.col.due")}</th>
+                <th scope="col">{t("inbox.col.waiting")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((r) => (
+                <tr key={r.id} data-task-id={r.id}>
+                  <td>
+                    <Link to={`/tasks/${r.id}`}>{r.instance.number}</Link>
+                    {r.mine && <span className="badge bg-info text-dark ms-2">{t("inbox.claimedByMe")}</span>}
+                  </td>
+                  <td>{(r.instance.variables && r.instance.variables.ledger && r.instance.variables.ledger.company) || r.business_key || "—"}</td>
+                  <td>{names[r.process_key] || r.process_key}</td>
+                  <td>
+                    <Link to={`/tasks/${r.id}`}>{r.name || r.activity_id}</Link>
+                  </td>
+                  <td>{(departments[r.department] && departments[r.department][i18n.language]) || r.department}</td>
+                  <td>
+                    {r.due_at ? formatDateTime(r.due_at, i18n.language) : ""}{" "}
+                    <span className={`badge ${DUE_BADGE[r.due_status] || "bg-secondary"}`}>{t(dueKey(r.due_status))}</span>
+                  </td>
+                  <td className="wt-waiting">{formatWaiting(r.created_at, i18n.language, now)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
