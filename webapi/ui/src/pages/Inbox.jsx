@@ -10,22 +10,6 @@ import { DUE_BADGE, dueKey } from "./due.js";
 export const POLL_MS = 10000;
 const STATUSES = ["all", "open", "mine", "due_soon", "overdue"];
 
-// Task summaries do not (yet) carry the case; each row's task and case are fetched once and kept.
-const details = new Map();
-
-async function detailOf(summary) {
-  if (!details.has(summary.id)) {
-    const load = (async () => {
-      const task = await get(`/tasks/${summary.id}`);
-      const instance = await get(`/process-instances/${task.instance_id}`);
-      return { task, instance };
-    })();
-    details.set(summary.id, load);
-    load.catch(() => details.delete(summary.id));
-  }
-  return details.get(summary.id);
-}
-
 function byDue(a, b) {
   if (!a.due_at && !b.due_at) return (a.created_at || "").localeCompare(b.created_at || "");
   if (!a.due_at) return 1;
@@ -54,12 +38,8 @@ export default function Inbox({ user }) {
         ...open.filter((task) => user.departments.includes(task.department)),
         ...mine,
       ].filter((task) => task.kind !== "escalation");
-      const full = await Promise.all(
-        visible.map(async (summary) => {
-          const { task, instance } = await detailOf(summary);
-          return { ...task, ...summary, instance, mine: mineIds.has(summary.id) };
-        }),
-      );
+      // summaries carry their case (number, business key, process), so one list request is enough
+      const full = visible.map((summary) => ({ ...summary, mine: mineIds.has(summary.id) }));
       if (alive.current) {
         setRows(full.sort(byDue));
         setError(null);
@@ -165,10 +145,10 @@ export default function Inbox({ user }) {
               {shown.map((r) => (
                 <tr key={r.id} data-task-id={r.id}>
                   <td>
-                    <Link to={`/tasks/${r.id}`}>{r.instance.number}</Link>
+                    <Link to={`/tasks/${r.id}`}>{r.case_number}</Link>
                     {r.mine && <span className="badge bg-info text-dark ms-2">{t("inbox.claimedByMe")}</span>}
                   </td>
-                  <td>{(r.instance.variables && r.instance.variables.ledger && r.instance.variables.ledger.company) || r.business_key || "—"}</td>
+                  <td>{r.business_key || "—"}</td>
                   <td>{names[r.process_key] || r.process_key}</td>
                   <td>
                     <Link to={`/tasks/${r.id}`}>{r.name || r.activity_id}</Link>
