@@ -10,6 +10,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 API="${WUTONG_URL:-http://127.0.0.1:5000}/api/v1"
 WUTONG="${WUTONG_BIN:-.venv/bin/wutong}"
+# `wutong token` records an audit event, which needs the audit key: make run's, unless one is set
+if [[ -z "${WUTONG_AUDIT_KEY:-}" && -z "${WUTONG_AUDIT_KEY_FILE:-}" && -s var/audit.key ]]; then
+    export WUTONG_AUDIT_KEY_FILE="$PWD/var/audit.key"
+fi
 PYTHON="$(dirname "$WUTONG")/python"  # the project's interpreter (a version-manager shim can take a second a call)
 [[ -x "$PYTHON" ]] || PYTHON=python3
 declare -A TOKENS
