@@ -21,33 +21,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from engine.runtime.sandbox_compile import RESERVED_NAMES
+
 RESERVED_KEY = "typename"  # SpiffWorkflow's serializer reads any dict carrying it as a typed object
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_DEPTH = 100
 MAX_VALUES = 1_000_000  # values visited in one check: bounds the check's own cost
 
-# Names the expression sandbox binds in every script's namespace (engine/runtime/sandbox.py); a
-# top-level variable of the same name would put every later expression of the case in error.
-_SANDBOX_NAMES = frozenset(
-    {
-        "_getattr_",
-        "_getitem_",
-        "_getiter_",
-        "_write_",
-        "_inplacevar_",
-        "_apply_",
-        "_unpack_sequence_",
-        "_iter_unpack_sequence_",
-        "_print_",
-        "_print",
-        "__builtins__",
-    }
-)
-
-
 def is_reserved_name(name: str) -> bool:
     """A top-level variable name the sandbox keeps for itself (``_wt_*`` and RestrictedPython's hooks)."""
-    return name.startswith("_wt_") or name in _SANDBOX_NAMES
+    return name.startswith("_wt_") or name in RESERVED_NAMES or name == "__builtins__"
 
 
 @dataclass(frozen=True)

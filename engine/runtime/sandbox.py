@@ -29,7 +29,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
 from engine.runtime.sandbox_builtins import static_builtins
-from engine.runtime.sandbox_compile import BUDGET_NAMES, ExpressionSyntaxError, compile_sandboxed
+from engine.runtime.sandbox_compile import RESERVED_NAMES, ExpressionSyntaxError, compile_sandboxed
 from engine.runtime.sandbox_size import TooLarge, oversized_variables, serialized_size
 
 if TYPE_CHECKING:
@@ -46,19 +46,7 @@ __all__ = [
 ]
 
 _SCRIPT_FILE = "<string>"
-# Names the sandbox itself binds; task data must not shadow them.
-_RESERVED = BUDGET_NAMES | {
-    "_getattr_",
-    "_getitem_",
-    "_getiter_",
-    "_write_",
-    "_inplacevar_",
-    "_apply_",
-    "_unpack_sequence_",
-    "_iter_unpack_sequence_",
-    "_print_",
-    "_print",
-}
+_RESERVED = RESERVED_NAMES  # task data must not shadow the names the sandbox binds
 
 
 def compile_expression(source: str, mode: Literal["eval", "exec"]) -> None:

@@ -31,6 +31,23 @@ AUG_ITEM = "_wt_aug_item_"
 CALL = "_wt_call_"
 APPLY = "_apply_"  # RestrictedPython's own wrapper for calls with *args/**kwargs; bound to the same guard
 BUDGET_NAMES = frozenset({TICK, POW, MUL, ADD, LSHIFT, MOD, FORMAT, AUG_ITEM, CALL})
+# RestrictedPython's hooks, which restricted code calls by these names
+GUARD_NAMES = frozenset(
+    {
+        "_getattr_",
+        "_getitem_",
+        "_getiter_",
+        "_write_",
+        "_inplacevar_",
+        APPLY,
+        "_unpack_sequence_",
+        "_iter_unpack_sequence_",
+        "_print_",
+        "_print",
+    }
+)
+# Names the sandbox binds in every expression's namespace: task data must never shadow them
+RESERVED_NAMES = BUDGET_NAMES | GUARD_NAMES
 
 _BINOP_GUARDS: dict[type[ast.operator], str] = {
     ast.Pow: POW,
