@@ -59,10 +59,21 @@ class DeployedProcess:
 
 
 @dataclass(frozen=True)
+class DeployedDecision:
+    """A DMN decision of an upload: its version, and whether this deployment made it."""
+
+    key: str
+    version: int
+    file: str
+    created: bool
+
+
+@dataclass(frozen=True)
 class DeploymentResult:
     id: str | None
     created: bool
     processes: tuple[DeployedProcess, ...]
+    decisions: tuple[DeployedDecision, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,21 @@ deployment_files = Table(
     PrimaryKeyConstraint("deployment_id", "name"),
 )
 
+# Every deployed version of a DMN decision: its file is in deployment_files. A process deployed later
+# without the table binds the newest version; process versions keep the table they were built with.
+decision_versions = Table(
+    "decision_versions",
+    metadata,
+    Column("decision_key", String(255), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deployment_id", String(UUID_LEN), ForeignKey("deployments.id"), nullable=False),
+    Column("file_name", String(255), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    _ts("created_at"),
+    PrimaryKeyConstraint("decision_key", "version"),
+)
+
+
 def _state_version_columns() -> list[Column[Any]]:
     """Which SpiffWorkflow serializer version and Wutong row layout wrote a stored case or spec.
 

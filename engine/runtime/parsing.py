@@ -101,6 +101,8 @@ class ParsedBundle:
     # (``spec`` None where it did not build) for the caller's own checks (lanes, deadlines, ...).
     problems: list[Problem] = field(default_factory=list)
     declared: dict[str, ProcessModel] = field(default_factory=dict)
+    # decision id -> the uploaded DMN file defining it (valid files only): new versions of decisions
+    decisions: dict[str, str] = field(default_factory=dict)
 
 
 def sort_problems(problems: list[Problem], files: Mapping[str, bytes]) -> list[Problem]:
@@ -119,13 +121,21 @@ def raise_problems(problems: list[Problem], files: Mapping[str, bytes]) -> None:
 
 
 def parse_bundle(
-    files: Mapping[str, bytes], limits: ParseLimits = ParseLimits(), *, defer: bool = False
+    files: Mapping[str, bytes],
+    limits: ParseLimits = ParseLimits(),
+    *,
+    defer: bool = False,
+    stored_decisions: Mapping[str, tuple[str, bytes]] | None = None,
 ) -> ParsedBundle:
     """Parse and validate an upload.
 
     Raises ``engine.errors.TooLarge`` (code too_large) for the size caps, or ``InvalidModel``
     whose ``problems`` list every problem found. With ``defer`` the problems come back in the bundle
     instead, so the caller adds its own checks and reports everything in one answer.
+
+    ``stored_decisions`` (decision id -> file name and content of its newest deployed version) binds a
+    business rule task calling a decision the upload does not define; an upload of DMN files alone
+    deploys new versions of their decisions.
     """
     check_sizes(files, limits.max_file_bytes, limits.max_total_bytes)
     problems = ProblemList()
@@ -164,6 +174,10 @@ def parse_bundle(
         doc.valid = not duplicate_problems and not xsd_problems
     bpmn_docs = [doc for doc in docs.values() if doc.kind == "bpmn"]
     dmn_docs = [doc for doc in docs.values() if doc.kind == "dmn"]
+    uploaded_dmn = {doc.name for doc in dmn_docs}
+    for doc in _stored_decision_docs(bpmn_docs, dmn_docs, docs, stored_decisions or {}):
+        docs[doc.name] = doc
+        dmn_docs.append(doc)
 
     # Across files: process ids, decision ids.
     processes, process_problems = parsing_structure.find_processes(bpmn_docs)
@@ -203,7 +217,7 @@ def parse_bundle(
                 processes[key].blocked = True
 
     executable = {key: decl for key, decl in processes.items() if decl.executable}
-    if not executable and not refused_bpmn:
+    if not executable and not refused_bpmn and (bpmn_docs or not uploaded_dmn):
         problems.add(
             Problem(
                 code="no_executable_process",
@@ -215,13 +229,57 @@ def parse_bundle(
     built = _build_processes(docs, executable, problems)
 
     schemas = parsing_extract.message_schemas(bpmn_docs)
+    new_decisions = {
+        key: found[0].name for key, found in decisions.items() if found[0].name in uploaded_dmn and found[0].valid
+    }
     if defer:
         declared = {key: built.get(key) or _process_model(decl, None, {}) for key, decl in executable.items()}
         return ParsedBundle(
-            built, forms, dict(files), message_schemas=schemas, problems=problems.problems, declared=declared
+            built,
+            forms,
+            dict(files),
+            message_schemas=schemas,
+            problems=problems.problems,
+            declared=declared,
+            decisions=new_decisions,
         )
     raise_problems(problems.problems, files)
-    return ParsedBundle(processes=built, forms=forms, files=dict(files), message_schemas=schemas)
+    return ParsedBundle(
+        processes=built, forms=forms, files=dict(files), message_schemas=schemas, decisions=new_decisions
+    )
+
+
+def _stored_decision_docs(
+    bpmn_docs: list[XmlDoc],
+    dmn_docs: list[XmlDoc],
+    docs: Mapping[str, XmlDoc],
+    stored: Mapping[str, tuple[str, bytes]],
+) -> list[XmlDoc]:
+    """The newest deployed DMN file of every decision a business rule task of the upload calls and
+    no DMN file of the upload defines (already checked when it was deployed)."""
+    if not stored:
+        return []
+    defined: set[str] = set()
+    for doc in dmn_docs:
+        defined.update(str(e.get("id")) for e in doc.root.xpath("./*[local-name()='decision']"))
+    wanted: list[str] = []
+    for doc in bpmn_docs:
+        for ref in doc.root.xpath("//bpmn:businessRuleTask/bpmn:extensionElements/spiffworkflow:calledDecisionId",
+                                  namespaces=NS):
+            key = (ref.text or "").strip()
+            if key and key not in defined and key in stored and key not in wanted:
+                wanted.append(key)
+    added: list[XmlDoc] = []
+    for key in wanted:
+        name, content = stored[key]
+        if name in docs or any(d.name == name for d in added):
+            name = f"{key}.deployed.dmn"
+        stored_doc, _problems = parse_xml(name, content, "dmn")
+        if stored_doc is None:
+            continue
+        stored_doc.valid = not index_ids(stored_doc) and not validate_xsd(stored_doc, set())
+        added.append(stored_doc)
+    return added
 
 
 def _build_processes(

@@ -17,11 +17,12 @@ from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
-from engine.results import DefinitionView, DeployedProcess, DeploymentResult
+from engine.results import DefinitionView, DeployedDecision, DeployedProcess, DeploymentResult
 from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle, raise_problems
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import digest
 from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
+from engine.services import decision_versions
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -34,7 +35,8 @@ class RepositoryService:
     def deploy(self, actor: Actor, files: Mapping[str, bytes]) -> DeploymentResult:
         """Validate every file, build every process, then store new versions of changed processes."""
         access.require_role(actor, "designer")
-        bundle = parse_bundle(files, self._engine.config.parse, defer=True)
+        stored = self._engine.query(decision_versions.newest_files)
+        bundle = parse_bundle(files, self._engine.config.parse, defer=True, stored_decisions=stored)
         return self._engine.command(actor, lambda work: self._store(work, bundle))
 
     def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
@@ -89,11 +91,23 @@ class RepositoryService:
                 )
             )
             results.append(DeployedProcess(definition_id, process.key, version, process.name, True))
+        decisions: list[DeployedDecision] = []
+        for key, file_name in sorted(bundle.decisions.items()):
+            if not created_any and decision_versions.changed(connection, key, bundle.files[file_name]):
+                self._insert_deployment(work, deployment_id, bundle)
+                created_any = True
+            decisions.append(decision_versions.store(work, key, file_name, bundle.files[file_name], deployment_id))
         work.record(
             action="deployment.created" if created_any else "deployment.unchanged",
-            details={"files": sorted(bundle.files), "processes": [f"{p.key}:{p.version}" for p in results]},
+            details={
+                "files": sorted(bundle.files),
+                "processes": [f"{p.key}:{p.version}" for p in results],
+                "decisions": [f"{d.key}:{d.version}" for d in decisions],
+            },
         )
-        return DeploymentResult(deployment_id if created_any else None, created_any, tuple(results))
+        return DeploymentResult(
+            deployment_id if created_any else None, created_any, tuple(results), tuple(decisions)
+        )
 
     @staticmethod
     def _insert_deployment(work: CaseWork, deployment_id: str, bundle: ParsedBundle) -> None:
@@ -363,3 +377,4 @@ def _definition_model(
 
 
 __all__ = ["InvalidModel", "RepositoryService"]
+

@@ -22,10 +22,22 @@ class DeployedProcessSchema(ma.Schema):
     created = fields.Boolean(metadata={"description": "true when this deployment made a new version"})
 
 
+class DeployedDecisionSchema(ma.Schema):
+    key = fields.String(metadata={"description": "the DMN decision id"})
+    version = fields.Integer()
+    file = fields.String(metadata={"description": "the uploaded DMN file that defines it"})
+    created = fields.Boolean(metadata={"description": "true when this deployment made a new version"})
+
+
 class DeploymentSchema(ma.Schema):
     id = fields.String(allow_none=True, metadata={"description": "null when nothing changed"})
     created = fields.Boolean()
     processes = fields.List(fields.Nested(DeployedProcessSchema))
+    decisions = fields.List(
+        fields.Nested(DeployedDecisionSchema),
+        metadata={"description": "DMN decisions of the upload; a process deployed later without its table binds "
+                  "the newest version"},
+    )
 
 
 class DefinitionQuerySchema(ma.Schema):
