@@ -14,7 +14,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from engine import EngineConfig, ProcessEngine, audit
-from webapi import docs_page, problems
+from webapi import docs_page, metrics, problems
 from webapi.auth import BEARER_SCHEME
 from webapi.blueprints import (
     admin,
@@ -105,6 +105,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     problems.register(app)
     app.before_request(_take_request_id)
     app.after_request(_give_request_id)
+    metrics.register(app, process_engine)
     return app
 
 
