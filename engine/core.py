@@ -4,6 +4,7 @@ unit of work. Services (repository, runtime, tasks, identity, history) hang off 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ from engine.runtime.sandbox_command import command_budget
 from engine.runtime.specs import SpecBundle
 from engine.runtime.timekeeping import ClockDatetime, using_clock
 from engine.working_calendar import WorkingCalendar
+
+CommandObserver = Callable[[str, float, BaseException | None], None]
+"""Told after every command: its kind (the service method that ran it), seconds taken, and the
+error it raised (None when it committed). The web layer registers one for /metrics."""
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -86,6 +91,7 @@ class ProcessEngine:
         from engine.services.calendar import CalendarService
         from engine.services.history import HistoryService
         from engine.services.identity import IdentityService
+        from engine.services.operations import OperationsService
         from engine.services.repository import RepositoryService
         from engine.services.runtime import RuntimeService
         from engine.services.sessions import SessionService
@@ -106,6 +112,7 @@ class ProcessEngine:
         self.script_engine = create_script_engine(self.config.sandbox, helpers)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
         self.hooks = Hooks()
+        self.command_observers: list[CommandObserver] = []
         self._definitions: dict[str, tuple[SpecBundle, DefinitionModel]] = {}
         self._definitions_lock = threading.Lock()
         self.repository = RepositoryService(self)
@@ -116,6 +123,7 @@ class ProcessEngine:
         self.supervision = SupervisionService(self)
         self.calendars = CalendarService(self)
         self.sessions = SessionService(self)
+        self.operations = OperationsService(self)
 
     def _load_calendar_overrides(self) -> dict[date, bool]:
         with self.db.transaction(write=False) as connection:
@@ -171,6 +179,27 @@ class ProcessEngine:
         ``finish`` runs after the cases are saved, still inside the transaction, to build the result
         from the stored projections without a second round trip.
         """
+        if not self.command_observers:
+            return self._run_command(actor, action, finish)
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return self._run_command(actor, action, finish)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            kind = command_kind(action)
+            for observer in self.command_observers:
+                observer(kind, elapsed, error)
+
+    def _run_command(
+        self,
+        actor: Actor,
+        action: Callable[[CaseWork], Any],
+        finish: Callable[[CaseWork, Any], Any] | None,
+    ) -> Any:
         with using_clock(self.clock):
             # the expression budget starts once the write lock is held, not while waiting for it
             with self.db.transaction() as connection, command_budget(self.config.sandbox.max_command_seconds):
@@ -190,3 +219,11 @@ class ProcessEngine:
             return action(connection)
 
     last_bytes_written: int = 0
+
+
+def command_kind(action: Callable[..., Any]) -> str:
+    """A command's kind for metrics: the service method that defined ``action``
+    (``TaskService.complete`` for its inner ``act``), seen through ``functools.partial``."""
+    target = getattr(action, "func", action)
+    name = getattr(target, "__qualname__", None) or type(target).__name__
+    return str(name).split(".<locals>")[0]

@@ -14,7 +14,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from engine import EngineConfig, ProcessEngine, audit
-from webapi import docs_page, problems, ui
+from webapi import docs_page, metrics, problems, ui
 from webapi.auth import BEARER_SCHEME, COOKIE_SCHEME, SESSION_COOKIE
 from webapi.blueprints import (
     admin,
@@ -137,6 +137,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     app.before_request(_take_request_id)
     app.after_request(_give_request_id)
     app.after_request(security_headers)
+    metrics.register(app, process_engine)
     return app
 
 

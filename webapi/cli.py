@@ -8,9 +8,13 @@ Configuration comes from environment variables, see ``webapi.settings``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
+import os
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -373,6 +377,34 @@ def _bind(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+def _metrics_directory() -> None:
+    """Set up prometheus-client's multiprocess mode before any worker starts: every worker writes
+    its counters to files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape of any worker sums them.
+    An operator's directory is emptied of the last run's files; otherwise a private one is made."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        Path(given).mkdir(parents=True, exist_ok=True)
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return
+    directory = tempfile.mkdtemp(prefix="wutong-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    master = os.getpid()
+
+    def remove() -> None:  # forked workers run atexit handlers too: only the master removes it
+        if os.getpid() == master:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    atexit.register(remove)
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: drop the dead worker's live gauges (its counters stay summed)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
 def _gunicorn(factory: Callable[[], Flask], options: dict[str, Any]) -> None:
     from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
@@ -431,6 +463,7 @@ def serve(host: str, port: int, workers: int, threads: int, keepalive: int, time
     if dev:
         factory().run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
         return
+    _metrics_directory()
     _gunicorn(
         factory,
         {
@@ -447,6 +480,7 @@ def serve(host: str, port: int, workers: int, threads: int, keepalive: int, time
             # gunicorn's control socket lives at one path per user ($HOME/.gunicorn/gunicorn.ctl):
             # two servers (or a server and the tests) would fight over it; Wutong does not use it.
             "control_socket_disable": True,
+            "child_exit": _worker_exited,
         },
     )
 

@@ -28,6 +28,7 @@ Variable                           Meaning                                     D
 ``WUTONG_AUDIT_KEY``               the audit chain's MAC key (not in the DB)   unset: serve/worker refuse
 ``WUTONG_AUDIT_KEY_FILE``          a file holding the audit key(s)             unset
 ``WUTONG_AUDIT_DIGEST_DIR``        where signed chain-head digests are kept    unset (no digests)
+``WUTONG_METRICS_TOKEN``           bearer token that unlocks ``/metrics``      unset (no ``/metrics``)
 =================================  ==========================================  ==============================
 """
 
@@ -179,7 +180,15 @@ VARIABLES: tuple[Variable, ...] = (
         "audit chain head: `wutong audit digest` and the worker (daily) write them.",
         "unset (no digests)",
     ),
+    Variable(
+        "WUTONG_METRICS_TOKEN",
+        "Turns on `GET /metrics` (Prometheus text format), answered only to `Authorization: Bearer "
+        "<this value>` (at least 16 characters); see docs/operations.md. Without it `/metrics` is 404.",
+        "unset (no `/metrics`)",
+    ),
 )
+
+MIN_METRICS_TOKEN_CHARS = 16
 
 DEFAULT_TOKEN_TTL_DAYS = 90
 MAX_TOKEN_TTL_DAYS = 3650
@@ -233,6 +242,9 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
     cache = env.get("WUTONG_CACHE_CASES")
     if cache is not None and cache not in ("0", "1"):
         raise SettingsError(f"WUTONG_CACHE_CASES={cache!r}: expected 0 or 1")
+    metrics_token = env.get("WUTONG_METRICS_TOKEN")
+    if metrics_token is not None and 0 < len(metrics_token) < MIN_METRICS_TOKEN_CHARS:
+        raise SettingsError(f"WUTONG_METRICS_TOKEN is shorter than {MIN_METRICS_TOKEN_CHARS} characters")
     audit_keys(env)
 
 
@@ -283,6 +295,8 @@ def flask_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     for name in (MAX_JSON_BYTES, MAX_STRING_BYTES):
         if env.get(name):
             config[name] = int(env[name])
+    if env.get("WUTONG_METRICS_TOKEN"):
+        config["WUTONG_METRICS_TOKEN"] = env["WUTONG_METRICS_TOKEN"]
     return config
 
 
