@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
@@ -99,9 +100,13 @@ def _no_judge(_due: Any) -> None:
     return None
 
 
+@functools.cache
 def summary_select() -> Select[Any]:
     """Task rows with their case's number, keys and process name: one joined query for a whole list,
-    so an inbox says which case and company each task belongs to without a request per task."""
+    so an inbox says which case and company each task belongs to without a request per task.
+
+    Built once (about 0.5 ms a time on the request path): a Select is immutable, callers derive
+    their own with ``.where`` and the like."""
     return select(
         tasks,
         process_instances.c.number.label("case_number"),

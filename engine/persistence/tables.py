@@ -99,6 +99,9 @@ users = Table(
     Column("phone", String(32)),  # where a delivery bridge reaches the user
     Column("email", String(254)),
     Column("notify_via", String(16)),  # sms | email | dingtalk
+    # bumped by every change to the user (roles, departments, company, active): cached actors
+    # of older versions are rebuilt, in every worker, on their next request
+    Column("auth_version", Integer, nullable=False, default=0, server_default="0"),
 )
 
 user_departments = Table(

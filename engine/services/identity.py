@@ -16,6 +16,7 @@ from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, 
 from engine.persistence.tables import api_tokens, departments, user_departments, user_roles, users
 from engine.results import DepartmentView, TokenView, UserView
 from engine.services import identity_tokens as tokens
+from engine.services.actor_cache import ActorCache
 from engine.services.identity_release import release_claimed_tasks
 from engine.services.identity_rules import CREDIT_CODE_MAX, TOKEN_NAME_MAX, free_text, identifier, normalised, same_name
 from engine.services.identity_users import (
@@ -40,6 +41,7 @@ _UNSET: Any = object()
 class IdentityService:
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
+        self._actors = ActorCache()  # per worker process: see engine/services/actor_cache.py
 
     # --- departments --------------------------------------------------------------------------
 
@@ -192,7 +194,10 @@ class IdentityService:
             if password is not None:
                 values["password_hash"] = hash_password(password)
             values["company_id"] = company_id_for(work, new_company, None) if new_company else None
-            connection.execute(update(users).where(users.c.id == user_id).values(values))
+            # every change may change the actor: cached ones of the old version are rebuilt everywhere
+            connection.execute(
+                update(users).where(users.c.id == user_id).values({**values, "auth_version": users.c.auth_version + 1})
+            )
             connection.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
             connection.execute(delete(user_departments).where(user_departments.c.user_id == user_id))
             set_memberships(connection, user_id, new_roles, new_departments)
@@ -285,7 +290,11 @@ class IdentityService:
 
         def run(connection: Connection) -> tuple[Actor, tokens.TokenCheck]:
             found = tokens.check(connection, secret, now)
-            return actor_for(connection, found.user_id), found
+            actor = self._actors.get(found.user_id, found.auth_version)
+            if actor is None:
+                actor = actor_for(connection, found.user_id)
+                self._actors.put(found.user_id, found.auth_version, actor)
+            return actor, found
 
         return self._engine.query(run)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from engine.errors import InvalidInput, Problem, Unauthenticated
 from engine.persistence.tables import api_tokens, users
@@ -33,6 +33,7 @@ class TokenCheck:
     user_id: str
     token_id: str
     record_use_at: datetime | None
+    auth_version: int = 0  # the user's, to check a cached actor against
 
 
 def token_hash(secret: str) -> str:
@@ -101,21 +102,27 @@ def tokens_of(connection: Connection, user_id: str, now: datetime) -> list[Token
     return [view(row, now) for row in rows]
 
 
+# built once: the statement every request runs (SQLAlchemy reuses its compiled form and cache key)
+_CHECK = (
+    select(api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
+           users.c.active, users.c.auth_version)
+    .join(users, api_tokens.c.user_id == users.c.id)
+    .where(api_tokens.c.token_hash == bindparam("digest"), api_tokens.c.revoked_at.is_(None))
+)
+
+
 def check(connection: Connection, secret: str, now: datetime) -> TokenCheck:
-    """The token's user; Unauthenticated when it is unknown, revoked, expired or its user inactive."""
-    row = connection.execute(
-        select(api_tokens.c.id, api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.last_used_at,
-               users.c.active)
-        .join(users, api_tokens.c.user_id == users.c.id)
-        .where(api_tokens.c.token_hash == token_hash(secret), api_tokens.c.revoked_at.is_(None))
-    ).first()
+    """The token's user; Unauthenticated when it is unknown, revoked, expired or its user inactive.
+
+    One SELECT by the token digest's unique index."""
+    row = connection.execute(_CHECK, {"digest": token_hash(secret)}).first()
     if row is None or not row.active:
         raise Unauthenticated("the token is unknown, revoked or its user inactive", code="bad_token")
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated("the token has expired: ask for a new one", code="token_expired")
     hour = hour_of(now)
     due = row.last_used_at is None or row.last_used_at < hour
-    return TokenCheck(row.user_id, row.id, hour if due else None)
+    return TokenCheck(row.user_id, row.id, hour if due else None, row.auth_version)
 
 
 def record_use(connection: Connection, token_id: str, hour: datetime) -> bool:

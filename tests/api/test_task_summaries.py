@@ -65,6 +65,7 @@ def test_a_task_view_names_its_case_number_and_process(api: Api) -> None:
 def test_the_task_list_costs_the_same_queries_for_one_case_or_many(api: Api, engine: ProcessEngine) -> None:
     assert api.deploy(corpus("parallel.bpmn")).status_code == 201
     api.start("parallel")
+    api.get("/tasks", "admin")  # the first request of a token also builds its cached actor
     with counted_statements(engine) as one:
         assert len(api.get("/tasks", "admin").get_json()) == 3
     for _ in range(4):
