@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from engine import access
 from engine.actors import SYSTEM, Actor
@@ -26,6 +26,7 @@ from engine.persistence.tables import (
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
 from engine.services import notification_outbox as outbox
+from engine.services.task_transitions import case_version, loaded, transition
 from engine.views import (
     instance_view,
     require_reason,
@@ -88,8 +89,11 @@ class SupervisionService:
             )
 
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = self._open_task_for_supervisor(work, actor, task_id)
-            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(due_at=due_at, escalated_at=None))
+            loaded(work, row["instance_id"])
+            values = {"due_at": due_at, "escalated_at": None}
+            transition(work, row, expected=OPEN_STATES, values=values, version=version)
             work.record(
                 action="task.deadline_extended",
                 instance_id=row["instance_id"],
@@ -124,7 +128,9 @@ class SupervisionService:
             )
 
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = self._open_task_for_supervisor(work, actor, task_id)
+            loaded(work, row["instance_id"])
             if department is not None:
                 _require_department(work.connection, department)
                 if user_id is not None:  # choosing a person there is for those who supervise it too
@@ -137,7 +143,7 @@ class SupervisionService:
                 values.update(assignee_user_id=user_id, state="claimed")
             else:
                 values.update(assignee_user_id=None, state="open")
-            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
+            transition(work, row, expected=OPEN_STATES, values=values, version=version, assignee=True)
             work.record(
                 action="task.reassigned",
                 instance_id=row["instance_id"],
@@ -220,6 +226,7 @@ class SupervisionService:
 
     def _escalate(self, work: CaseWork, *, task_id: str) -> bool:
         connection = work.connection
+        version = case_version(work, task_id)
         row = (
             connection.execute(
                 select(tasks)
@@ -248,7 +255,7 @@ class SupervisionService:
             or model.properties.get("escalateTo")
             or ""
         ).strip() or None
-        connection.execute(update(tasks).where(tasks.c.id == task_id).values(escalated_at=work.now))
+        transition(work, row, expected=OPEN_STATES, values={"escalated_at": work.now}, version=version)
         escalation_task_id = None
         if target is not None:
             escalation_task_id = str(uuid.uuid4())
