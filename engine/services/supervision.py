@@ -4,6 +4,7 @@ escalation of overdue tasks, and the notification outbox."""
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
 
 
 MAX_EXTENSION = timedelta(days=3653)
+
+log = logging.getLogger("wutong.worker")
 
 
 class SupervisionService:
@@ -201,7 +204,11 @@ class SupervisionService:
     # --- escalation (the worker) ------------------------------------------------------------------
 
     def escalate_overdue(self, limit: int = 100) -> int:
-        """Raise an escalation for every open task past its deadline; one command per task."""
+        """Raise an escalation for every open task past its deadline; one command per task.
+
+        Like the timer run, a task whose escalation fails is logged and skipped: it never stops the
+        other tasks' escalations (it is tried again on the next run).
+        """
         now = self._engine.clock.now()
         due = self._engine.query(
             lambda c: list(
@@ -220,8 +227,13 @@ class SupervisionService:
         )
         raised = 0
         for task_id in due:
-            if self._engine.command(SYSTEM, functools.partial(self._escalate, task_id=task_id)):
-                raised += 1
+            try:
+                if self._engine.command(SYSTEM, functools.partial(self._escalate, task_id=task_id)):
+                    raised += 1
+            except Conflict:  # completed, extended or escalated meanwhile: re-read on the next run
+                continue
+            except Exception:  # this task only: the others still get their escalations
+                log.exception("the overdue task %s could not be escalated", task_id)
         return raised
 
     def _escalate(self, work: CaseWork, *, task_id: str) -> bool:
