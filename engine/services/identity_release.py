@@ -9,18 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from engine.casework import CaseWork
 from engine.definitions import APPLICANT_LANE
+from engine.errors import Conflict
 from engine.persistence.tables import process_instances, tasks
+from engine.services.task_transitions import case_version, transition
 
 
 def release_claimed_tasks(
     work: CaseWork, user_id: str, *, departments: Collection[str] | None, reason: str
 ) -> list[str]:
     """Unclaim the user's claimed tasks (of ``departments``, or all when None); the task ids."""
-    query = select(tasks.c.id, tasks.c.instance_id, tasks.c.lane, tasks.c.department_code).where(
+    query = select(
+        tasks.c.id, tasks.c.instance_id, tasks.c.lane, tasks.c.department_code, tasks.c.assignee_user_id
+    ).where(
         tasks.c.state == "claimed", tasks.c.assignee_user_id == user_id
     )
     if departments is not None:
@@ -34,11 +38,20 @@ def release_claimed_tasks(
             back_to = work.connection.execute(
                 select(process_instances.c.applicant_user_id).where(process_instances.c.id == row.instance_id)
             ).scalar()
-        work.connection.execute(
-            update(tasks)
-            .where(tasks.c.id == row.id, tasks.c.state == "claimed")
-            .values(state="open", assignee_user_id=back_to)
-        )
+        version = case_version(work, row.id)
+        try:
+            transition(
+                work,
+                row._mapping,
+                expected={"claimed"},
+                values={"state": "open", "assignee_user_id": back_to},
+                version=version,
+                assignee=True,
+            )
+        except Conflict as error:
+            if error.code == "stale_case":
+                raise
+            continue  # completed or released by someone else meanwhile: nothing left to release
         work.record(
             action="task.unclaimed",
             instance_id=row.instance_id,

@@ -4,11 +4,12 @@ escalation of overdue tasks, and the notification outbox."""
 from __future__ import annotations
 
 import functools
+import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from engine import access
 from engine.actors import SYSTEM, Actor
@@ -26,6 +27,7 @@ from engine.persistence.tables import (
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
 from engine.services import notification_outbox as outbox
+from engine.services.task_transitions import case_version, loaded, transition
 from engine.views import (
     instance_view,
     require_reason,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 
 MAX_EXTENSION = timedelta(days=3653)
+
+log = logging.getLogger("wutong.worker")
 
 
 class SupervisionService:
@@ -88,8 +92,11 @@ class SupervisionService:
             )
 
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = self._open_task_for_supervisor(work, actor, task_id)
-            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(due_at=due_at, escalated_at=None))
+            loaded(work, row["instance_id"])
+            values = {"due_at": due_at, "escalated_at": None}
+            transition(work, row, expected=OPEN_STATES, values=values, version=version)
             work.record(
                 action="task.deadline_extended",
                 instance_id=row["instance_id"],
@@ -124,7 +131,9 @@ class SupervisionService:
             )
 
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = self._open_task_for_supervisor(work, actor, task_id)
+            loaded(work, row["instance_id"])
             if department is not None:
                 _require_department(work.connection, department)
                 if user_id is not None:  # choosing a person there is for those who supervise it too
@@ -137,7 +146,7 @@ class SupervisionService:
                 values.update(assignee_user_id=user_id, state="claimed")
             else:
                 values.update(assignee_user_id=None, state="open")
-            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(values))
+            transition(work, row, expected=OPEN_STATES, values=values, version=version, assignee=True)
             work.record(
                 action="task.reassigned",
                 instance_id=row["instance_id"],
@@ -195,7 +204,11 @@ class SupervisionService:
     # --- escalation (the worker) ------------------------------------------------------------------
 
     def escalate_overdue(self, limit: int = 100) -> int:
-        """Raise an escalation for every open task past its deadline; one command per task."""
+        """Raise an escalation for every open task past its deadline; one command per task.
+
+        Like the timer run, a task whose escalation fails is logged and skipped: it never stops the
+        other tasks' escalations (it is tried again on the next run).
+        """
         now = self._engine.clock.now()
         due = self._engine.query(
             lambda c: list(
@@ -214,12 +227,18 @@ class SupervisionService:
         )
         raised = 0
         for task_id in due:
-            if self._engine.command(SYSTEM, functools.partial(self._escalate, task_id=task_id)):
-                raised += 1
+            try:
+                if self._engine.command(SYSTEM, functools.partial(self._escalate, task_id=task_id)):
+                    raised += 1
+            except Conflict:  # completed, extended or escalated meanwhile: re-read on the next run
+                continue
+            except Exception:  # this task only: the others still get their escalations
+                log.exception("the overdue task %s could not be escalated", task_id)
         return raised
 
     def _escalate(self, work: CaseWork, *, task_id: str) -> bool:
         connection = work.connection
+        version = case_version(work, task_id)
         row = (
             connection.execute(
                 select(tasks)
@@ -248,7 +267,7 @@ class SupervisionService:
             or model.properties.get("escalateTo")
             or ""
         ).strip() or None
-        connection.execute(update(tasks).where(tasks.c.id == task_id).values(escalated_at=work.now))
+        transition(work, row, expected=OPEN_STATES, values={"escalated_at": work.now}, version=version)
         escalation_task_id = None
         if target is not None:
             escalation_task_id = str(uuid.uuid4())

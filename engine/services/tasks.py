@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select
 
 from engine import access
 from engine.actors import Actor
@@ -19,6 +19,7 @@ from engine.instructions import render_instructions
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, Page, TaskView
 from engine.runtime.state import dumps
+from engine.services.task_transitions import case_version, loaded, transition
 from engine.views import (
     ESCALATION_FORM,
     open_tasks,
@@ -157,21 +158,25 @@ class TaskService:
 
     def claim(self, actor: Actor, task_id: str) -> TaskView:
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = visible_task(work.connection, actor, task_id)
+            loaded(work, row["instance_id"])
             access.require_task_actor(
                 actor,
                 department=row["department_code"],
                 assignee_id=row["assignee_user_id"],
                 required_role=self._required_role(work.connection, row),
             )
-            _claim(work, actor, row)
+            _claim(work, actor, row, version)
             return task_id
 
         return self.with_instructions(self._engine.command(actor, act, self._finish_view))
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskView:
         def act(work: CaseWork) -> str:
+            version = case_version(work, task_id)
             row = visible_task(work.connection, actor, task_id)
+            loaded(work, row["instance_id"])
             if row["state"] != "claimed":
                 raise Conflict("the task is not claimed", code="task_not_claimed")
             own = row["assignee_user_id"] == actor.user_id
@@ -182,8 +187,13 @@ class TaskService:
                 original = work.connection.execute(
                     select(process_instances.c.applicant_user_id).where(process_instances.c.id == row["instance_id"])
                 ).scalar()
-            work.connection.execute(
-                update(tasks).where(tasks.c.id == task_id).values(state="open", assignee_user_id=original)
+            transition(
+                work,
+                row,
+                expected={"claimed"},
+                values={"state": "open", "assignee_user_id": original},
+                version=version,
+                assignee=True,
             )
             work.record(
                 action="task.unclaimed",
@@ -202,6 +212,7 @@ class TaskService:
 
         def act(work: CaseWork) -> str:
             connection = work.connection
+            version = case_version(work, task_id)
             row = visible_task(connection, actor, task_id)
             instance = (
                 connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
@@ -221,14 +232,14 @@ class TaskService:
             _, model = self._engine.definition(connection, instance["definition_id"])
             if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
                 validate_submission(ESCALATION_FORM, submitted)
-                _mark_completed(work, actor, task_id, submitted)
+                work.load(row["instance_id"], instance)  # its save bumps the case; the finish step reads it
+                _mark_completed(work, actor, row, version, submitted)
                 work.record(
                     action="escalation.completed",
                     instance_id=row["instance_id"],
                     task_id=task_id,
                     details={"fields": sorted(submitted), "action": submitted["action"]},
                 )
-                work.load(row["instance_id"], instance)  # the finish step reads the case; nothing in it changes
                 return task_id
             validate_submission(model.form_for(row["activity_id"]), submitted)
             case = work.load(row["instance_id"], instance)
@@ -240,7 +251,7 @@ class TaskService:
                 actor.user_id is None or actor.user_id != instance["applicant_user_id"]
             )
             acting_for = instance["applicant_user_id"] if for_applicant else None
-            _mark_completed(work, actor, task_id, submitted, acting_for)
+            _mark_completed(work, actor, row, version, submitted, acting_for)
             work.note(case, case.live.complete(task_id, submitted))
             work.record(
                 action="task.completed",
@@ -276,37 +287,40 @@ class TaskService:
 
 
 def _mark_completed(
-    work: CaseWork, actor: Actor, task_id: str, submitted: Mapping[str, Any], acting_for: str | None = None
+    work: CaseWork,
+    actor: Actor,
+    row: Mapping[Any, Any],
+    version: int,
+    submitted: Mapping[str, Any],
+    acting_for: str | None = None,
 ) -> None:
-    work.connection.execute(
-        update(tasks)
-        .where(tasks.c.id == task_id)
-        .values(
-            state="completed",
-            assignee_user_id=actor.user_id,
-            completed_by=actor.user_id,
-            acting_for=acting_for,
-            ended_at=work.now,
-            submitted_json=dumps(submitted),
-        )
+    transition(
+        work,
+        row,
+        expected={"open", "claimed"},
+        values={
+            "state": "completed",
+            "assignee_user_id": actor.user_id,
+            "completed_by": actor.user_id,
+            "acting_for": acting_for,
+            "ended_at": work.now,
+            "submitted_json": dumps(submitted),
+        },
+        version=version,
+        assignee=True,
     )
 
 
-def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any]) -> None:
+def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any], version: int) -> None:
     if row["state"] == "claimed":
         if row["assignee_user_id"] == actor.user_id:
             return
         raise Conflict("the task is claimed by someone else", code="task_claimed_by_other")
     if row["state"] != "open":
         raise Conflict(f"the task is {row['state']}", code="task_not_open")
-    claimed = work.connection.execute(
-        update(tasks)
-        .where(tasks.c.id == row["id"])
-        .where(tasks.c.state == "open")
-        .values(state="claimed", assignee_user_id=actor.user_id)
-    ).rowcount
-    if claimed != 1:
-        raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
+    transition(
+        work, row, expected={"open"}, values={"state": "claimed", "assignee_user_id": actor.user_id}, version=version
+    )
     work.record(
         action="task.claimed",
         instance_id=row["instance_id"],
