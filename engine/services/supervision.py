@@ -6,8 +6,9 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, insert, or_, select
 
@@ -298,7 +299,7 @@ class SupervisionService:
         )
         text = (
             f"超期督办 overdue: {row['name'] or row['activity_id']} in case {instance['number']} "
-            f"was due {row['due_at'].isoformat()}"
+            f"应于 {_local_minute(row['due_at'], self._engine.policy.zone)} 前办结"
         )
         for recipient in _supervisors(connection, [row["department_code"], target]):
             connection.execute(
@@ -408,6 +409,12 @@ def _require_member(connection: Connection, user_id: str, department: str | None
                 )
             ],
         )
+
+
+def _local_minute(moment: datetime, zone: ZoneInfo) -> str:
+    """A deadline as people read it in notification texts: local time to the minute, no offset or seconds."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _iso(moment: datetime | None) -> str | None:

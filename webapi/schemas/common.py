@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import marshmallow as ma
+from flask import current_app
 from marshmallow import fields, validate
 
 MAX_PAGE = 1_000_000
@@ -31,6 +34,26 @@ def sort_field(fields_: set[str] | frozenset[str] | tuple[str, ...], default: st
         validate=validate.OneOf([*choices, *(f"-{name}" for name in choices)]),
         metadata={"description": "a field name; prefix `-` for descending order"},
     )
+
+
+class LocalDateTime(fields.DateTime):
+    """The UTC timestamp named by ``attribute``, shown in the engine's WUTONG_TIME_ZONE (ISO 8601 with offset).
+
+    The API keeps UTC in every ``X``; ``X_local`` is the same instant as people in the office read it.
+    """
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        zone = ZoneInfo(current_app.extensions["wutong"].config.time_zone)
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        return moment.astimezone(zone).isoformat()
+
+
+def local_twin(name: str) -> LocalDateTime:
+    """``<name>_local``: the field ``name`` in the configured time zone (null when it is null)."""
+    return LocalDateTime(attribute=name, dump_only=True, allow_none=True, metadata={
+        "description": f"`{name}` in WUTONG_TIME_ZONE (default Asia/Shanghai), ISO 8601 with offset"})
 
 
 class ListArgs(ma.Schema):

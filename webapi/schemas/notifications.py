@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields
 
-from webapi.schemas.common import ListArgs, sort_field
+from webapi.schemas.common import ListArgs, local_twin, sort_field
 from webapi.schemas.supervision import MarkedSchema, MarkSentSchema
 
 __all__ = ["MarkSentSchema", "MarkedSchema", "NotificationQuerySchema", "NotificationSchema"]
@@ -35,7 +35,9 @@ class NotificationSchema(ma.Schema):
     task_id = fields.String(allow_none=True)
     text = fields.String()
     created_at = fields.DateTime()
+    created_at_local = local_twin("created_at")
     sent_at = fields.DateTime(allow_none=True, metadata={"description": "when a delivery bridge sent it"})
+    sent_at_local = local_twin("sent_at")
     recipient = fields.Nested(RecipientSchema, metadata={"description": "whom it is for, with phone and e-mail"})
     channel = fields.String(
         allow_none=True,

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from engine.vocabulary import CASE_SORT_FIELDS as CASE_SORTABLE
 from engine.vocabulary import CASE_STATES
-from webapi.schemas.common import MAX_INT, ListArgs, sort_field, text
+from webapi.schemas.common import MAX_INT, ListArgs, local_twin, sort_field, text
 from webapi.schemas.tasks import TaskSummarySchema
 
 
@@ -70,7 +70,9 @@ class IncidentSchema(ma.Schema):
     line = fields.Integer(allow_none=True)
     data = fields.Dict(allow_none=True)
     created_at = fields.DateTime()
+    created_at_local = local_twin("created_at")
     resolved_at = fields.DateTime(allow_none=True)
+    resolved_at_local = local_twin("resolved_at")
     blocking = fields.Boolean(metadata={"description": "false: the incident does not stop the case (template_failed)"})
 
 
@@ -91,11 +93,15 @@ class InstanceSchema(ma.Schema):
     active_activities = fields.List(fields.String())
     incidents = fields.List(fields.Nested(IncidentSchema))
     started_at = fields.DateTime()
+    started_at_local = local_twin("started_at")
     ended_at = fields.DateTime(allow_none=True)
+    ended_at_local = local_twin("ended_at")
     due_at = fields.DateTime(allow_none=True, metadata={"description": "the case's deadline"})
+    due_at_local = local_twin("due_at")
     due_status = fields.String(allow_none=True, metadata={
         "description": "`on_time`, `due_soon` or `overdue` while running; null without a deadline"})
     original_due_at = fields.DateTime(allow_none=True)
+    original_due_at_local = local_twin("original_due_at")
 
     @ma.pre_dump
     def _shape(self, view: Any, **_: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from webapi.schemas.common import ListArgs, sort_field, text
+from webapi.schemas.common import ListArgs, local_twin, sort_field, text
 
 # Times a client may name: far enough from datetime's limits that any zone conversion stays in range.
 EARLIEST_YEAR = 1900
@@ -53,7 +53,9 @@ class NotificationSchema(ma.Schema):
     task_id = fields.String(allow_none=True)
     text = fields.String()
     created_at = fields.DateTime()
+    created_at_local = local_twin("created_at")
     sent_at = fields.DateTime(allow_none=True, metadata={"description": "when a delivery bridge sent it"})
+    sent_at_local = local_twin("sent_at")
 
 
 class MarkSentSchema(ma.Schema):

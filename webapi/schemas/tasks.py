@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from engine.vocabulary import DUE_STATUSES, TASK_STATES
 from engine.vocabulary import TASK_SORT_FIELDS as TASK_SORTABLE
-from webapi.schemas.common import ListArgs, sort_field, text
+from webapi.schemas.common import ListArgs, local_twin, sort_field, text
 
 
 class TaskQuerySchema(ListArgs):
@@ -33,6 +33,7 @@ class TaskSummarySchema(ma.Schema):
     assignee = fields.String(allow_none=True)
     state = fields.String()
     due_at = fields.DateTime(allow_none=True)
+    due_at_local = local_twin("due_at")
     due_status = fields.String(allow_none=True, metadata={
         "description": "`on_time`, `due_soon` or `overdue` while open; null without a deadline or once done"})
     kind = fields.String(metadata={"description": "`user` (a step of the process) or `escalation` (督办)"})
@@ -42,6 +43,7 @@ class TaskSummarySchema(ma.Schema):
     process_key = fields.String()
     process_name = fields.String(allow_none=True, metadata={"description": "the process's name"})
     created_at = fields.DateTime(metadata={"description": "when the task opened"})
+    created_at_local = local_twin("created_at")
 
 
 class SentBackSchema(ma.Schema):
@@ -49,17 +51,20 @@ class SentBackSchema(ma.Schema):
     by = fields.String(allow_none=True, metadata={"description": "the user id of who sent the step back"})
     by_username = fields.String()
     at = fields.DateTime()
+    at_local = local_twin("at")
     from_activity_id = fields.String(allow_none=True, metadata={"description": "the step it was sent back from"})
 
 
 class TaskSchema(TaskSummarySchema):
     ended_at = fields.DateTime(allow_none=True)
+    ended_at_local = local_twin("ended_at")
     completed_by = fields.String(allow_none=True)
     acting_for = fields.String(allow_none=True)
     instructions = fields.String(allow_none=True)
     form = fields.Dict(allow_none=True, metadata={"description": "the form's JSON Schema"})
     data = fields.Dict()
     original_due_at = fields.DateTime(allow_none=True, metadata={"description": "the deadline before extensions"})
+    original_due_at_local = local_twin("original_due_at")
     deadline_warning = fields.String(allow_none=True, metadata={
         "description": "set when the deadline falls in a year whose official holidays are not known yet"})
     sent_back = fields.Nested(SentBackSchema, allow_none=True, metadata={
