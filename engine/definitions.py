@@ -19,6 +19,11 @@ class UserTaskModel:
     instructions: str | None
     form: str | None  # file name of the JSON Schema
 
+    @property
+    def applicant_only(self) -> bool:
+        """``applicantOnly``: the company itself must complete this step (e.g. its rating); staff may not."""
+        return self.properties.get("applicantOnly", "").strip().lower() == "true"
+
 
 @dataclass(frozen=True)
 class DefinitionModel:
@@ -52,6 +57,11 @@ class DefinitionModel:
         """The JSON Schema a payload of message ``name`` must match (``payloadJsonSchemaFilename``)."""
         form = self.message_schemas.get(name)
         return self.forms.get(form) if form is not None else None
+
+    @property
+    def needs_applicant(self) -> bool:
+        """A process with an ``applicantOnly`` step cannot run without an applicant user."""
+        return any(task.applicant_only for task in self.user_tasks.values())
 
     @property
     def startable_by(self) -> tuple[str, ...]:

@@ -262,6 +262,29 @@ def _check_send_back(
         )
 
 
+def _check_applicant_only(
+    properties: Mapping[str, str],
+    lane: str | None,
+    problems: ProblemList,
+    *,
+    file: str,
+    element_id: str,
+    line: int | None = None,
+) -> None:
+    """``applicantOnly`` is ``true`` or ``false``, and only a step of the applicant lane can be the company's own."""
+    raw = properties.get("applicantOnly")
+    if raw is None:
+        return
+    value = raw.strip().lower()
+    if value not in ("true", "false"):
+        message = "applicantOnly must be true or false"
+    elif value == "true" and lane != APPLICANT_LANE:
+        message = f"applicantOnly marks a step outside the '{APPLICANT_LANE}' lane: staff would work it"
+    else:
+        return
+    problems.add(Problem("invalid_applicant_only", message, file=file, line=line, element_id=element_id))
+
+
 def _check_deadline(
     properties: Mapping[str, str], problems: ProblemList, *, file: str, element_id: str, line: int | None = None
 ) -> None:
@@ -350,6 +373,9 @@ def _definition_model(
                 )
             )
         lane_name = task.lane.strip() if task.lane else None
+        _check_applicant_only(
+            task.properties, lane_name, problems, file=task.file, element_id=task.element_id, line=task.line
+        )
         form = task.properties.get("formJsonSchemaFilename")
         if form and form in bundle.forms:
             forms[form] = bundle.forms[form]

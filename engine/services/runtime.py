@@ -69,6 +69,9 @@ class RuntimeService:
             )
             owner_department = self._owning_department(connection, actor, model, department)
             applicant = self._applicant(connection, actor, applicant_id)
+            if applicant is None and model.needs_applicant:
+                reason = "this process has steps only the applicant may complete: name the applicant"
+                raise InvalidInput(reason, problems=[Problem("required", reason, field="/applicant_id")])
             if business_key is not None and _live_business_key(connection, key, business_key):
                 raise Conflict(
                     f"a running case of '{key}' already has the business key '{business_key}'",

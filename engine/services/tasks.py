@@ -13,7 +13,7 @@ from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
 from engine.definitions import APPLICANT_LANE
-from engine.errors import Conflict
+from engine.errors import Conflict, Forbidden
 from engine.forms import validate_submission
 from engine.instructions import render_instructions
 from engine.persistence.tables import process_instances, tasks
@@ -241,6 +241,9 @@ class TaskService:
                     details={"fields": sorted(submitted), "action": submitted["action"]},
                 )
                 return task_id
+            step = model.user_tasks.get(row["activity_id"])
+            if step is not None and step.applicant_only and actor.user_id != instance["applicant_user_id"]:
+                raise Forbidden("only the applicant may complete this step", code="applicant_only_step")
             validate_submission(model.form_for(row["activity_id"]), submitted)
             case = work.load(row["instance_id"], instance)
             if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):

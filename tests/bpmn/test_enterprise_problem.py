@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from engine import InvalidInput
+from engine import Forbidden, InvalidInput
 from tests.bpmn.desk import Desk
 from tests.bpmn.scenarios import (
     EP_LEAD_REPLY,
@@ -177,11 +177,19 @@ def test_company_raises_a_problem_itself_and_the_center_accepts_it(desk: Desk) -
     assert desk.task(case, "accept_problem").department == "ops_center"
 
 
-def test_staff_confirm_for_a_company_without_an_account(desk: Desk) -> None:
-    case = ep_start(desk, applicant=None)
+def test_a_company_without_an_account_cannot_raise_a_problem(desk: Desk) -> None:
+    """The company rates the result itself (``applicantOnly``): a case without its user could never end."""
+    with pytest.raises(InvalidInput) as refused:
+        ep_start(desk, applicant=None)
+    assert [p.field for p in refused.value.problems] == ["/applicant_id"]
+
+
+def test_staff_may_not_confirm_and_rate_for_the_company(desk: Desk) -> None:
+    case = ep_start(desk)
     ep_accept(desk, case, "talent_recruitment")
     ep_handle(desk, case)
-    task = desk.task(case, "applicant_confirm")
-    assert (task.department, task.assignee) == ("ops_center", None)
-    ep_confirm(desk, case)
-    assert desk.routed[-1].completed_by == "ops_center.staff1"
+    with pytest.raises(Forbidden) as refused:
+        desk.submit(
+            case, "applicant_confirm", {"result_accepted": True, "satisfaction": 5}, by="ops_center.staff1"
+        )
+    assert refused.value.code == "applicant_only_step"

@@ -28,8 +28,9 @@ def test_two_departments_see_their_own_tasks_and_the_case_moves_on(journey: Jour
     page = journey.page
     journey.expect("GET", "/api/v1/session", 401)
     journey.expect("POST", r"/api/v1/tasks/[0-9a-f-]{36}/complete", 422)  # the wrong phone number
+    company = site.api("GET", "/users/me", "jinggong.applicant")["id"]  # the company confirms the supply itself
     case = site.api("POST", "/process-definitions/key/utility_connection/start", "ops_center.staff1",
-                    json={"business_key": "UC-BROWSER-1", "variables": REQUEST})
+                    json={"business_key": "UC-BROWSER-1", "variables": REQUEST, "applicant_id": company})
     number = case["number"]
 
     journey.sign_in("water_supply.staff1")  # not the water company's step yet
