@@ -7,7 +7,7 @@ from datetime import datetime
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from webapi.schemas.common import ListArgs, local_twin, sort_field, text
+from webapi.schemas.common import ListArgs, sort_field, text
 
 # Times a client may name: far enough from datetime's limits that any zone conversion stays in range.
 EARLIEST_YEAR = 1900
@@ -39,23 +39,6 @@ class AssignSchema(ma.Schema):
 
 class SendBackSchema(ma.Schema):
     reason = _reason()
-
-
-class NotificationQuerySchema(ListArgs):
-    unsent = fields.Boolean(load_default=False, metadata={"description": "only those not yet delivered"})
-    sort = sort_field(("created_at", "kind", "sent_at"), "-created_at")
-
-
-class NotificationSchema(ma.Schema):
-    id = fields.String()
-    kind = fields.String(metadata={"description": "e.g. `task_overdue`"})
-    instance_id = fields.String(allow_none=True)
-    task_id = fields.String(allow_none=True)
-    text = fields.String()
-    created_at = fields.DateTime()
-    created_at_local = local_twin("created_at")
-    sent_at = fields.DateTime(allow_none=True, metadata={"description": "when a delivery bridge sent it"})
-    sent_at_local = local_twin("sent_at")
 
 
 class MarkSentSchema(ma.Schema):
