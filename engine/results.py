@@ -87,6 +87,8 @@ class DefinitionView:
     created_at: datetime
     properties: dict[str, str]
     lanes: dict[str, str | None]  # lane id -> department code (None for the applicant lane)
+    running_cases: int = 0  # cases of this version not yet completed or cancelled (running or in error)
+    deployed_by: Any = None  # deployment_views.DeployerView of who deployed it, when known
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ stable code) before anything is stored. The steps, in order:
 3. XSD validation (BPMN 2.0 + spiffworkflow extensions, DMN) and duplicate ids;
 4. forms: JSON Schema draft 2020-12;
 5. lint: expressions compiled with the sandbox compiler, timer constants, instruction templates;
-6. structure: flow references, start events, call activity targets, decisions, form references;
+6. structure: flow references, start events, call activity targets, decisions, form references,
+   dead ends (``parsing_flow``);
 7. ``get_spec`` and ``get_subprocess_specs`` for every executable process, failures converted;
 8. lanes, user tasks and process properties (with lines) for the caller.
 
@@ -25,7 +26,7 @@ from typing import Any
 from lxml import etree
 
 from engine.errors import InvalidModel, Problem, ProblemList
-from engine.runtime import parsing_build, parsing_extract, parsing_lint, parsing_structure
+from engine.runtime import parsing_build, parsing_extract, parsing_flow, parsing_lint, parsing_structure
 from engine.runtime.parsing_xml import (
     NS,
     XmlDoc,
@@ -212,6 +213,7 @@ def parse_bundle(
             doc, processes, {key: found[0].valid for key, found in decisions.items()}, json_names
         )
         problems.problems.extend(structure_problems)
+        problems.problems.extend(parsing_flow.dead_ends(doc))
         for key in blocked:
             if key in processes:
                 processes[key].blocked = True

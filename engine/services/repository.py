@@ -22,7 +22,7 @@ from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle, rai
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state import digest
 from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
-from engine.services import decision_versions
+from engine.services import decision_versions, deployment_views
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -39,20 +39,23 @@ class RepositoryService:
         bundle = parse_bundle(files, self._engine.config.parse, defer=True, stored_decisions=stored)
         return self._engine.command(actor, lambda work: self._store(work, bundle))
 
+    def check(self, actor: Actor, files: Mapping[str, bytes]) -> deployment_views.DeployCheck:
+        """Every problem the upload has and what deploying it would create; stores nothing (dry run)."""
+        access.require_role(actor, "designer")
+        stored = self._engine.query(decision_versions.newest_files)
+        bundle = parse_bundle(files, self._engine.config.parse, defer=True, stored_decisions=stored)
+        return self._engine.query(lambda c: deployment_views.check(c, bundle, *prepare(c, bundle)))
+
+    def get_deployment(self, actor: Actor, deployment_id: str) -> deployment_views.DeploymentView:
+        return self._engine.query(lambda c: deployment_views.get_deployment(c, actor, deployment_id))
+
+    def get_file(self, actor: Actor, deployment_id: str, name: str) -> bytes:
+        return self._engine.query(lambda c: deployment_views.get_file(c, actor, deployment_id, name))
+
     def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
         connection = work.connection
-        known = _department_names(connection)
-        problems = ProblemList(list(bundle.problems))
-        prepared: list[tuple[ProcessModel, str, DefinitionModel]] = []
-        # The model checks run on every declared process, built or not, so that one answer lists every
-        # problem of the upload (parse problems included).
-        for key, declared in bundle.declared.items():
-            model = _definition_model(declared, bundle, known, problems)
-            process = bundle.processes.get(key)
-            if process is not None:
-                spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
-                prepared.append((process, spec_json, model))
-        raise_problems(problems.problems, bundle.files)
+        problems, prepared = prepare(connection, bundle)
+        raise_problems(problems, bundle.files)
 
         deployment_id = str(uuid.uuid4())
         results: list[DeployedProcess] = []
@@ -139,12 +142,14 @@ class RepositoryService:
                     (newest.c.key == process_definitions.c.key) & (newest.c.v == process_definitions.c.version),
                 )
             views = [_view(row) for row in connection.execute(query).mappings()]
-            return [v for v in views if _may_read(actor, v)]
+            return deployment_views.with_usage(connection, [v for v in views if _may_read(actor, v)])
 
         return self._engine.query(run)
 
     def get_definition(self, actor: Actor, definition_id: str) -> DefinitionView:
-        return self._engine.query(lambda c: _readable(actor, _view(definition_row(c, definition_id))))
+        return self._engine.query(
+            lambda c: deployment_views.with_usage(c, [_readable(actor, _view(definition_row(c, definition_id)))])[0]
+        )
 
     def get_xml(self, actor: Actor, definition_id: str) -> bytes:
         def run(connection: Connection) -> bytes:
@@ -170,6 +175,26 @@ class RepositoryService:
             what = f"process '{key}'" + (f" version {version}" if version is not None else "")
             raise NotFound(f"{what} is not deployed", code="definition_not_found")
         return dict(row)
+
+
+def prepare(
+    connection: Connection, bundle: ParsedBundle
+) -> tuple[list[Problem], list[tuple[ProcessModel, str, DefinitionModel]]]:
+    """Every problem of the upload, and each process that built with its spec JSON and model.
+
+    The model checks run on every declared process, built or not, so that one answer lists every
+    problem of the upload (parse problems included).
+    """
+    known = _department_names(connection)
+    problems = ProblemList(list(bundle.problems))
+    prepared: list[tuple[ProcessModel, str, DefinitionModel]] = []
+    for key, declared in bundle.declared.items():
+        model = _definition_model(declared, bundle, known, problems)
+        process = bundle.processes.get(key)
+        if process is not None:
+            spec_json = SpecBundle(process.spec, process.subprocess_specs).to_json()
+            prepared.append((process, spec_json, model))
+    return problems.problems, prepared
 
 
 def _may_read(actor: Actor, view: DefinitionView) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response, url_for
+from flask import Response, jsonify, url_for
 from werkzeug.datastructures import FileStorage
 from werkzeug.routing import BaseConverter
 
@@ -16,7 +16,10 @@ from webapi.schemas.common import ListArgs, sort_field
 from webapi.schemas.repository import (
     DefinitionQuerySchema,
     DefinitionSchema,
+    DeployArgsSchema,
+    DeployCheckSchema,
     DeployFilesSchema,
+    DeploymentDetailSchema,
     DeploymentSchema,
 )
 from webapi.schemas.runtime import InstanceSchema, StartSchema
@@ -39,12 +42,17 @@ class DefinitionListArgs(DefinitionQuerySchema, ListArgs):
 
 
 @blp.route("/deployments", methods=["POST"])
+@blp.arguments(DeployArgsSchema, location="query")
 @blp.arguments(DeployFilesSchema, location="files")
 @blp.response(201, DeploymentSchema, description="a new version of at least one process")
-@blp.alt_response(200, schema=DeploymentSchema, description="nothing changed: no new version", success=True)
+@blp.alt_response(200, schema=DeployCheckSchema, success=True,
+                  description="nothing changed: no new version (a Deployment with `created` false); with "
+                  "`dry_run=true`: the check (a DeployCheck), problems or not, and nothing stored")
+@blp.doc(responses={"200": {"content": {"application/json": {"schema": {"oneOf": [
+    {"$ref": "#/components/schemas/Deployment"}, {"$ref": "#/components/schemas/DeployCheck"}]}}}}})
 @documents(blp, 403, 413, 422)
-def deploy(args: dict[str, Any]) -> tuple[Any, int]:
-    """Deploy BPMN, DMN and form files (multipart, one part named `files` per file)."""
+def deploy(query: dict[str, Any], args: dict[str, Any]) -> Any:
+    """Deploy BPMN, DMN and form files (multipart, one part named `files` per file), or only check them."""
     uploads: list[FileStorage] = args["files"]
     files: dict[str, bytes] = {}
     problems = []
@@ -56,8 +64,30 @@ def deploy(args: dict[str, Any]) -> tuple[Any, int]:
         files[name] = upload.read()
     if problems:
         raise InvalidInput("the upload names a file twice", problems=problems)
+    if query["dry_run"]:
+        check = current_engine().repository.check(current_actor(), files)
+        return jsonify(DeployCheckSchema().dump(check))
     result = current_engine().repository.deploy(current_actor(), files)
     return result, 201 if result.created else 200
+
+
+@blp.route("/deployments/<uuid:deployment_id>", methods=["GET"])
+@blp.response(200, DeploymentDetailSchema)
+@documents(blp, 404)
+def get_deployment(deployment_id: UUID) -> Any:
+    """One deployment: when and by whom, its files, and the process versions it made."""
+    return current_engine().repository.get_deployment(current_actor(), str(deployment_id))
+
+
+@blp.route("/deployments/<uuid:deployment_id>/files/<path:name>", methods=["GET"])
+@blp.response(200, {"type": "string"}, content_type="application/octet-stream",
+              description="the file as uploaded (BPMN and DMN as XML, forms as JSON)")
+@documents(blp, 404)
+def get_deployment_file(deployment_id: UUID, name: str) -> Response:
+    """One file of a deployment, as it was uploaded."""
+    content = current_engine().repository.get_file(current_actor(), str(deployment_id), name)
+    mimetype = "application/json" if name.endswith(".json") else "application/xml"
+    return Response(content, mimetype=mimetype)
 
 
 @blp.route("/process-definitions", methods=["GET"])
