@@ -41,14 +41,16 @@ class DefinitionListArgs(DefinitionQuerySchema, ListArgs):
     sort = sort_field(("key", "version", "name", "created_at"), None)
 
 
+DEPLOY_200 = ("nothing changed: no new version (a Deployment with `created` false); with `dry_run=true`: "
+              "the check (a DeployCheck), problems or not, and nothing stored")
+
+
 @blp.route("/deployments", methods=["POST"])
 @blp.arguments(DeployArgsSchema, location="query")
 @blp.arguments(DeployFilesSchema, location="files")
 @blp.response(201, DeploymentSchema, description="a new version of at least one process")
-@blp.alt_response(200, schema=DeployCheckSchema, success=True,
-                  description="nothing changed: no new version (a Deployment with `created` false); with "
-                  "`dry_run=true`: the check (a DeployCheck), problems or not, and nothing stored")
-@blp.doc(responses={"200": {"content": {"application/json": {"schema": {"oneOf": [
+@blp.alt_response(200, schema=DeployCheckSchema, success=True, description=DEPLOY_200)
+@blp.doc(responses={"200": {"description": DEPLOY_200, "content": {"application/json": {"schema": {"oneOf": [
     {"$ref": "#/components/schemas/Deployment"}, {"$ref": "#/components/schemas/DeployCheck"}]}}}}})
 @documents(blp, 403, 413, 422)
 def deploy(query: dict[str, Any], args: dict[str, Any]) -> Any:
