@@ -128,7 +128,7 @@ fi
 # lock file changed, or when the output is missing (a fresh clone).
 if [ -f webapi/ui/build.mjs ]; then
     UI_STAMP=webapi/ui/static/dist/.wutong-build.stamp
-    want_ui=$({ find webapi/ui/src webapi/ui/build.mjs -type f -print0 | sort -z | xargs -0 cat; cat package-lock.json; } \
+    want_ui=$({ find webapi/ui/src webapi/ui/build.mjs webapi/ui/csp-safe.mjs -type f -print0 | sort -z | xargs -0 cat; cat package-lock.json; } \
               | sha256sum | cut -d' ' -f1)
     have_ui=$(cat "$UI_STAMP" 2>/dev/null || true)
     if [ "$want_ui" != "$have_ui" ] || [ ! -f webapi/ui/static/dist/app.js ]; then

@@ -70,6 +70,13 @@ def task(task_id: object) -> Response:
     return _page()
 
 
+@bp.get("/designer")
+@bp.get("/designer/<path:rest>")
+def designer(rest: str = "") -> Response:
+    """The designer's pages: processes, and the modeler of one version."""
+    return _page()
+
+
 @bp.get("/ui/dist/<name>")
 def asset(name: str) -> Response:
     """The built script and styles (nothing else is served from the build directory)."""

@@ -17,13 +17,14 @@ export function setCsrfToken(token) {
 
 export async function call(method, path, body) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const multipart = body instanceof FormData; // file uploads: the browser sets the boundary
+  if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   const response = await fetch(V1 + path, {
     method,
     headers,
     credentials: "same-origin",
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined || multipart ? body : JSON.stringify(body),
   });
   if (response.status === 204) return null;
   const text = await response.text();

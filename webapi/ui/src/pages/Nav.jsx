@@ -2,6 +2,7 @@
 import { useTranslation } from "react-i18next";
 import { Link } from "../router.jsx";
 import LanguageSwitch from "./LanguageSwitch.jsx";
+import { isDesigner } from "../designer/routes.jsx";
 
 export default function Nav({ user, onSignOut }) {
   const { t } = useTranslation();
@@ -17,6 +18,11 @@ export default function Nav({ user, onSignOut }) {
               {t("nav.inbox")}
             </Link>
           </li>
+          {isDesigner(user) && (
+            <li className="nav-item">
+              <Link to="/designer" className="nav-link">{t("designer.nav")}</Link>
+            </li>
+          )}
         </ul>
         <span className="navbar-text text-white me-2" data-testid="user-name">
           {user.display_name}

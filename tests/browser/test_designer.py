@@ -1,0 +1,155 @@
+"""Issue 14, tests 1 and 2: the designer draws with the palette and the properties panel, checks against
+the server and deploys; a broken diagram shows each problem at its element and deploys nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from engine.working_calendar import WorkdayPolicy, WorkingCalendar
+from tests.browser.conftest import Journey, Site
+from tests.browser.test_inbox_and_task import REQUEST
+
+pytestmark = pytest.mark.only_db("sqlite")
+
+FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
+FORM = "utility_connection.acknowledge_progress_reminder.json"
+
+
+def open_modeler(journey: Journey) -> Any:
+    """Sign in as the designer and open version 1 of utility_connection; the canvas, at scale 1."""
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    journey.sign_in("designer")
+    page.get_by_role("link", name="流程设计").click()
+    row = page.locator("tr[data-key=utility_connection]")
+    expect(row).to_contain_text("用水/用电接入协调")
+    expect(row).to_contain_text("Utility connection coordination")
+    row.get_by_role("link", name="第 1 版").click()
+    canvas = page.get_by_test_id("modeler-canvas")
+    expect(canvas.locator('[data-element-id="accept_request"]')).to_be_visible()
+    return canvas
+
+
+def at(canvas: Any, x: float, y: float) -> tuple[float, float]:
+    """Screen coordinates of diagram point (x, y): the diagram opens unscrolled at scale 1."""
+    box = canvas.bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def drop_from_palette(journey: Journey, canvas: Any, action: str, x: float, y: float) -> None:
+    page = journey.page
+    page.locator(f'.djs-palette [data-action="{action}"]').click()
+    sx, sy = at(canvas, x, y)
+    page.mouse.move(sx - 30, sy - 30)
+    page.mouse.move(sx, sy, steps=5)
+    page.mouse.down()
+    page.mouse.up()
+    page.keyboard.press("Escape")  # leave the label editing bpmn-js opens on a new shape
+
+
+def panel_group(page: Any, title: str) -> Any:
+    header = page.locator(".bio-properties-panel-group-header", has_text=re.compile(f"^{title}$"))
+    if "open" not in (header.get_attribute("class") or ""):
+        header.click()
+    return page.locator(".bio-properties-panel-group", has=header)
+
+
+def test_a_designer_adds_a_user_task_with_palette_and_panel_and_deploys_version_2(
+    journey: Journey, site: Site
+) -> None:
+    page = journey.page
+    canvas = open_modeler(journey)
+
+    # the lane's department, as the panel shows it
+    lane_x, lane_y = at(canvas, 165, 330)
+    page.mouse.click(lane_x, lane_y)
+    expect(panel_group(page, "梧桐").get_by_label("泳道部门")).to_have_value("ops_center")
+
+    # a task from the palette, dropped on the flow from the start event to the first task
+    drop_from_palette(journey, canvas, "create.task", 279, 250)
+    page.locator('.djs-context-pad [data-action="replace"]').click()
+    page.locator('.djs-popup [data-id="replace-with-user-task"]').click()
+    general = panel_group(page, "General")
+    general.get_by_label("Name").fill("核对接入资料")
+    wutong = panel_group(page, "梧桐")
+    wutong.get_by_label("表单").select_option(FORM)
+    wutong.get_by_label("办理时限（ISO 8601，如 P2D）").fill("P2D")
+    wutong.get_by_label("时限日历").select_option("working")
+    expect(canvas.locator(".djs-element.djs-shape", has_text="核对接入资料")).to_be_visible()
+
+    page.get_by_role("button", name="检查").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("检查通过")
+    changes = page.get_by_test_id("check-changes")
+    expect(changes.locator("[data-kind=added]")).to_contain_text("userTask · 核对接入资料")
+    expect(changes.locator("[data-kind=changed]")).to_contain_text("lane_ops_center")
+
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("已部署第 2 版")
+    expect(page.get_by_test_id("modeler-version")).to_have_text("第 2 版")
+
+    company = site.api("GET", "/users/me", "jinggong.applicant")["id"]
+    case = site.api("POST", "/process-definitions/key/utility_connection/start", "ops_center.staff1",
+                    json={"business_key": "UC-DESIGNER-1", "variables": REQUEST, "applicant_id": company})
+    assert case["version"] == 2
+    [task] = case["open_tasks"]
+    assert (task["name"], task["department"]) == ("核对接入资料", "ops_center")
+    detail = site.api("GET", f"/tasks/{task['id']}", "ops_center.staff1")
+    assert detail["form"] == json.loads((FORMS / FORM).read_text(encoding="utf-8"))
+    policy = WorkdayPolicy()
+    created = datetime.fromisoformat(detail["created_at"]).astimezone(policy.zone)
+    due = datetime.fromisoformat(detail["due_at"]).astimezone(policy.zone)
+    assert due.date() == WorkingCalendar().add_working_days(created.date(), 2)
+    assert due.time() == policy.close_of_business
+
+    page.get_by_role("link", name="流程设计").click()  # the processes page: the new version, its case, who
+    row = page.locator("tr[data-key=utility_connection]")
+    expect(row.locator("li[data-version='2'] [data-testid=running-cases]")).to_have_text("1 件在办")
+    expect(row).to_contain_text("林思源")
+
+    journey.sign_out()
+    journey.sign_in("ops_center.staff1")
+    row = page.locator("tr", has_text=case["number"])
+    expect(row).to_contain_text("核对接入资料")
+    row.get_by_role("link", name=case["number"]).click()
+    expect(page.get_by_role("heading", name=re.compile("核对接入资料"))).to_be_visible()
+    expect(page.get_by_label(re.compile("^说明"))).to_be_visible()  # the form the panel chose
+
+
+def test_a_broken_diagram_shows_each_problem_at_its_element_and_deploys_nothing(
+    journey: Journey, site: Site
+) -> None:
+    page = journey.page
+    journey.expect("POST", "/api/v1/deployments", 422)
+    canvas = open_modeler(journey)
+
+    # a gateway from the palette with no outgoing flow, in the empty part of the first lane
+    drop_from_palette(journey, canvas, "create.exclusive-gateway", 280, 350)
+    # a script that does not compile, written in the panel
+    page.mouse.click(*at(canvas, 520, 270))
+    script = panel_group(page, "梧桐").get_by_label("脚本（Python）")
+    script.fill("cost_round = = 1")
+    script.blur()
+
+    page.get_by_role("button", name="检查").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("发现 2 个问题")
+    problems = page.get_by_test_id("check-problems")
+    gateway = problems.locator("li[data-code=dead_end]")
+    expect(gateway).to_contain_text("exclusiveGateway")
+    gateway_id = gateway.get_attribute("data-element-id")
+    assert gateway_id
+    expect(problems.locator("li[data-code=expression_syntax][data-element-id=init_case]")).to_be_visible()
+    # each problem is marked at its element on the diagram
+    expect(canvas.locator(f'.wt-problem-badge[data-element-id="{gateway_id}"]')).to_be_visible()
+    expect(canvas.locator('.wt-problem-badge[data-element-id="init_case"][data-code=expression_syntax]')).to_be_visible()
+
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("发现 2 个问题")
+    versions = site.api("GET", "/process-definitions?key=utility_connection", "designer")
+    assert [v["version"] for v in versions] == [1]
