@@ -16,7 +16,7 @@ def test_every_application_path_serves_the_shell_without_inline_script(client: F
         return
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert '<script src="/ui/dist/app.js" defer></script>' in page
+    assert '<script type="module" src="/ui/dist/app.js"></script>' in page
     assert "<script>" not in page
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
 

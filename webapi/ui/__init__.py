@@ -6,12 +6,14 @@ everything and talks to the server only through the public REST API under /api/v
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, send_from_directory
 
 DIST = Path(__file__).resolve().parent / "static" / "dist"
 ASSETS = frozenset({"app.js", "app.css", "app.js.map", "app.css.map"})
+CHUNK = re.compile(r"^[A-Za-z0-9_-]+\.js(\.map)?$")  # esbuild's chunks/<name>-<hash>.js, loaded by import()
 
 bp = Blueprint("ui", __name__)
 
@@ -22,7 +24,7 @@ PAGE = """<!doctype html>
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>梧桐 Wutong</title>
   <link rel="stylesheet" href="/ui/dist/app.css">
-  <script src="/ui/dist/app.js" defer></script>
+  <script type="module" src="/ui/dist/app.js"></script>
 </head>
 <body>
   <div id="root"></div>
@@ -83,3 +85,11 @@ def asset(name: str) -> Response:
     if name not in ASSETS or not (DIST / name).is_file():
         abort(404)
     return send_from_directory(DIST, name, max_age=300)
+
+
+@bp.get("/ui/dist/chunks/<name>")
+def chunk(name: str) -> Response:
+    """A script chunk a page loads on demand (its name carries its content hash)."""
+    if not CHUNK.fullmatch(name) or not (DIST / "chunks" / name).is_file():
+        abort(404)
+    return send_from_directory(DIST / "chunks", name, max_age=300)

@@ -10,6 +10,11 @@ await esbuild.build({
   entryPoints: { app: path.join(here, "src", "main.jsx") },
   outdir: path.join(here, "static", "dist"),
   bundle: true,
+  // ES modules split into chunks: pages loaded with import() (the designer's modeler, ~2 MB) are
+  // fetched only when opened (chunks/*.js, served by webapi/ui/__init__.py)
+  format: "esm",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
   // only @rjsf/core's test helper imports the Ajv validator; this app uses src/validator.js (no eval)
   alias: { "@rjsf/validator-ajv8": path.join(here, "src", "no-ajv.js") },
   minify: true,

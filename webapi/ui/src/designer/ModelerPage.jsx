@@ -1,11 +1,7 @@
 // The BPMN modeler: opens a deployed version with all its files, edits the diagram with the palette and
 // the properties panel (Wutong's entries included), checks the files against the server (each problem
 // shown at its element on the diagram), shows what changed from the newest version, and deploys.
-import "bpmn-js/dist/assets/diagram-js.css";
-import "bpmn-js/dist/assets/bpmn-js.css";
-import "bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css";
-import "@bpmn-io/properties-panel/dist/assets/properties-panel.css";
-import "./designer.css";
+// (its styles are imported by routes.jsx, into app.css: a lazily loaded chunk's CSS is not loaded)
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import Modeler from "bpmn-js/lib/Modeler";
