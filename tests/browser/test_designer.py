@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,14 @@ from tests.browser.test_inbox_and_task import REQUEST
 
 pytestmark = pytest.mark.only_db("sqlite")
 
-FORMS = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
-FORM = "utility_connection.acknowledge_progress_reminder.json"
+FORM = "utility_connection.check_documents.json"  # made in the form editor
+SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "核对接入资料",
+    "type": "object",
+    "required": ["opinion"],
+    "properties": {"opinion": {"type": "string", "title": "核对意见", "maxLength": 500}},
+}
 
 
 def open_modeler(journey: Journey) -> Any:
@@ -67,6 +72,15 @@ def test_a_designer_adds_a_user_task_with_palette_and_panel_and_deploys_version_
     page = journey.page
     canvas = open_modeler(journey)
 
+    # a new form, written beside its live preview
+    page.get_by_role("button", name="表单", exact=True).click()
+    page.get_by_label("新表单名称").fill("check_documents")
+    page.get_by_role("button", name="新建表单").click()
+    expect(page.get_by_label("表单文件")).to_have_value(FORM)
+    page.get_by_label("JSON Schema（2020-12）").fill(json.dumps(SCHEMA, ensure_ascii=False, indent=2))
+    expect(page.get_by_test_id("form-preview").get_by_label(re.compile("^核对意见"))).to_be_visible()
+    page.get_by_role("button", name="流程图", exact=True).click()
+
     # the lane's department, as the panel shows it
     lane_x, lane_y = at(canvas, 165, 330)
     page.mouse.click(lane_x, lane_y)
@@ -101,7 +115,7 @@ def test_a_designer_adds_a_user_task_with_palette_and_panel_and_deploys_version_
     [task] = case["open_tasks"]
     assert (task["name"], task["department"]) == ("核对接入资料", "ops_center")
     detail = site.api("GET", f"/tasks/{task['id']}", "ops_center.staff1")
-    assert detail["form"] == json.loads((FORMS / FORM).read_text(encoding="utf-8"))
+    assert detail["form"] == SCHEMA
     policy = WorkdayPolicy()
     created = datetime.fromisoformat(detail["created_at"]).astimezone(policy.zone)
     due = datetime.fromisoformat(detail["due_at"]).astimezone(policy.zone)
@@ -118,8 +132,8 @@ def test_a_designer_adds_a_user_task_with_palette_and_panel_and_deploys_version_
     row = page.locator("tr", has_text=case["number"])
     expect(row).to_contain_text("核对接入资料")
     row.get_by_role("link", name=case["number"]).click()
-    expect(page.get_by_role("heading", name=re.compile("核对接入资料"))).to_be_visible()
-    expect(page.get_by_label(re.compile("^说明"))).to_be_visible()  # the form the panel chose
+    expect(page.locator("#task-title")).to_contain_text("核对接入资料")
+    expect(page.get_by_label(re.compile("^核对意见"))).to_be_visible()  # the form the panel chose
 
 
 def test_a_broken_diagram_shows_each_problem_at_its_element_and_deploys_nothing(

@@ -70,6 +70,10 @@ export default function ModelerPage({ definitionId }) {
     };
   }, [definitionId, t]);
 
+  useEffect(() => {
+    if (tab === "diagram" && modelerRef.current) modelerRef.current.get("canvas").resized();
+  }, [tab]);
+
   const setFile = useCallback((name, text) => {
     filesRef.current = { ...filesRef.current, [name]: text };
     setFiles(filesRef.current);
