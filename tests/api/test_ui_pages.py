@@ -27,3 +27,14 @@ def test_only_the_built_assets_are_served(client: FlaskClient) -> None:
     if (DIST / "app.js").is_file():
         response = client.get("/ui/dist/app.js")
         assert response.status_code == 200 and response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_designer_pages_are_served_and_their_chunks_only_by_name(client: FlaskClient) -> None:
+    for path in ("/designer", "/designer/processes/6f1c1a8e-8d3e-4a53-9d67-2b1f3f1f2a10"):
+        assert client.get(path).status_code in (200, 503)
+    assert client.get("/ui/dist/chunks/..%2Fapp.js").status_code == 404
+    assert client.get("/ui/dist/chunks/nothing.css").status_code == 404
+    chunks = sorted((DIST / "chunks").glob("ModelerPage-*.js")) if (DIST / "chunks").is_dir() else []
+    if chunks:
+        response = client.get(f"/ui/dist/chunks/{chunks[0].name}")
+        assert response.status_code == 200 and "javascript" in response.mimetype
