@@ -1,11 +1,14 @@
 // Builds the web application (src/main.jsx) into static/dist/ with esbuild: one app.js and one app.css.
 // Run by `npm run build` from scripts/bootstrap.sh (make run, make test); the output is git-ignored.
 import * as esbuild from "esbuild";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { cspSafe } from "./csp-safe.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+// chunk names carry content hashes: drop the previous build's
+rmSync(path.join(here, "static", "dist", "chunks"), { recursive: true, force: true });
 await esbuild.build({
   entryPoints: { app: path.join(here, "src", "main.jsx") },
   outdir: path.join(here, "static", "dist"),
