@@ -108,6 +108,13 @@ def test_a_designer_adds_a_user_task_with_palette_and_panel_and_deploys_version_
     expect(page.get_by_test_id("modeler-message")).to_contain_text("已部署第 2 版")
     expect(page.get_by_test_id("modeler-version")).to_have_text("第 2 版")
 
+    # only the process, the processes it calls and the forms were sent: the other processes and tables
+    # of the demo's deployment keep their versions
+    [v2] = [d for d in site.api("GET", "/process-definitions?key=utility_connection", "designer") if d["version"] == 2]
+    sent = site.api("GET", f"/deployments/{v2['deployment_id']}", "designer")["files"]
+    assert "utility_connection.bpmn" in sent and FORM in sent
+    assert not [name for name in sent if name.endswith(".dmn") or name == "enterprise_problem.bpmn"]
+
     company = site.api("GET", "/users/me", "jinggong.applicant")["id"]
     case = site.api("POST", "/process-definitions/key/utility_connection/start", "ops_center.staff1",
                     json={"business_key": "UC-DESIGNER-1", "variables": REQUEST, "applicant_id": company})

@@ -10,7 +10,7 @@ import { ApiError, get } from "../api.js";
 import { Link, navigate } from "../router.jsx";
 import WutongPropertiesModule from "./WutongPropertiesProvider.js";
 import spiffworkflow from "./spiffworkflow.json";
-import { checkFiles, deployFiles, loadVersion } from "./files.js";
+import { checkFiles, deployFiles, filesToDeploy, loadVersion } from "./files.js";
 import FormEditor from "./FormEditor.jsx";
 import { Changes, Problems } from "./CheckReport.jsx";
 
@@ -79,10 +79,10 @@ export default function ModelerPage({ definitionId }) {
     setFiles(filesRef.current);
   }, []);
 
-  // the files as they are now: the edited diagram in place of the version's BPMN file
+  // the files to check and deploy: the edited diagram, the processes it calls, the forms
   const currentFiles = async () => {
     const { xml } = await modelerRef.current.saveXML({ format: true });
-    return { ...filesRef.current, [version.definition.source_file]: xml };
+    return filesToDeploy(filesRef.current, version.definition.source_file, xml);
   };
 
   const showProblems = (problems) => {

@@ -35,3 +35,18 @@ export const checkFiles = (files) => call("POST", "/deployments?dry_run=true", f
 
 // Deploy ``files``: 201 with the new versions, 200 when nothing changed, ApiError 422 with problems.
 export const deployFiles = (files) => call("POST", "/deployments", formData(files));
+
+// What a deploy of the opened version sends: its BPMN file (edited), the files of the processes it calls,
+// and the forms. Not the deployment's other BPMN or DMN files: they may have newer versions since, and
+// sending these old copies would deploy them again as newer versions. A business rule task binds the
+// newest deployed version of its decision table.
+export function filesToDeploy(files, sourceFile, xml) {
+  const chosen = { [sourceFile]: xml };
+  const called = new Set([...xml.matchAll(/calledElement="([^"]+)"/g)].map((match) => match[1]));
+  for (const [name, text] of Object.entries(files)) {
+    if (name.endsWith(".json")) chosen[name] = text;
+    else if (name.endsWith(".bpmn") && name !== sourceFile
+             && [...called].some((key) => text.includes(`id="${key}"`))) chosen[name] = text;
+  }
+  return chosen;
+}
