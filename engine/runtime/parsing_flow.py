@@ -25,6 +25,7 @@ _ACTIVITIES = (
     "callActivity",
     "subProcess",
     "transaction",
+    "adHocSubProcess",
 )
 _EVENTS = ("startEvent", "intermediateCatchEvent", "intermediateThrowEvent")
 _FLOW_CONTAINERS = ("process", "subProcess", "transaction")
