@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select
+from sqlalchemy import Connection, exists, func, literal, or_, select
 
 from engine import access
+from engine.access import history as history_access
 from engine.actors import Actor
 from engine.audit_chain import AuditKeyring
 from engine.audit_verification import (
@@ -25,7 +26,7 @@ from engine.audit_verification import (
     write_digest,
 )
 from engine.errors import Forbidden, InvalidInput, Problem, Unavailable
-from engine.persistence.tables import audit_events, process_instances, tasks
+from engine.persistence.tables import audit_events, tasks
 from engine.results import AuditEventView, AuditVerification, ChainVerification, Page
 from engine.views import visible_instance, visible_task
 
@@ -58,18 +59,6 @@ def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEv
     )
 
 
-def _visible_case_ids(actor: Actor) -> Any:
-    """The SQL twin of ``access.can_see_case`` for actors who do not see everything."""
-    codes = sorted(actor.departments)
-    conditions: list[Any] = [
-        process_instances.c.department_code.in_(codes),
-        exists().where(and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(codes))),
-    ]
-    if actor.user_id is not None:
-        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
-    return select(process_instances.c.id).where(or_(*conditions))
-
-
 class HistoryService:
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
@@ -87,8 +76,10 @@ class HistoryService:
             rows = connection.execute(
                 select(audit_events).where(audit_events.c.chain == instance_id).order_by(audit_events.c.seq)
             ).mappings()
-            hide_others = actor.is_applicant and not actor.sees_everything
-            return [event_view(r, hide_details=hide_others and r["actor_user_id"] != actor.user_id) for r in rows]
+            return [
+                event_view(r, hide_details=history_access.hides_details(actor, event_actor_id=r["actor_user_id"]))
+                for r in rows
+            ]
 
         return self._engine.query(run)
 
@@ -107,9 +98,8 @@ class HistoryService:
     ) -> Page:
         """Events across cases, oldest first, paged in SQL: auditors and admins see all, staff the
         events of cases their departments can see. ``department`` matches the task's or the actor's."""
-        if actor.is_applicant and not actor.sees_everything:
-            access.require_role(actor, "staff", "supervisor", "auditor", "admin")
-        query = select(audit_events)
+        history_access.require_search(actor)
+        query = select(audit_events).where(history_access.visible_events_clause(actor))
         if instance_id is not None:
             query = query.where(audit_events.c.instance_id == instance_id)
         if user is not None:
@@ -126,11 +116,9 @@ class HistoryService:
             query = query.where(audit_events.c.at >= from_)
         if to is not None:
             query = query.where(audit_events.c.at <= to)
-        if not actor.sees_everything:
-            query = query.where(audit_events.c.instance_id.in_(_visible_case_ids(actor)))
 
         def run(connection: Connection) -> Page:
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(audit_events.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()

@@ -9,10 +9,11 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access
+from engine.access.cases import visible_cases_clause
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork, LoadedCase
 from engine.deadlines import DeadlineSpec
@@ -24,7 +25,6 @@ from engine.persistence.tables import (
     incidents,
     message_subscriptions,
     process_instances,
-    tasks,
     timers,
     user_roles,
     users,
@@ -210,8 +210,7 @@ class RuntimeService:
                 query = query.where(process_instances.c.process_key == key)
             if business_key is not None:
                 query = query.where(process_instances.c.business_key == business_key)
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
+            query = query.where(visible_cases_clause(actor))
             total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
@@ -231,8 +230,7 @@ class RuntimeService:
                 query = query.where(incidents.c.instance_id == instance_id)
             if open_only:
                 query = query.where(incidents.c.resolved_at.is_(None))
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
+            query = query.where(visible_cases_clause(actor))
             return [incident_view(r) for r in connection.execute(query.order_by(incidents.c.created_at)).mappings()]
 
         return self._engine.query(run)
@@ -351,8 +349,7 @@ class RuntimeService:
             if instance_id is not None:
                 visible_instance(work.connection, actor, instance_id)  # 404 case_not_found when invisible
                 query = query.where(message_subscriptions.c.instance_id == instance_id)
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
+            query = query.where(visible_cases_clause(actor))
             subscriptions = work.connection.execute(query).all()
             if instance_id is not None and not subscriptions:
                 raise Conflict(f"the case is not waiting for the message '{name}'", code="not_waiting")
@@ -453,15 +450,3 @@ def _live_business_key(connection: Connection, key: str, business_key: str) -> b
 def _correlates(stored: Mapping[Any, Any], wanted: Mapping[Any, Any]) -> bool:
     return all(name in stored and stored[name] == value for name, value in wanted.items())
 
-
-def _visible_cases(actor: Actor) -> Any:
-    departments_of_actor = sorted(actor.departments)
-    conditions: list[Any] = [process_instances.c.department_code.in_(departments_of_actor)]
-    if actor.user_id is not None:
-        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
-    conditions.append(
-        exists().where(
-            and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(departments_of_actor))
-        )
-    )
-    return or_(*conditions)

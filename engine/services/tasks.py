@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select
 
 from engine import access
+from engine.access.tasks import visible_tasks_clause
 from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
@@ -73,11 +74,7 @@ class TaskService:
                 query = query.where(tasks.c.instance_id == instance_id)
             if due_status is not None:
                 query = query.where(self._due_filter(due_status))
-            if not actor.sees_everything:
-                mine: list[Any] = [tasks.c.department_code.in_(sorted(actor.departments))]
-                if actor.user_id is not None:
-                    mine.append(tasks.c.assignee_user_id == actor.user_id)
-                query = query.where(or_(*mine))
+            query = query.where(visible_tasks_clause(actor))
             total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
