@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from engine.access import applicant_data
 from engine.access import cases as case_access
 from engine.access import tasks as task_access
 from engine.actors import Actor
@@ -123,7 +124,9 @@ def open_tasks(
     return tuple(summary(r, judge) for r in rows)
 
 
-def incident_view(row: Mapping[Any, Any]) -> IncidentView:
+def incident_view(row: Mapping[Any, Any], shown: frozenset[str] | None = None) -> IncidentView:
+    """An incident; its data only with the variables ``shown`` to the reader (None: all)."""
+    data = json.loads(row["data_json"]) if row["data_json"] else None
     return IncidentView(
         id=row["id"],
         instance_id=row["instance_id"],
@@ -132,7 +135,7 @@ def incident_view(row: Mapping[Any, Any]) -> IncidentView:
         code=row["code"],
         message=row["message"],
         line=row["line"],
-        data=json.loads(row["data_json"]) if row["data_json"] else None,
+        data=applicant_data.only_shown(data, shown) if isinstance(data, dict) else data,
         created_at=row["created_at"],
         resolved_at=row["resolved_at"],
         blocking=row["code"] not in NON_BLOCKING_INCIDENTS,
@@ -151,6 +154,7 @@ def instance_view(
     case_incidents = connection.execute(
         select(incidents).where(incidents.c.instance_id == row["id"]).order_by(incidents.c.created_at)
     ).mappings()
+    shown = applicant_data.shown_names(connection, actor, row)  # None: everything
     return InstanceView(
         id=row["id"],
         number=row["number"],
@@ -163,11 +167,11 @@ def instance_view(
         department=row["department_code"],
         applicant_id=row["applicant_user_id"],
         state=row["state"],
-        variables=json.loads(row["variables_json"]),
+        variables=applicant_data.only_shown(json.loads(row["variables_json"]), shown),
         open_tasks=open_tasks(connection, actor, row["id"], judge),
         completed_activities=tuple(json.loads(row["completed_activities_json"])),
         active_activities=tuple(json.loads(row["active_activities_json"])),
-        incidents=tuple(incident_view(i) for i in case_incidents),
+        incidents=tuple(incident_view(i, shown) for i in case_incidents),
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         row_version=row["row_version"],
@@ -185,10 +189,13 @@ def task_view(
     warning: Callable[[datetime | None], str | None] = _no_judge,
     render: Callable[[str | None, Mapping[str, Any]], str | None] | None = None,
     sent_back: SentBackView | None = None,
+    shown: frozenset[str] | None = None,
 ) -> TaskView:
     """A task as its reader sees it; ``render`` renders the instructions (None: leave them out, for views
-    built inside a write transaction and rendered after the commit)."""
-    data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
+    built inside a write transaction and rendered after the commit). ``shown``: the only variables an
+    applicant reader may see, in the data and in the rendered instructions (None: all)."""
+    data = applicant_data.only_shown(json.loads(row["submitted_json"] or row["data_json"] or "{}"), shown)
+    case_data = applicant_data.only_shown(json.loads(row["data_json"] or "{}"), shown)
     escalation = row["kind"] == "escalation"
     user_task = None if escalation else model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None
@@ -209,7 +216,7 @@ def task_view(
         ended_at=row["ended_at"],
         completed_by=row["completed_by"],
         acting_for=row["acting_for"],
-        instructions=render(template, json.loads(row["data_json"] or "{}")) if render is not None else None,
+        instructions=render(template, case_data) if render is not None else None,
         form=ESCALATION_FORM if escalation else model.form_for(row["activity_id"]),
         data=data,
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,

@@ -3,8 +3,8 @@
 Auditors and admins read every event, also those of no case (deployments, admin actions). Everyone
 else reads the events of the cases they may see (``engine.access.cases``), and nothing else: an
 event is in a caller's search exactly when it is on a timeline the caller may fetch. Searching
-across cases is for staff; applicants read their own case's timeline, where the values of other
-people's actions are hidden from them.
+across cases is for staff; applicants read their own case's timeline, where the values of
+variables hidden from them (``engine.access.applicant_data``) are taken out of the events.
 """
 
 from __future__ import annotations
@@ -37,7 +37,3 @@ def require_search(actor: Actor) -> None:
     if actor.is_applicant and not actor.sees_everything:
         access.require_role(actor, "staff", "supervisor", "auditor", "admin")
 
-
-def hides_details(actor: Actor, *, event_actor_id: str | None) -> bool:
-    """Whether the values of an event are hidden from the actor: applicants see only their own actions'."""
-    return actor.is_applicant and not actor.sees_everything and event_actor_id != actor.user_id

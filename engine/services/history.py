@@ -7,6 +7,7 @@ command's single event writer (``CaseWork.record``), so they are chained and nev
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, exists, func, literal, or_, select
 
 from engine import access
+from engine.access import applicant_data
 from engine.access import history as history_access
 from engine.actors import Actor
 from engine.audit_chain import AuditKeyring
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
 MAX_COMMENT_LENGTH = 4000
 
 
-def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEventView:
+def event_view(row: Mapping[Any, Any]) -> AuditEventView:
     return AuditEventView(
         id=row["id"],
         at=row["at"],
@@ -47,7 +49,7 @@ def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEv
         action=row["action"],
         instance_id=row["instance_id"],
         task_id=row["task_id"],
-        details=None if hide_details else row["details"],
+        details=row["details"],
         chain=row["chain"],
         seq=row["seq"],
         actor_roles=row["actor_roles"],
@@ -59,6 +61,15 @@ def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEv
     )
 
 
+def _redacted_view(row: Mapping[Any, Any], known: frozenset[str], shown: frozenset[str]) -> AuditEventView:
+    """An event as an applicant reads it: without the variables hidden from them."""
+    details = row["details"]
+    if not isinstance(details, Mapping):
+        return event_view(row)
+    hidden = applicant_data.hidden_in(details, known, shown)
+    return replace(event_view(row), details=applicant_data.redacted(details, hidden))
+
+
 class HistoryService:
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
@@ -68,18 +79,21 @@ class HistoryService:
     def case_events(self, actor: Actor, instance_id: str) -> list[AuditEventView]:
         """A case's timeline, oldest first, with values, for whoever may see the case.
 
-        Applicants see every step of their own case but the details (values) only of their own actions.
+        Applicants see every step of their own case, without the variables hidden from them
+        (``engine.access.applicant_data``): those are taken out of every event's details.
         """
 
         def run(connection: Connection) -> list[AuditEventView]:
-            visible_instance(connection, actor, instance_id)
+            case = visible_instance(connection, actor, instance_id)
             rows = connection.execute(
                 select(audit_events).where(audit_events.c.chain == instance_id).order_by(audit_events.c.seq)
             ).mappings()
-            return [
-                event_view(r, hide_details=history_access.hides_details(actor, event_actor_id=r["actor_user_id"]))
-                for r in rows
-            ]
+            model = applicant_data.case_model(connection, case) if applicant_data.is_restricted(actor) else None
+            shown = applicant_data.shown_names(connection, actor, case, model)
+            if shown is None or model is None:
+                return [event_view(r) for r in rows]
+            known = applicant_data.known_names(case, model)
+            return [_redacted_view(r, known, shown) for r in rows]
 
         return self._engine.query(run)
 

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access
+from engine.access import applicant_data
 from engine.access.cases import visible_cases_clause
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork, LoadedCase
@@ -89,12 +90,17 @@ class RuntimeService:
             work.record(
                 action="case.started",
                 instance_id=case.id,
-                details={"key": key, "version": definition["version"], "business_key": business_key},
+                details={
+                    "key": key,
+                    "version": definition["version"],
+                    "business_key": business_key,
+                    "fields": sorted(start_data),
+                },
             )
             return case.id
 
         try:
-            return self._engine.command(actor, act, self._view_of(actor))
+            started = self._engine.command(actor, act, self._view_of(actor))
         except IntegrityError as exc:
             if "business_key" not in str(exc.orig):
                 raise
@@ -103,6 +109,9 @@ class RuntimeService:
                 f"a running case of '{key}' already has the business key '{business_key}'",
                 code="duplicate_business_key",
             ) from exc
+        if applicant_data.is_restricted(actor):  # what an applicant sees depends on the committed history
+            return self.get(actor, started.id)
+        return started
 
     @staticmethod
     def _case_deadline(work: CaseWork, case: LoadedCase, model: DefinitionModel) -> None:
@@ -231,7 +240,16 @@ class RuntimeService:
             if open_only:
                 query = query.where(incidents.c.resolved_at.is_(None))
             query = query.where(visible_cases_clause(actor))
-            return [incident_view(r) for r in connection.execute(query.order_by(incidents.c.created_at)).mappings()]
+            rows = connection.execute(query.order_by(incidents.c.created_at)).mappings().all()
+            if not applicant_data.is_restricted(actor):
+                return [incident_view(r) for r in rows]
+            shown = {  # an applicant reads an incident's data only with the variables shown to them
+                case["id"]: applicant_data.shown_names(connection, actor, case)
+                for case in connection.execute(
+                    select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
+                ).mappings()
+            }
+            return [incident_view(r, shown[r["instance_id"]]) for r in rows]
 
         return self._engine.query(run)
 
