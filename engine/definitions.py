@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import keyword
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -71,3 +72,31 @@ class DefinitionModel:
     @property
     def startable_by_applicant(self) -> bool:
         return self.properties.get("startableByApplicant", "").strip().lower() in {"true", "yes", "1"}
+
+    @property
+    def applicant_variables(self) -> tuple[str, ...] | None:
+        """``applicantVariables``: the case variables the applicant sees; None when the process does not
+        declare them (then the applicant's own fields and the applicant-lane forms' fields are shown)."""
+        raw = self.properties.get("applicantVariables")
+        return None if raw is None else parse_names(raw)
+
+    def form_fields(self, *, lane: str | None = None) -> frozenset[str]:
+        """The top-level field names of the user tasks' forms (only those of ``lane``'s tasks, if given)."""
+        names: set[str] = set()
+        for task in self.user_tasks.values():
+            if lane is not None and task.lane != lane:
+                continue
+            properties = (self.form_for(task.activity_id) or {}).get("properties")
+            if isinstance(properties, dict):
+                names.update(str(name) for name in properties)
+        return frozenset(names)
+
+
+def parse_names(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of names, stripped, empty entries left out."""
+    return tuple(name.strip() for name in raw.split(",") if name.strip())
+
+
+def bad_variable_names(raw: str) -> list[str]:
+    """The entries of a comma-separated list of variable names that are no Python identifier."""
+    return [name for name in parse_names(raw) if not name.isidentifier() or keyword.iskeyword(name)]

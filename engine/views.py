@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from engine import access
+from engine.access import applicant_data
+from engine.access import cases as case_access
+from engine.access import tasks as task_access
 from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
@@ -18,7 +20,6 @@ from engine.errors import InvalidInput, NotFound, Problem
 from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import (
     audit_events,
-    escalations,
     incidents,
     process_definitions,
     process_instances,
@@ -29,53 +30,21 @@ from engine.results import IncidentView, InstanceView, SentBackView, TaskSummary
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
-def task_departments(connection: Connection, instance_id: str) -> list[str]:
-    return [
-        code
-        for code in connection.execute(
-            select(tasks.c.department_code).where(tasks.c.instance_id == instance_id).distinct()
-        ).scalars()
-        if code is not None
-    ]
-
-
 def visible_instance(connection: Connection, actor: Actor, instance_id: str) -> dict[str, Any]:
-    """The case row if the actor may see it; otherwise "not found", whether it exists or not."""
+    """The case row if the actor may see it (``engine.access.cases``); otherwise "not found", whether it
+    exists or not."""
     row = connection.execute(select(process_instances).where(process_instances.c.id == instance_id)).mappings().first()
-    if row is None or not access.can_see_case(
-        actor,
-        department=row["department_code"],
-        applicant_id=row["applicant_user_id"],
-        task_departments=() if actor.sees_everything else task_departments(connection, instance_id),
-    ):
+    if row is None or not case_access.can_see_case_row(connection, actor, row):
         raise NotFound(f"case {instance_id} does not exist", code="case_not_found")
     return dict(row)
 
 
 def visible_task(connection: Connection, actor: Actor, task_id: str) -> dict[str, Any]:
-    """The task row if the actor may see it (also: supervisors of a department it was escalated to)."""
+    """The task row if the actor may see it (``engine.access.tasks``); otherwise "not found"."""
     row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().first()
-    if row is None or not (
-        access.can_see_task(actor, department=row["department_code"], assignee_id=row["assignee_user_id"])
-        or supervises_escalation(connection, actor, task_id)
-    ):
+    if row is None or not task_access.can_see_task_row(connection, actor, row):
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
     return dict(row)
-
-
-def supervises_escalation(connection: Connection, actor: Actor, task_id: str) -> bool:
-    """Whether the actor supervises a department an overdue task was escalated to (督办): they may see and
-    supervise (extend, reassign, send back) the overdue task itself."""
-    if not actor.has("supervisor") or not actor.departments:
-        return False
-    escalation_task = tasks.alias("escalation_task")
-    found = connection.execute(
-        select(escalations.c.id)
-        .join(escalation_task, escalation_task.c.id == escalations.c.escalation_task_id)
-        .where(escalations.c.task_id == task_id, escalation_task.c.department_code.in_(sorted(actor.departments)))
-        .limit(1)
-    ).first()
-    return found is not None
 
 
 # The built-in form of a 督办 (escalation) task: what the supervisor did about the overdue step.
@@ -144,20 +113,20 @@ def summary(row: Mapping[Any, Any], judge: DueJudge = _no_judge) -> TaskSummary:
 def open_tasks(
     connection: Connection, actor: Actor, instance_id: str, judge: DueJudge = _no_judge
 ) -> tuple[TaskSummary, ...]:
+    """The case's open tasks the actor may see, as in their task list."""
     rows = connection.execute(
         summary_select()
         .where(tasks.c.instance_id == instance_id)
         .where(tasks.c.state.in_(OPEN_STATES))
+        .where(task_access.visible_tasks_clause(actor))
         .order_by(tasks.c.created_at, tasks.c.activity_id)
     ).mappings()
-    return tuple(
-        summary(r, judge)
-        for r in rows
-        if access.can_see_task(actor, department=r["department_code"], assignee_id=r["assignee_user_id"])
-    )
+    return tuple(summary(r, judge) for r in rows)
 
 
-def incident_view(row: Mapping[Any, Any]) -> IncidentView:
+def incident_view(row: Mapping[Any, Any], shown: frozenset[str] | None = None) -> IncidentView:
+    """An incident; its data only with the variables ``shown`` to the reader (None: all)."""
+    data = json.loads(row["data_json"]) if row["data_json"] else None
     return IncidentView(
         id=row["id"],
         instance_id=row["instance_id"],
@@ -166,7 +135,7 @@ def incident_view(row: Mapping[Any, Any]) -> IncidentView:
         code=row["code"],
         message=row["message"],
         line=row["line"],
-        data=json.loads(row["data_json"]) if row["data_json"] else None,
+        data=applicant_data.only_shown(data, shown) if isinstance(data, dict) else data,
         created_at=row["created_at"],
         resolved_at=row["resolved_at"],
         blocking=row["code"] not in NON_BLOCKING_INCIDENTS,
@@ -185,6 +154,7 @@ def instance_view(
     case_incidents = connection.execute(
         select(incidents).where(incidents.c.instance_id == row["id"]).order_by(incidents.c.created_at)
     ).mappings()
+    shown = applicant_data.shown_names(connection, actor, row)  # None: everything
     return InstanceView(
         id=row["id"],
         number=row["number"],
@@ -197,11 +167,11 @@ def instance_view(
         department=row["department_code"],
         applicant_id=row["applicant_user_id"],
         state=row["state"],
-        variables=json.loads(row["variables_json"]),
+        variables=applicant_data.only_shown(json.loads(row["variables_json"]), shown),
         open_tasks=open_tasks(connection, actor, row["id"], judge),
         completed_activities=tuple(json.loads(row["completed_activities_json"])),
         active_activities=tuple(json.loads(row["active_activities_json"])),
-        incidents=tuple(incident_view(i) for i in case_incidents),
+        incidents=tuple(incident_view(i, shown) for i in case_incidents),
         started_at=row["started_at"],
         ended_at=row["ended_at"],
         row_version=row["row_version"],
@@ -219,10 +189,13 @@ def task_view(
     warning: Callable[[datetime | None], str | None] = _no_judge,
     render: Callable[[str | None, Mapping[str, Any]], str | None] | None = None,
     sent_back: SentBackView | None = None,
+    shown: frozenset[str] | None = None,
 ) -> TaskView:
     """A task as its reader sees it; ``render`` renders the instructions (None: leave them out, for views
-    built inside a write transaction and rendered after the commit)."""
-    data = json.loads(row["submitted_json"] or row["data_json"] or "{}")
+    built inside a write transaction and rendered after the commit). ``shown``: the only variables an
+    applicant reader may see, in the data and in the rendered instructions (None: all)."""
+    data = applicant_data.only_shown(json.loads(row["submitted_json"] or row["data_json"] or "{}"), shown)
+    case_data = applicant_data.only_shown(json.loads(row["data_json"] or "{}"), shown)
     escalation = row["kind"] == "escalation"
     user_task = None if escalation else model.user_tasks.get(row["activity_id"])
     template = user_task.instructions if user_task is not None else None
@@ -243,7 +216,7 @@ def task_view(
         ended_at=row["ended_at"],
         completed_by=row["completed_by"],
         acting_for=row["acting_for"],
-        instructions=render(template, json.loads(row["data_json"] or "{}")) if render is not None else None,
+        instructions=render(template, case_data) if render is not None else None,
         form=ESCALATION_FORM if escalation else model.form_for(row["activity_id"]),
         data=data,
         due_status=judge(row["due_at"]) if row["state"] in OPEN_STATES else None,

@@ -7,13 +7,16 @@ command's single event writer (``CaseWork.record``), so they are chained and nev
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, func, literal, or_, select
+from sqlalchemy import Connection, exists, func, literal, or_, select
 
 from engine import access
+from engine.access import applicant_data
+from engine.access import history as history_access
 from engine.actors import Actor
 from engine.audit_chain import AuditKeyring
 from engine.audit_verification import (
@@ -25,7 +28,7 @@ from engine.audit_verification import (
     write_digest,
 )
 from engine.errors import Forbidden, InvalidInput, Problem, Unavailable
-from engine.persistence.tables import audit_events, process_instances, tasks
+from engine.persistence.tables import audit_events, tasks
 from engine.results import AuditEventView, AuditVerification, ChainVerification, Page
 from engine.views import visible_instance, visible_task
 
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 MAX_COMMENT_LENGTH = 4000
 
 
-def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEventView:
+def event_view(row: Mapping[Any, Any]) -> AuditEventView:
     return AuditEventView(
         id=row["id"],
         at=row["at"],
@@ -46,7 +49,7 @@ def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEv
         action=row["action"],
         instance_id=row["instance_id"],
         task_id=row["task_id"],
-        details=None if hide_details else row["details"],
+        details=row["details"],
         chain=row["chain"],
         seq=row["seq"],
         actor_roles=row["actor_roles"],
@@ -58,16 +61,13 @@ def event_view(row: Mapping[Any, Any], *, hide_details: bool = False) -> AuditEv
     )
 
 
-def _visible_case_ids(actor: Actor) -> Any:
-    """The SQL twin of ``access.can_see_case`` for actors who do not see everything."""
-    codes = sorted(actor.departments)
-    conditions: list[Any] = [
-        process_instances.c.department_code.in_(codes),
-        exists().where(and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(codes))),
-    ]
-    if actor.user_id is not None:
-        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
-    return select(process_instances.c.id).where(or_(*conditions))
+def _redacted_view(row: Mapping[Any, Any], known: frozenset[str], shown: frozenset[str]) -> AuditEventView:
+    """An event as an applicant reads it: without the variables hidden from them."""
+    details = row["details"]
+    if not isinstance(details, Mapping):
+        return event_view(row)
+    hidden = applicant_data.hidden_in(details, known, shown)
+    return replace(event_view(row), details=applicant_data.redacted(details, hidden))
 
 
 class HistoryService:
@@ -79,16 +79,21 @@ class HistoryService:
     def case_events(self, actor: Actor, instance_id: str) -> list[AuditEventView]:
         """A case's timeline, oldest first, with values, for whoever may see the case.
 
-        Applicants see every step of their own case but the details (values) only of their own actions.
+        Applicants see every step of their own case, without the variables hidden from them
+        (``engine.access.applicant_data``): those are taken out of every event's details.
         """
 
         def run(connection: Connection) -> list[AuditEventView]:
-            visible_instance(connection, actor, instance_id)
+            case = visible_instance(connection, actor, instance_id)
             rows = connection.execute(
                 select(audit_events).where(audit_events.c.chain == instance_id).order_by(audit_events.c.seq)
             ).mappings()
-            hide_others = actor.is_applicant and not actor.sees_everything
-            return [event_view(r, hide_details=hide_others and r["actor_user_id"] != actor.user_id) for r in rows]
+            model = applicant_data.case_model(connection, case) if applicant_data.is_restricted(actor) else None
+            shown = applicant_data.shown_names(connection, actor, case, model)
+            if shown is None or model is None:
+                return [event_view(r) for r in rows]
+            known = applicant_data.known_names(case, model)
+            return [_redacted_view(r, known, shown) for r in rows]
 
         return self._engine.query(run)
 
@@ -107,9 +112,8 @@ class HistoryService:
     ) -> Page:
         """Events across cases, oldest first, paged in SQL: auditors and admins see all, staff the
         events of cases their departments can see. ``department`` matches the task's or the actor's."""
-        if actor.is_applicant and not actor.sees_everything:
-            access.require_role(actor, "staff", "supervisor", "auditor", "admin")
-        query = select(audit_events)
+        history_access.require_search(actor)
+        query = select(audit_events).where(history_access.visible_events_clause(actor))
         if instance_id is not None:
             query = query.where(audit_events.c.instance_id == instance_id)
         if user is not None:
@@ -126,11 +130,9 @@ class HistoryService:
             query = query.where(audit_events.c.at >= from_)
         if to is not None:
             query = query.where(audit_events.c.at <= to)
-        if not actor.sees_everything:
-            query = query.where(audit_events.c.instance_id.in_(_visible_case_ids(actor)))
 
         def run(connection: Connection) -> Page:
-            total = connection.execute(query.with_only_columns(func.count())).scalar_one()
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(audit_events.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()

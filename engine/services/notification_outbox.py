@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from engine.errors import NotFound
 from engine.persistence.tables import notifications, users
@@ -41,11 +41,9 @@ def _query() -> Any:
     ).join(users, users.c.id == notifications.c.recipient_user_id)
 
 
-def listed(connection: Connection, *, recipient_id: str | None, unsent_only: bool) -> list[NotificationView]:
-    """Newest first; one recipient's, or everyone's when ``recipient_id`` is None."""
-    query = _query()
-    if recipient_id is not None:
-        query = query.where(notifications.c.recipient_user_id == recipient_id)
+def listed(connection: Connection, visible: ColumnElement[bool], *, unsent_only: bool) -> list[NotificationView]:
+    """Newest first; those ``visible`` selects (``engine.access.notifications``)."""
+    query = _query().where(visible)
     if unsent_only:
         query = query.where(notifications.c.sent_at.is_(None))
     query = query.order_by(notifications.c.created_at.desc(), notifications.c.id)

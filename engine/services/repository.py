@@ -14,7 +14,7 @@ from engine import access
 from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork, definition_row
 from engine.deadlines import DeadlineSpec
-from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel
+from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel, bad_variable_names
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
 from engine.results import DefinitionView, DeployedDecision, DeployedProcess, DeploymentResult
@@ -377,6 +377,9 @@ def _definition_model(
             )
     _check_deadline(process.properties, problems, file=process.file, element_id=process.key)
     _check_escalate_to(process.properties, known, problems, file=process.file, element_id=process.key)
+    for name in bad_variable_names(process.properties.get("applicantVariables", "")):
+        message = f"applicantVariables names '{name}', which is no variable name (a Python identifier)"
+        problems.add(Problem("invalid_applicant_variables", message, file=process.file, element_id=process.key))
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
     step_ids = {task.element_id for p in involved for task in p.user_tasks}

@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access
+from engine.access import applicant_data
+from engine.access.cases import visible_cases_clause
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork, LoadedCase
 from engine.deadlines import DeadlineSpec
@@ -24,7 +26,6 @@ from engine.persistence.tables import (
     incidents,
     message_subscriptions,
     process_instances,
-    tasks,
     timers,
     user_roles,
     users,
@@ -89,12 +90,17 @@ class RuntimeService:
             work.record(
                 action="case.started",
                 instance_id=case.id,
-                details={"key": key, "version": definition["version"], "business_key": business_key},
+                details={
+                    "key": key,
+                    "version": definition["version"],
+                    "business_key": business_key,
+                    "fields": sorted(start_data),
+                },
             )
             return case.id
 
         try:
-            return self._engine.command(actor, act, self._view_of(actor))
+            started = self._engine.command(actor, act, self._view_of(actor))
         except IntegrityError as exc:
             if "business_key" not in str(exc.orig):
                 raise
@@ -103,6 +109,9 @@ class RuntimeService:
                 f"a running case of '{key}' already has the business key '{business_key}'",
                 code="duplicate_business_key",
             ) from exc
+        if applicant_data.is_restricted(actor):  # what an applicant sees depends on the committed history
+            return self.get(actor, started.id)
+        return started
 
     @staticmethod
     def _case_deadline(work: CaseWork, case: LoadedCase, model: DefinitionModel) -> None:
@@ -210,8 +219,7 @@ class RuntimeService:
                 query = query.where(process_instances.c.process_key == key)
             if business_key is not None:
                 query = query.where(process_instances.c.business_key == business_key)
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
+            query = query.where(visible_cases_clause(actor))
             total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
@@ -231,9 +239,17 @@ class RuntimeService:
                 query = query.where(incidents.c.instance_id == instance_id)
             if open_only:
                 query = query.where(incidents.c.resolved_at.is_(None))
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
-            return [incident_view(r) for r in connection.execute(query.order_by(incidents.c.created_at)).mappings()]
+            query = query.where(visible_cases_clause(actor))
+            rows = connection.execute(query.order_by(incidents.c.created_at)).mappings().all()
+            if not applicant_data.is_restricted(actor):
+                return [incident_view(r) for r in rows]
+            shown = {  # an applicant reads an incident's data only with the variables shown to them
+                case["id"]: applicant_data.shown_names(connection, actor, case)
+                for case in connection.execute(
+                    select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
+                ).mappings()
+            }
+            return [incident_view(r, shown[r["instance_id"]]) for r in rows]
 
         return self._engine.query(run)
 
@@ -351,8 +367,7 @@ class RuntimeService:
             if instance_id is not None:
                 visible_instance(work.connection, actor, instance_id)  # 404 case_not_found when invisible
                 query = query.where(message_subscriptions.c.instance_id == instance_id)
-            if not actor.sees_everything:
-                query = query.where(_visible_cases(actor))
+            query = query.where(visible_cases_clause(actor))
             subscriptions = work.connection.execute(query).all()
             if instance_id is not None and not subscriptions:
                 raise Conflict(f"the case is not waiting for the message '{name}'", code="not_waiting")
@@ -453,15 +468,3 @@ def _live_business_key(connection: Connection, key: str, business_key: str) -> b
 def _correlates(stored: Mapping[Any, Any], wanted: Mapping[Any, Any]) -> bool:
     return all(name in stored and stored[name] == value for name, value in wanted.items())
 
-
-def _visible_cases(actor: Actor) -> Any:
-    departments_of_actor = sorted(actor.departments)
-    conditions: list[Any] = [process_instances.c.department_code.in_(departments_of_actor)]
-    if actor.user_id is not None:
-        conditions.append(process_instances.c.applicant_user_id == actor.user_id)
-    conditions.append(
-        exists().where(
-            and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(departments_of_actor))
-        )
-    )
-    return or_(*conditions)

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, and_, insert, or_, select
 
 from engine import access
+from engine.access.notifications import visible_notifications_clause
+from engine.access.tasks import supervised_tasks_clause, supervises_escalation
 from engine.actors import SYSTEM, Actor
 from engine.casework import CaseWork
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
@@ -34,7 +36,6 @@ from engine.views import (
     require_reason,
     summary,
     summary_select,
-    supervises_escalation,
     visible_task,
 )
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
@@ -55,7 +56,8 @@ class SupervisionService:
     # --- the supervisor's list ------------------------------------------------------------------
 
     def overview(self, actor: Actor, *, page: int = 1, page_size: int = 50) -> Page:
-        """Overdue and due-soon open tasks of the supervisor's departments, most urgent first."""
+        """Overdue and due-soon open tasks of the supervisor's departments and those escalated to them
+        (督办), most urgent first."""
         access.require_role(actor, "supervisor", "auditor")
         from engine.deadlines import soon_threshold
 
@@ -64,8 +66,7 @@ class SupervisionService:
 
         def run(connection: Connection) -> Page:
             query = summary_select().where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
-            if not actor.sees_everything:
-                query = query.where(tasks.c.department_code.in_(sorted(actor.departments)))
+            query = query.where(supervised_tasks_clause(actor))
             rows = connection.execute(query.order_by(tasks.c.due_at, tasks.c.id)).mappings().all()
             judge = self._engine.judge()
             start = (page - 1) * page_size
@@ -327,14 +328,8 @@ class SupervisionService:
         self, actor: Actor, *, unsent_only: bool = False, all_users: bool = False
     ) -> list[NotificationView]:
         """The caller's notifications, newest first; ``all_users``: everyone's (bridges and admins)."""
-        if all_users:
-            access.require_notification_bridge(actor)
-        elif actor.user_id is None:
-            return []
-        recipient = None if all_users else actor.user_id
-        return self._engine.query(
-            lambda c: outbox.listed(c, recipient_id=recipient, unsent_only=unsent_only)
-        )
+        visible = visible_notifications_clause(actor, everyone=all_users)
+        return self._engine.query(lambda c: outbox.listed(c, visible, unsent_only=unsent_only))
 
     def mark_sent(self, actor: Actor, notification_ids: list[str]) -> int:
         """For delivery bridges (SMS, e-mail, DingTalk): record which notifications went out."""

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, func, select
 
 from engine import access
+from engine.access import applicant_data
+from engine.access.tasks import visible_tasks_clause
 from engine.actors import Actor
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
@@ -73,11 +75,7 @@ class TaskService:
                 query = query.where(tasks.c.instance_id == instance_id)
             if due_status is not None:
                 query = query.where(self._due_filter(due_status))
-            if not actor.sees_everything:
-                mine: list[Any] = [tasks.c.department_code.in_(sorted(actor.departments))]
-                if actor.user_id is not None:
-                    mine.append(tasks.c.assignee_user_id == actor.user_id)
-                query = query.where(or_(*mine))
+            query = query.where(visible_tasks_clause(actor))
             total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             rows = connection.execute(
                 query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
@@ -100,19 +98,23 @@ class TaskService:
 
     def get(self, actor: Actor, task_id: str) -> TaskView:
         def run(connection: Connection) -> TaskView:
-            return self._view(connection, visible_task(connection, actor, task_id), render=True)
+            return self._view(connection, visible_task(connection, actor, task_id), render=True, actor=actor)
 
         return self._engine.query(run)
 
     def _render(self, template: str | None, data: Mapping[str, Any]) -> str | None:
         return render_instructions(template, data, self._engine.config.sandbox).text
 
-    def with_instructions(self, view: TaskView) -> TaskView:
-        """``view`` with its instructions rendered: call after the command committed, outside its lock."""
+    def with_instructions(self, view: TaskView, actor: Actor | None = None) -> TaskView:
+        """``view`` with its instructions rendered: call after the command committed, outside its lock.
+        With ``actor``, its data and instructions are those the actor may see (an applicant: not all)."""
 
         def run(connection: Connection) -> TaskView:
             row = connection.execute(select(tasks).where(tasks.c.id == view.id)).mappings().one()
-            return replace(view, instructions=self._view(connection, row, render=True).instructions)
+            seen = self._view(connection, row, render=True, actor=actor)
+            if actor is None:
+                return replace(view, instructions=seen.instructions)
+            return replace(view, instructions=seen.instructions, data=seen.data)
 
         return self._engine.query(run)
 
@@ -136,7 +138,9 @@ class TaskService:
         row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
         return self._view(connection, row)
 
-    def _view(self, connection: Connection, row: Mapping[Any, Any], render: bool = False) -> TaskView:
+    def _view(
+        self, connection: Connection, row: Mapping[Any, Any], render: bool = False, actor: Actor | None = None
+    ) -> TaskView:
         instance = (
             connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
             .mappings()
@@ -152,6 +156,7 @@ class TaskService:
             self._engine.deadline_warning,
             renderer,
             sent_back_to(connection, row),
+            None if actor is None else applicant_data.shown_names(connection, actor, instance, model),
         )
 
     # --- claiming -----------------------------------------------------------------------------
@@ -170,7 +175,7 @@ class TaskService:
             _claim(work, actor, row, version)
             return task_id
 
-        return self.with_instructions(self._engine.command(actor, act, self._finish_view))
+        return self.with_instructions(self._engine.command(actor, act, self._finish_view), actor)
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskView:
         def act(work: CaseWork) -> str:
@@ -202,7 +207,7 @@ class TaskService:
             )
             return task_id
 
-        return self.with_instructions(self._engine.command(actor, act, self._finish_view))
+        return self.with_instructions(self._engine.command(actor, act, self._finish_view), actor)
 
     # --- completing ---------------------------------------------------------------------------
 
@@ -279,7 +284,7 @@ class TaskService:
             )
 
         result = self._engine.command(actor, act, finish)
-        return replace(result, task=self.with_instructions(result.task))
+        return replace(result, task=self.with_instructions(result.task, actor))
 
     def _finish_view(self, work: CaseWork, task_id: str) -> TaskView:
         return self.view_in(work.connection, task_id)

@@ -1,6 +1,11 @@
 """Who may see and do what. Every entry point goes through these rules.
 
 What a caller may not see is reported as "not found"; what they may see but not do, as "forbidden".
+This module holds the rules about doing (roles, working a task, supervising a case, starting).
+Seeing is decided per resource by one module each, which owns both the Python predicate (for a
+row already read) and the SQL filter (for lists), so that a list shows exactly what a fetch allows:
+``engine.access.cases``, ``engine.access.tasks``, ``engine.access.history`` and
+``engine.access.notifications``.
 """
 
 from __future__ import annotations
@@ -9,32 +14,6 @@ from collections.abc import Collection
 
 from engine.actors import Actor
 from engine.errors import Forbidden
-
-
-def can_see_case(
-    actor: Actor,
-    *,
-    department: str | None,
-    applicant_id: str | None,
-    task_departments: Collection[str],
-) -> bool:
-    """Auditors and admins, the case's applicant, and members of its owning or task departments."""
-    if actor.sees_everything:
-        return True
-    if applicant_id is not None and actor.user_id == applicant_id:
-        return True
-    if department is not None and department in actor.departments:
-        return True
-    return any(code in actor.departments for code in task_departments)
-
-
-def can_see_task(actor: Actor, *, department: str | None, assignee_id: str | None) -> bool:
-    """Members of the task's department, its assignee, auditors and admins."""
-    if actor.sees_everything:
-        return True
-    if assignee_id is not None and actor.user_id == assignee_id:
-        return True
-    return department is not None and department in actor.departments
 
 
 def require_task_actor(

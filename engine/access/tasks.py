@@ -1,0 +1,105 @@
+"""Who may see a task: the predicate for a task row already read, and its SQL twin for task lists.
+
+Auditors and admins see every task; others see the tasks of their departments, the tasks assigned
+to them, and, as supervisors, the overdue tasks escalated (督办) to one of their departments, which
+they may also supervise. A list built with :func:`visible_tasks_clause` holds exactly the tasks for
+which :func:`can_see_task` holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select, true
+
+from engine.actors import Actor
+from engine.persistence.tables import escalations, tasks
+
+
+def can_see_task(
+    actor: Actor, *, department: str | None, assignee_id: str | None, escalated_to: Collection[str] = ()
+) -> bool:
+    """Members of the task's department, its assignee, supervisors of a department it was escalated to
+    (``escalated_to``, see :func:`escalation_departments`), auditors and admins."""
+    if actor.sees_everything:
+        return True
+    if assignee_id is not None and actor.user_id == assignee_id:
+        return True
+    if department is not None and department in actor.departments:
+        return True
+    return supervises_any(actor, escalated_to)
+
+
+def can_see_task_row(connection: Connection, actor: Actor, row: Mapping[Any, Any]) -> bool:
+    """:func:`can_see_task` for a stored task row, reading its escalations only when they can matter."""
+    department, assignee = row["department_code"], row["assignee_user_id"]
+    if can_see_task(actor, department=department, assignee_id=assignee):
+        return True
+    return supervises_escalation(connection, actor, row["id"])
+
+
+def supervises_any(actor: Actor, departments: Collection[str]) -> bool:
+    """Whether the actor is a supervisor of one of ``departments``."""
+    return actor.has("supervisor") and any(code in actor.departments for code in departments)
+
+
+def escalation_departments(connection: Connection, task_id: str) -> list[str]:
+    """The departments whose 督办 tasks were raised for this (overdue) task."""
+    escalation_task = tasks.alias("escalation_task")
+    return [
+        code
+        for code in connection.execute(
+            select(escalation_task.c.department_code)
+            .join(escalations, escalations.c.escalation_task_id == escalation_task.c.id)
+            .where(escalations.c.task_id == task_id)
+            .distinct()
+        ).scalars()
+        if code is not None
+    ]
+
+
+def supervises_escalation(connection: Connection, actor: Actor, task_id: str) -> bool:
+    """Whether the actor supervises a department an overdue task was escalated to (督办): they may see and
+    supervise (extend, reassign, send back) the overdue task itself."""
+    if not actor.has("supervisor") or not actor.departments:
+        return False
+    return supervises_any(actor, escalation_departments(connection, task_id))
+
+
+def escalated_to_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause over ``tasks``: escalated to a department the actor supervises."""
+    if not actor.has("supervisor") or not actor.departments:
+        return false()
+    escalation_task = tasks.alias("escalation_task")
+    return exists().where(
+        and_(
+            escalations.c.task_id == tasks.c.id,
+            escalation_task.c.id == escalations.c.escalation_task_id,
+            escalation_task.c.department_code.in_(sorted(actor.departments)),
+        )
+    )
+
+
+def visible_tasks_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause over ``tasks``: the tasks :func:`can_see_task` lets the actor see."""
+    if actor.sees_everything:
+        return true()
+    conditions: list[ColumnElement[bool]] = []
+    if actor.departments:
+        conditions.append(tasks.c.department_code.in_(sorted(actor.departments)))
+    if actor.user_id is not None:
+        conditions.append(tasks.c.assignee_user_id == actor.user_id)
+    conditions.append(escalated_to_clause(actor))
+    return or_(false(), *conditions)
+
+
+def supervised_tasks_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause over ``tasks``: what a supervisor watches (its departments' tasks and the tasks
+    escalated to them); everything for auditors and admins."""
+    if actor.sees_everything:
+        return true()
+    conditions: list[ColumnElement[bool]] = [escalated_to_clause(actor)]
+    if actor.departments:
+        conditions.append(tasks.c.department_code.in_(sorted(actor.departments)))
+    return or_(false(), *conditions)
