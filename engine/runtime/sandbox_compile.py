@@ -216,3 +216,22 @@ def compile_sandboxed(source: str, mode: Mode) -> CodeType:
     if result.errors or result.code is None:
         raise _restriction_error(tuple(result.errors))
     return result.code
+
+
+# Code without these runs in time and memory bounded by its length and the size of the task data
+# (every operator that can amplify a value is guarded), so it never needs a worker process.
+_UNBOUNDED_NODES = (
+    ast.Call, ast.For, ast.While, ast.comprehension, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def needs_worker(source: str, mode: Mode) -> bool:
+    """True if ``source`` calls, loops, comprehends or defines functions: work the counters can only
+    bound from outside C code, so process isolation runs it in a worker under OS limits."""
+    text = source.lstrip(" \t") if mode == "eval" else source
+    try:
+        tree = ast.parse(text, _FILENAME, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return any(isinstance(node, _UNBOUNDED_NODES) for node in ast.walk(tree))
