@@ -130,6 +130,10 @@ class SandboxPool:
             self._idle.put(worker)
         return reply
 
+    def idle_workers(self) -> int:
+        """Workers ready for a job now (not busy, not being replaced)."""
+        return self._idle.qsize()
+
     def close(self) -> None:
         self._closed = True
         while True:
