@@ -39,7 +39,7 @@ class HelperSnapshot:
 class Job:
     """One expression or script for a worker; ``seconds`` is the wall time it has left."""
 
-    mode: Literal["eval", "exec"]
+    mode: Literal["eval", "exec", "template"]
     source: str
     context: dict[str, Any]
     external: dict[str, Any]
@@ -114,7 +114,12 @@ def _run(job: Job) -> Reply:
                 stack.enter_context(command_budget(job.seconds, reported=job.command_seconds))
             if job.helpers is not None:
                 stack.enter_context(using_clock(_FixedClock(job.helpers.now)))
-            if job.mode == "eval":
+            if job.mode == "template":
+                from engine.instructions import render_instructions
+
+                reply.value = render_instructions(job.source, context, replace(job.limits, isolation="inline"))
+                reply.context = None
+            elif job.mode == "eval":
                 reply.value, changed = environment.evaluate_in_place(job.source, context, job.external)
                 if not changed:
                     reply.context = None

@@ -21,6 +21,7 @@ from engine.runtime.sandbox import SandboxLimits
 from engine.runtime.sandbox_pool import shared_pool
 from tests.engine.conftest import Org
 from tests.engine.test_expression_limits import incident_message, open_case, run_attack
+from tests.engine.test_instruction_templates import open_task
 
 LIMITS = SandboxLimits(max_seconds=0.5, max_command_seconds=1.0, max_memory_mb=256, workers=2)
 MEMORY_BOMB = "blocks = list(map(list, [range(10**6)] * 1000))"  # 1,000 lists of a million ints: ~36 GB
@@ -80,6 +81,17 @@ def test_other_cases_keep_running_while_a_worker_is_killed(engine: ProcessEngine
     thread.join(timeout=30)
     assert states == ["running"] * 3
     assert "worker process was stopped" in incident_message(engine, org, attack_case)
+
+
+def test_a_template_with_a_c_level_loop_renders_the_fallback_on_time(engine: ProcessEngine, org: Org) -> None:
+    # the map filter calls the sum builtin from C: a million sums of 100,000 numbers (about 10 minutes), unticked
+    task = open_task(engine, org, "{{ ([range(100000)] * 10**6) | map('sum') | sum }}")
+    started = time.monotonic()
+    view = engine.tasks.get(org["staff_D1"], task)
+    assert time.monotonic() - started < LIMITS.max_seconds + 1.5
+    assert view.instructions is not None and "(instructions could not be rendered:" in view.instructions
+    assert "worker process was stopped" in view.instructions
+    assert engine.tasks.complete(org["staff_D1"], task, {}).case_state == "running"
 
 
 def test_helpers_in_a_worker_see_the_command_time_and_the_calendar_overrides(
