@@ -18,6 +18,7 @@ import pytest
 
 from engine import EngineConfig, FrozenClock, ProcessEngine
 from engine.runtime.sandbox import SandboxLimits
+from engine.runtime.sandbox_compile import needs_worker
 from engine.runtime.sandbox_pool import shared_pool
 from tests.engine.conftest import Org
 from tests.engine.test_expression_limits import incident_message, open_case, run_attack
@@ -137,3 +138,25 @@ def test_isolation_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch)
 def test_an_unknown_isolation_is_refused_at_start(database_url: str, clock: FrozenClock) -> None:
     with pytest.raises(ValueError, match="isolation must be 'process' or 'inline'"):
         ProcessEngine(EngineConfig(database_url=database_url, sandbox=SandboxLimits(isolation="thread")), clock=clock)
+
+
+@pytest.mark.parametrize(
+    ("mode", "source", "in_worker"),
+    [
+        ("eval", "amount > 100", False),
+        ("eval", "len(items) > 3 and category in ('loan', 'grant')", False),
+        ("eval", "amount * 1.1 > limit", False),
+        ("exec", "total = sum(items) * 2", False),
+        ("exec", "", False),
+        ("eval", "sum(map(sum, rows))", True),  # a builtin called from C
+        ("eval", "max(items, key=len)", True),  # a callback
+        ("eval", "items.count(1)", True),  # a method
+        ("eval", "[items] * 10**6 == other", True),  # a million deep comparisons in one C call
+        ("eval", "'%s' % ([[items] * 100] * 100,)", True),  # repetitions multiply
+        ("eval", "price * quantity > 1000", True),  # either may be a sequence
+        ("eval", "[i for i in items]", True),
+        ("exec", "a = [items]\na = a + a", True),  # a variable reused doubles what it holds
+    ],
+)
+def test_only_plain_expressions_stay_in_process(mode: str, source: str, in_worker: bool) -> None:
+    assert needs_worker(source, mode) is in_worker  # type: ignore[arg-type]
