@@ -42,6 +42,7 @@ EXPRESSIONS = {
     "gateway with a call `len(items) > 3`": ("eval", "len(items) > 3"),
     "script `total = amount * 2`": ("exec", "total = amount * 2"),
     "script `total = sum(items) * 2`": ("exec", "total = sum(items) * 2"),
+    "script of two statements": ("exec", "total = sum(items)\ndouble = total * 2"),
     "script, loop of 1,000 steps": ("exec", "t = 0\nfor i in range(1000):\n    t = t + i"),
 }
 

@@ -1,8 +1,8 @@
 """What runs inside a sandbox worker process: its OS limits and one expression per job.
 
-A worker is a pre-started process (see ``sandbox_pool``) whose address space is capped with
-``RLIMIT_AS`` once, at start, and whose CPU time is capped with ``RLIMIT_CPU`` before every job
-(the limit counts the process's whole life, so each job gets "what it used so far + its own
+A worker is a pre-started process (see ``sandbox_pool``) serving jobs over a pipe (``serve``).
+Its address space is capped with ``RLIMIT_AS`` once, at start, and its CPU time with ``RLIMIT_CPU``
+before every job (the limit counts the process's whole life, so each job gets "what it used so far + its own
 seconds"). Inside, the expression runs through the same in-process sandbox as inline mode, so the
 counters still stop Python-level loops with a clear message; the OS limits catch what the counters
 cannot see (a C-level loop, a huge allocation built by C code). Jobs and replies cross the pipe as
@@ -18,6 +18,7 @@ import resource
 import traceback
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from engine.runtime.sandbox_budget import SandboxLimits, SandboxViolation
@@ -100,12 +101,29 @@ class _FixedClock:
         return self._now
 
 
-def _run(job: Job) -> Reply:
+_environments: dict[tuple[Any, ...], Any] = {}  # this worker's sandbox environments, by limits and helpers
+
+
+def _environment(job: Job) -> Any:
+    """An inline sandbox environment for the job's limits and helpers, kept for the next job alike."""
     from engine.runtime.sandbox import SandboxEnvironment
+
+    overrides = tuple(sorted(job.helpers.overrides.items())) if job.helpers is not None else None
+    functions = tuple(sorted((job.functions or {}).items(), key=lambda item: item[0]))
+    key = (job.limits, job.helpers is not None, overrides, functions)
+    environment = _environments.get(key)
+    if environment is None:
+        if len(_environments) > 32:
+            _environments.clear()
+        helpers = _helpers(job.helpers) if job.helpers is not None else job.functions
+        environment = _environments[key] = SandboxEnvironment(replace(job.limits, isolation="inline"), helpers)
+    return environment
+
+
+def _run(job: Job) -> Reply:
     from engine.runtime.timekeeping import using_clock
 
-    helpers = _helpers(job.helpers) if job.helpers is not None else job.functions
-    environment = SandboxEnvironment(replace(job.limits, isolation="inline"), helpers)
+    environment = _environment(job)
     context = job.context
     reply = Reply(context=context)
     try:
@@ -153,6 +171,18 @@ def _portable(reply: Reply) -> bytes:
             return pickle.dumps(Reply(context=reply.context, error=plain, stored_bytes=reply.stored_bytes))
         failed = SandboxViolation(f"the expression's result cannot be passed on: {exc}")
         return pickle.dumps(Reply(context=None, error=failed))
+
+
+def serve(connection: Connection, memory_bytes: int) -> None:
+    """A worker's life: apply the limits, say it is ready, then run one job per message until EOF."""
+    initialize(memory_bytes)
+    connection.send_bytes(b"ready")
+    while True:
+        try:
+            payload = connection.recv_bytes()
+        except (EOFError, OSError):
+            return
+        connection.send_bytes(run_job(payload))
 
 
 def run_job(payload: bytes) -> bytes:
