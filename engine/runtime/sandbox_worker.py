@@ -123,6 +123,9 @@ def _environment(job: Job) -> Any:
 def _run(job: Job) -> Reply:
     from engine.runtime.timekeeping import using_clock
 
+    if job.command_seconds is None and job.seconds < job.limits.max_seconds - 0.05:
+        # it waited for a free worker: the expression keeps only what is left of its time
+        job = replace(job, limits=replace(job.limits, max_seconds=round(job.seconds, 2)))
     environment = _environment(job)
     context = job.context
     reply = Reply(context=context)
