@@ -7,8 +7,11 @@ path every BPMN expression takes) three ways and reports the best of five runs p
 * ``process``: the default, plain expressions inline and the rest in a worker under OS limits;
 * ``worker``: every expression forced through a worker (the floor of a pool round trip).
 
-Then the same round trip with a 100 KB task-data context, and how long the pool takes to replace
-a killed worker. Prints a table, then one JSON object (``--json FILE`` also writes it).
+Then the same round trip with a 100 KB task-data context, how long the pool takes to replace a
+killed worker, and what it adds to a whole command: completing a task through a real engine
+(SQLite file) when the next steps are a two-statement script (in a worker) and a gateway
+``len(items) > 3`` (inline), with each isolation. Prints lines, then one JSON object (``--json FILE``
+also writes it).
 
     .venv/bin/python bench/bench_sandbox.py [--quick] [--json FILE]
 """
@@ -19,12 +22,22 @@ import argparse
 import json
 import os
 import platform
+import secrets
 import signal
+import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import setup_org
+from engine import EngineConfig, ProcessEngine, SystemClock
+from engine.audit_chain import AuditKeyring
 from engine.runtime.sandbox import SandboxEnvironment, SandboxLimits
 from engine.runtime.sandbox_compile import needs_worker
 from engine.runtime.sandbox_pool import shared_pool
@@ -110,6 +123,51 @@ def restart(limits: SandboxLimits) -> float:
     return seconds * 1000
 
 
+COMMAND_PROCESS = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
+    b'targetNamespace="http://wutong.example/bench">'
+    b'<bpmn:process id="scripted" name="Scripted" isExecutable="true">'
+    b'<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fill" />'
+    b'<bpmn:userTask id="fill" name="Fill" /><bpmn:sequenceFlow id="f2" sourceRef="fill" targetRef="work" />'
+    b"<bpmn:scriptTask id=\"work\" name=\"Work\"><bpmn:script>total = sum(items)\ndouble = total * 2"
+    b"</bpmn:script></bpmn:scriptTask>"
+    b'<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="gw" />'
+    b'<bpmn:exclusiveGateway id="gw" default="f_small" />'
+    b'<bpmn:sequenceFlow id="f_big" sourceRef="gw" targetRef="big"><bpmn:conditionExpression>'
+    b"len(items) &gt; 3</bpmn:conditionExpression></bpmn:sequenceFlow>"
+    b'<bpmn:sequenceFlow id="f_small" sourceRef="gw" targetRef="big" />'
+    b'<bpmn:userTask id="big" name="Big" /><bpmn:sequenceFlow id="f4" sourceRef="big" targetRef="end" />'
+    b'<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
+)
+
+
+def per_command(cases: int) -> dict[str, float]:
+    """Median milliseconds of one completion that runs the script and the gateway, per isolation."""
+    result: dict[str, float] = {}
+    for isolation in ("inline", "process"):
+        with tempfile.TemporaryDirectory() as directory:
+            config = EngineConfig(
+                database_url=f"sqlite:///{directory}/bench.db",
+                sandbox=SandboxLimits(isolation=isolation),
+                audit_keys=AuditKeyring.parse("bench:" + secrets.token_hex(16)),
+            )
+            engine = ProcessEngine(config, clock=SystemClock())
+            engine.upgrade_schema()
+            org = setup_org(engine)
+            engine.repository.deploy(org["designer"], {"scripted.bpmn": COMMAND_PROCESS})
+            times: list[float] = []
+            for _ in range(cases + 5):
+                case = engine.runtime.start(org["staff_D1"], "scripted", variables={"items": list(range(20))})
+                started = time.perf_counter()
+                engine.tasks.complete(org["staff_D1"], case.open_tasks[0].id, {})
+                times.append(time.perf_counter() - started)
+            engine.close()
+        milliseconds = result[f"{isolation}_ms"] = statistics.median(times[5:]) * 1000
+        print(f"completion running a two-statement script and a gateway, {isolation}: {milliseconds:.2f} ms")
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
@@ -129,6 +187,7 @@ def main() -> None:
         "expressions": rows,
         "worker_100kb_context_us": big_context(repeat, process),
         "worker_restart_ms": restart(limits),
+        "command": per_command(20 if args.quick else 200),
     }
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
