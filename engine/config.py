@@ -56,6 +56,12 @@ class EngineConfig:
             max_allocated_items=int(env.get("WUTONG_SANDBOX_MAX_ALLOCATED_ITEMS", SandboxLimits.max_allocated_items)),
             max_command_seconds=float(env.get("WUTONG_SANDBOX_MAX_COMMAND_SECONDS", SandboxLimits.max_command_seconds)),
             max_stored_bytes=int(env.get("WUTONG_SANDBOX_MAX_STORED_BYTES", SandboxLimits.max_stored_bytes)),
+            max_command_stored_bytes=int(
+                env.get("WUTONG_SANDBOX_MAX_COMMAND_STORED_BYTES", SandboxLimits.max_command_stored_bytes)
+            ),
+            isolation=env.get("WUTONG_SANDBOX_ISOLATION", SandboxLimits.isolation),
+            max_memory_mb=int(env.get("WUTONG_SANDBOX_MAX_MEMORY_MB", SandboxLimits.max_memory_mb)),
+            workers=int(env.get("WUTONG_SANDBOX_WORKERS", SandboxLimits.workers)),
         )
         parse = ParseLimits(
             max_file_bytes=int(env.get("WUTONG_MAX_UPLOAD_FILE_BYTES", ParseLimits.max_file_bytes)),

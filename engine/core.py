@@ -22,7 +22,7 @@ from engine.definitions import DefinitionModel
 from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.persistence.tables import calendar_overrides
-from engine.runtime.sandbox import create_script_engine
+from engine.runtime.sandbox import HelperSnapshot, create_script_engine
 from engine.runtime.sandbox_command import command_budget
 from engine.runtime.specs import SpecBundle
 from engine.runtime.timekeeping import ClockDatetime, using_clock
@@ -109,7 +109,7 @@ class ProcessEngine:
         self.calendar = WorkingCalendar(self._load_calendar_overrides)
         # expressions read time from the engine's clock, like SpiffWorkflow's timers
         helpers = {**self.calendar.sandbox_helpers(), "datetime": ClockDatetime}
-        self.script_engine = create_script_engine(self.config.sandbox, helpers)
+        self.script_engine = create_script_engine(self.config.sandbox, helpers, self._helper_snapshot)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
         self.hooks = Hooks()
         self.command_observers: list[CommandObserver] = []
@@ -124,6 +124,10 @@ class ProcessEngine:
         self.calendars = CalendarService(self)
         self.sessions = SessionService(self)
         self.operations = OperationsService(self)
+
+    def _helper_snapshot(self) -> HelperSnapshot:
+        """What an expression's helpers need in a sandbox worker process: now, and the calendar overrides."""
+        return HelperSnapshot(ClockDatetime.now(), dict(self.calendar.overrides()))
 
     def _load_calendar_overrides(self) -> dict[date, bool]:
         with self.db.transaction(write=False) as connection:

@@ -4,6 +4,9 @@ Templates come from designers and are rendered with case data, so they get the e
 limits: a wall-clock and step budget (every loop item and call counts), the size guards on ``*``,
 ``**``, ``+`` and ``%``, and a cap on the rendered text. Any failure, whatever its type, renders a
 marked fallback instead of raising: instructions never block reading, claiming or completing a task.
+With process isolation (the default), a template with loops, calls, filters or tests renders in a
+sandbox worker process under its OS limits (``engine/runtime/sandbox_pool.py``); one that only
+substitutes variables renders here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
+from engine.runtime.sandbox_command import command_deadline
+from engine.runtime.sandbox_pool import NotPortable, shared_pool
+from engine.runtime.sandbox_worker import Job
 
 TEMPLATE_FAILED = "template_failed"
 NON_BLOCKING_INCIDENTS = frozenset({TEMPLATE_FAILED})  # recorded for the designer; the case runs on
@@ -77,10 +83,35 @@ class Rendered:
     error: str | None = None
 
 
+def _fallback(template: str, exc: BaseException) -> Rendered:
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    return Rendered(f"{escape(template)}\n\n(instructions could not be rendered: {escape(error)})", error)
+
+
+def _in_worker(template: str, data: Mapping[str, Any], limits: SandboxLimits) -> Rendered | None:
+    """Render in a sandbox worker process; None when the data cannot be sent to one (render here)."""
+    try:
+        seconds = Budget(limits).seconds_left()
+        command = command_deadline()
+        job = Job("template", template, dict(data), {}, limits, seconds, command[1] if command else None, None)
+        reply = shared_pool(limits.workers, limits.max_memory_mb).run(job, wait_seconds=seconds)
+    except NotPortable:
+        return None
+    except Exception as exc:  # killed by the OS, over time, no worker free: the marked fallback
+        return _fallback(template, exc)
+    if reply.error is not None or not isinstance(reply.value, Rendered):
+        return _fallback(template, reply.error or SandboxViolation("the worker returned no text"))
+    return reply.value
+
+
 def render_instructions(template: str | None, data: Mapping[str, Any], limits: SandboxLimits) -> Rendered:
     """Render under ``limits`` (time, steps, operator sizes, ``max_result_size`` characters of output)."""
     if not template:
         return Rendered(None)
+    if limits.isolation == "process" and ("{%" in template or "(" in template or "|" in template):
+        rendered = _in_worker(template, data, limits)
+        if rendered is not None:
+            return rendered
     token = _budget.set(Budget(limits))
     try:
         size = 0
@@ -92,8 +123,7 @@ def render_instructions(template: str | None, data: Mapping[str, Any], limits: S
             chunks.append(chunk)
         return Rendered("".join(chunks))
     except Exception as exc:  # any failure of designer content: fall back, never raise
-        error = f"{type(exc).__name__}: {exc}"[:500]
-        return Rendered(f"{escape(template)}\n\n(instructions could not be rendered: {escape(error)})", error)
+        return _fallback(template, exc)
     finally:
         _budget.reset(token)
 

@@ -17,6 +17,10 @@ Variable                           Meaning                                     D
 ``WUTONG_SANDBOX_MAX_STEPS``       loop iterations + calls per expression      1000000
 ``WUTONG_SANDBOX_MAX_SECONDS``     wall time per expression or script          2.0
 ``WUTONG_SANDBOX_MAX_RESULT_SIZE`` largest value an expression may build       1000000
+``WUTONG_SANDBOX_ISOLATION``       ``process`` (worker pool) or ``inline``     ``process``
+``WUTONG_SANDBOX_WORKERS``         expression worker processes per server      2
+``WUTONG_SANDBOX_MAX_MEMORY_MB``   address space of one worker (RLIMIT_AS)     512
+``WUTONG_SANDBOX_MAX_COMMAND_STORED_BYTES`` task data one command's scripts    64 MiB
 ``WUTONG_SQLITE_SYNCHRONOUS``      SQLite ``PRAGMA synchronous``               ``FULL``
 ``WUTONG_DB_LOCK_WAIT_SECONDS``    wait for a database lock, then 503          5
 ``WUTONG_CACHE_CASES``             keep live cases in memory (``0`` = off)     ``1``
@@ -114,6 +118,27 @@ VARIABLES: tuple[Variable, ...] = (
         "WUTONG_SANDBOX_MAX_RESULT_SIZE",
         "Largest string, list or number (`**`, repetition, `range`) a script may build.",
         str(SandboxLimits.max_result_size),
+    ),
+    Variable(
+        "WUTONG_SANDBOX_ISOLATION",
+        "Where expressions run: `process` (a pool of worker processes under `RLIMIT_CPU`/`RLIMIT_AS`; "
+        "plain expressions stay in the server) or `inline` (all in the server, counted limits only).",
+        SandboxLimits.isolation,
+    ),
+    Variable(
+        "WUTONG_SANDBOX_WORKERS",
+        "Expression worker processes per server process (process isolation).",
+        str(SandboxLimits.workers),
+    ),
+    Variable(
+        "WUTONG_SANDBOX_MAX_MEMORY_MB",
+        "Address space of one expression worker process (`RLIMIT_AS`), in MB.",
+        str(SandboxLimits.max_memory_mb),
+    ),
+    Variable(
+        "WUTONG_SANDBOX_MAX_COMMAND_STORED_BYTES",
+        "Task data all scripts of one command may leave together, serialized, in bytes.",
+        str(SandboxLimits.max_command_stored_bytes),
     ),
     Variable(
         "WUTONG_SQLITE_SYNCHRONOUS",
@@ -215,6 +240,11 @@ def check_environment(env: Mapping[str, str] | None = None) -> None:
                  "WUTONG_SANDBOX_MAX_RESULT_SIZE", MAX_JSON_BYTES, MAX_STRING_BYTES):
         _parsed(env, name, int, "a whole number")
     _parsed(env, "WUTONG_SANDBOX_MAX_SECONDS", float, "a number of seconds")
+    for name in ("WUTONG_SANDBOX_WORKERS", "WUTONG_SANDBOX_MAX_MEMORY_MB", "WUTONG_SANDBOX_MAX_COMMAND_STORED_BYTES"):
+        _parsed(env, name, int, "a whole number")
+    isolation = env.get("WUTONG_SANDBOX_ISOLATION")
+    if isolation is not None and isolation not in ("process", "inline"):
+        raise SettingsError(f"WUTONG_SANDBOX_ISOLATION={isolation!r}: expected process or inline")
     _parsed(env, "WUTONG_DB_LOCK_WAIT_SECONDS", float, "a number of seconds")
     synchronous = env.get("WUTONG_SQLITE_SYNCHRONOUS")
     if synchronous is not None and synchronous.upper() not in SQLITE_SYNCHRONOUS:

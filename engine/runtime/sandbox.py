@@ -11,13 +11,18 @@ The budget bounds CPU in any thread: the clock is read at every counted step (lo
 handler), costly builtins are refused before their C code starts (big integers, modular ``pow``,
 copies and conversions of big containers), one command's expressions share a total budget
 (``sandbox_command``), and what a script leaves in task data is measured before it is stored
-(``sandbox_size``). Memory is bounded by counting what guarded operations build, not by the OS; see
-docs/security.md for what that does not cover.
+(``sandbox_size``), alone and added up over the command.
+
+With ``isolation="process"`` (the default), expressions that call, loop, comprehend or define
+functions run in a pre-started worker process (``sandbox_pool``) under ``RLIMIT_CPU``/``RLIMIT_AS``,
+so C-level work the counters cannot see is stopped by the OS; plain expressions (most gateway
+conditions) stay in-process, where their cost is bounded by their length. See docs/security.md.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from types import ModuleType, TracebackType
@@ -29,14 +34,18 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
 from engine.runtime.sandbox_builtins import static_builtins
-from engine.runtime.sandbox_compile import RESERVED_NAMES, ExpressionSyntaxError, compile_sandboxed
-from engine.runtime.sandbox_size import TooLarge, oversized_variables, serialized_size
+from engine.runtime.sandbox_command import charge_stored, command_deadline
+from engine.runtime.sandbox_compile import RESERVED_NAMES, ExpressionSyntaxError, compile_sandboxed, needs_worker
+from engine.runtime.sandbox_pool import NotPortable, SandboxPool, shared_pool
+from engine.runtime.sandbox_size import TooLarge, measure_variables, serialized_size
+from engine.runtime.sandbox_worker import HelperSnapshot, Job, Reply
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
 
 __all__ = [
     "ExpressionSyntaxError",
+    "HelperSnapshot",
     "SandboxEnvironment",
     "SandboxLimits",
     "SandboxScriptEngine",
@@ -78,10 +87,26 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
     functions, globals and external context; builtins, helpers and hooks live in ``__builtins__``.
     """
 
-    def __init__(self, limits: SandboxLimits, helpers: Mapping[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(
+        self,
+        limits: SandboxLimits,
+        helpers: Mapping[str, Callable[..., Any]] | None = None,
+        helper_snapshot: Callable[[], HelperSnapshot] | None = None,
+    ) -> None:
+        """``helper_snapshot`` gives a worker process what the helpers need (the command's time and the
+        working-calendar overrides) to rebuild them there; without it the helpers themselves are sent."""
         super().__init__({})
+        if limits.isolation not in ("process", "inline"):
+            raise ValueError(f"sandbox isolation must be 'process' or 'inline', not {limits.isolation!r}")
         self.limits = limits
         self._builtins = static_builtins(helpers)
+        self._helper_snapshot = helper_snapshot
+        # without a snapshot, helpers go to the worker by reference (module-level functions pickle; a
+        # closure does not, and then the expression runs inline)
+        self._functions = dict(helpers) if helpers and helper_snapshot is None else None
+        self._pool: SandboxPool | None = (
+            shared_pool(limits.workers, limits.max_memory_mb) if limits.isolation == "process" else None
+        )
 
     def _call_builtins(self) -> tuple[dict[str, Any], Budget]:
         """Shared builtins plus this call's budget."""
@@ -98,29 +123,85 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         except TooLarge:
             raise SandboxViolation(f"the expression's value would store more than {limit:,} bytes") from None
 
-    def _prune_data(self, context: dict[str, Any]) -> list[str] | None:
+    def _prune_data(self, context: dict[str, Any], limit: int | None = None) -> tuple[int, list[str] | None]:
         """Drop the variables that make task data serialize past the limit (aliases counted), so nothing
-        oversized reaches the state rows or an incident; returns their names, None if all fit."""
-        blamed = oversized_variables(context, self.limits.max_stored_bytes)
+        oversized reaches the state rows or an incident; returns the size and their names, None if all fit."""
+        size, blamed = measure_variables(context, self.limits.max_stored_bytes if limit is None else limit)
         for name in blamed or ():
             context.pop(name, None)
-        return blamed
+        return size, blamed
 
-    def _check_data(self, context: dict[str, Any]) -> None:
-        """Refuse task data that would serialize past the limit, dropping the blamed variables."""
+    def _check_data(self, context: dict[str, Any]) -> int:
+        """Refuse task data that would serialize past the limit, dropping the blamed variables; returns its size."""
         limit = self.limits.max_stored_bytes
-        blamed = self._prune_data(context)
+        size, blamed = self._prune_data(context)
         if blamed is None:
-            return
+            return size
         names = ", ".join(repr(name) for name in blamed)
         raise SandboxViolation(
             f"variable {names} would store more than {limit:,} bytes of task data (shared parts counted"
             " each time they appear); the script's change was not kept"
         )
 
+    def _charge_command(self, context: dict[str, Any], size: int) -> None:
+        """Add a script's task data to the command's total; past the limit, drop its biggest variables."""
+        limit = self.limits.max_command_stored_bytes
+        total = charge_stored(size, limit)
+        if total is None:
+            return
+        _, blamed = self._prune_data(context, max(limit - (total - size), 0))
+        names = ", ".join(repr(name) for name in blamed or ())
+        raise SandboxViolation(
+            f"command stored size exceeded: this command's scripts would store {total:,} bytes of task data"
+            f" in total, more than the limit of {limit:,}; variable {names} was not kept"
+        )
+
+    def _in_worker(
+        self, mode: Literal["eval", "exec"], source: str, context: dict[str, Any], external: Mapping[str, Any]
+    ) -> Reply | None:
+        """Run ``source`` in a worker process; None if its data cannot cross to one (then it runs inline)."""
+        assert self._pool is not None
+        seconds = Budget(self.limits).seconds_left()  # refused at once when the command's budget is spent
+        command = command_deadline()
+        # waiting for a free worker (all busy, or being replaced) may take the rest of the command's budget
+        wait = max(command[0] - time.monotonic(), 0.0) if command is not None else seconds
+        job = Job(
+            mode,
+            source,
+            dict(context),
+            dict(external),
+            self.limits,
+            seconds,
+            command[1] if command is not None else None,
+            self._helper_snapshot() if self._helper_snapshot is not None else None,
+            self._functions,
+        )
+        try:
+            reply = self._pool.run(job, wait_seconds=wait)
+        except NotPortable:
+            return None
+        if reply.context is not None:
+            context.clear()
+            context.update(reply.context)
+        if reply.error is not None:
+            raise reply.error
+        return reply
+
     def evaluate(
         self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> Any:
+        compile_sandboxed(expression, "eval")  # syntax errors are found here, not in a worker
+        if self._pool is not None and needs_worker(expression, "eval"):
+            _check_reserved(context, external_context or {})
+            reply = self._in_worker("eval", expression, context, external_context or {})
+            if reply is not None:
+                return reply.value
+        return self.evaluate_in_place(expression, context, external_context)[0]
+
+    def evaluate_in_place(
+        self, expression: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> tuple[Any, bool]:
+        """Evaluate in this process; returns the value and whether the task data may have changed."""
         code = compile_sandboxed(expression, "eval")
         my_globals: dict[str, Any] = copy.copy(self.globals)
         self._prepare_context(context)
@@ -136,12 +217,29 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         self._check_result(result)
         if budget.reached_containers:  # it called a list/dict/set method, which may have changed the data
             self._check_data(context)
-        return result
+        return result, budget.reached_containers
 
     def execute(
         self, script: str | None, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
     ) -> bool:
-        code = compile_sandboxed(script or "", "exec")
+        source = script or ""
+        compile_sandboxed(source, "exec")  # syntax errors are found here, not in a worker
+        size: int | None = None
+        if self._pool is not None and needs_worker(source, "exec"):
+            self.check_for_overwrite(context, external_context or {})
+            _check_reserved(context, external_context or {})
+            reply = self._in_worker("exec", source, context, external_context or {})
+            size = reply.stored_bytes if reply is not None else None
+        if size is None:
+            size = self.execute_in_place(source, context, external_context)
+        self._charge_command(context, size)
+        return True
+
+    def execute_in_place(
+        self, script: str, context: dict[str, Any], external_context: Mapping[str, Any] | None = None
+    ) -> int:
+        """Run a script in this process; returns the serialized size of the task data it leaves."""
+        code = compile_sandboxed(script, "exec")
         external = external_context or {}
         self.check_for_overwrite(context, external)
         _check_reserved(context, external)
@@ -169,8 +267,7 @@ class SandboxEnvironment(TaskDataEnvironment):  # type: ignore[misc]
                 del context[key]
             if not finished:
                 self._prune_data(context)  # what a failed script left behind must not be stored either
-        self._check_data(context)
-        return True
+        return self._check_data(context)
 
 
 class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
@@ -209,8 +306,11 @@ class SandboxScriptEngine(PythonScriptEngine):  # type: ignore[misc]
 
 
 def create_script_engine(
-    limits: SandboxLimits, helpers: Mapping[str, Callable[..., Any]] | None = None
+    limits: SandboxLimits,
+    helpers: Mapping[str, Callable[..., Any]] | None = None,
+    helper_snapshot: Callable[[], HelperSnapshot] | None = None,
 ) -> PythonScriptEngine:
     """A SpiffWorkflow PythonScriptEngine whose environment evaluates/executes via RestrictedPython with
-    the budget. ``helpers`` are extra safe globals (e.g. add_working_days) visible to expressions."""
-    return SandboxScriptEngine(environment=SandboxEnvironment(limits, helpers))
+    the budget. ``helpers`` are extra safe globals (e.g. add_working_days) visible to expressions;
+    ``helper_snapshot`` is what worker processes rebuild them from (``sandbox_worker``)."""
+    return SandboxScriptEngine(environment=SandboxEnvironment(limits, helpers, helper_snapshot))

@@ -73,6 +73,12 @@ class SandboxLimits:
     max_allocated_items: int = 10_000_000  # items all guarded copies/conversions of one call may build
     max_command_seconds: float = 5.0  # wall time of all expressions of one command together
     max_stored_bytes: int = 16 * 1024 * 1024  # serialized size of a script's data, aliases counted
+    max_command_stored_bytes: int = 64 * 1024 * 1024  # task data all scripts of one command leave, together
+    # where expressions run: "process" = a pool of worker processes under RLIMIT_CPU/RLIMIT_AS for every
+    # expression with a call, loop, comprehension or function (plain ones stay inline); "inline" = all in-process
+    isolation: str = "process"
+    max_memory_mb: int = 512  # RLIMIT_AS of a worker process (its whole address space)
+    workers: int = 2  # worker processes per server process
 
 
 class SandboxViolation(Exception):
@@ -109,6 +115,10 @@ class Budget:
         self.steps = 0
         self.allocated = 0
         self.reached_containers = False  # a method of a list/dict/set was looked up: data may have changed
+
+    def seconds_left(self) -> float:
+        """Wall time this call has left (its own limit or the command's, whichever ends first)."""
+        return max(self._deadline - time.monotonic(), 0.0)
 
     def bindings(self) -> dict[str, Any]:
         """The per-call names the rewritten code looks up in ``__builtins__``."""

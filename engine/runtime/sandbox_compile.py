@@ -216,3 +216,74 @@ def compile_sandboxed(source: str, mode: Mode) -> CodeType:
     if result.errors or result.code is None:
         raise _restriction_error(tuple(result.errors))
     return result.code
+
+
+# An expression without these costs at most about the size of the task data times the length of the
+# code (every operator that can amplify a value is guarded), so it never needs a worker process.
+_UNBOUNDED_NODES = (
+    ast.For, ast.While, ast.comprehension, ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef,
+    ast.NamedExpr, ast.Starred,
+)  # fmt: skip
+# ``x * n`` repeats a reference n times; nested or chained, the factors multiply ([big] * 10**6 then
+# compared or formatted runs for hours in C), so their product must stay under this, with literal n.
+_MAX_REPETITION = 1000
+# Builtins whose cost is at most linear in arguments the guards already bound (ranges and results of at
+# most ``max_result_size`` items, integers of at most ``max_int_bits``, no callbacks): calling them by
+# name, without keywords, keeps code inline. ``map``, ``sorted`` (key callbacks, n log n) and methods do not.
+_LINEAR_CALLS = frozenset(
+    {"len", "abs", "round", "bool", "int", "float", "str", "min", "max", "sum", "any", "all", "isinstance"}
+)
+
+
+def _bounded_call(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Name) and node.func.id in _LINEAR_CALLS and not node.keywords
+
+
+def _factor(node: ast.expr) -> int | None:
+    """The repetition a literal factor allows (1 for a float), None if not a literal number."""
+    value = node.value if isinstance(node, ast.Constant) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return abs(value) if isinstance(value, int) else 1
+
+
+def _plain(tree: ast.AST) -> bool:
+    """No loops, functions, walrus, unpacking; only linear builtins called by name; literal repetitions."""
+    callees = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call) and _bounded_call(node)}
+    repetition = 1
+    for node in ast.walk(tree):
+        if isinstance(node, _UNBOUNDED_NODES) or (isinstance(node, ast.Call) and not _bounded_call(node)):
+            return False
+        if isinstance(node, ast.Name) and node.id in _LINEAR_CALLS and id(node) not in callees:
+            return False  # a builtin passed as a value can be called from C
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            factor = _factor(node.right) if _factor(node.left) is None else _factor(node.left)
+            if factor is None:
+                return False
+            repetition *= max(factor, 1)
+            if repetition > _MAX_REPETITION:
+                return False
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def needs_worker(source: str, mode: Mode) -> bool:
+    """True unless ``source`` is a plain expression (``_plain``), or a script of one assignment of one,
+    to names: everything else may do work the counters can only bound from outside C code, so process
+    isolation runs it in a worker under OS limits. Scripts of several statements always need one: a
+    variable reused (``a = a + a`` twenty times) builds what no single expression can."""
+    text = source.lstrip(" \t") if mode == "eval" else source
+    try:
+        tree = ast.parse(text, _FILENAME, mode)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    if isinstance(tree, ast.Module):
+        if not tree.body:
+            return False
+        if len(tree.body) != 1:
+            return True
+        statement = tree.body[0]
+        if not isinstance(statement, ast.Assign) or not all(isinstance(t, ast.Name) for t in statement.targets):
+            return True
+        return not _plain(statement.value)
+    return not _plain(tree)

@@ -120,8 +120,8 @@ def serialized_size(value: Any, limit: int) -> int:
     return sizes[0] if sizes else 0
 
 
-def oversized_variables(data: Mapping[str, Any], limit: int) -> list[str] | None:
-    """None if all of ``data`` serializes within ``limit`` bytes, else the names to blame (largest first).
+def measure_variables(data: Mapping[str, Any], limit: int) -> tuple[int, list[str] | None]:
+    """The serialized size of ``data`` and, if it is over ``limit`` bytes, the names to blame (largest first).
 
     Each variable is measured once (stopping at ``limit``); shared parts between variables are counted
     in each, as the serializer would write them.
@@ -133,9 +133,9 @@ def oversized_variables(data: Mapping[str, Any], limit: int) -> list[str] | None
         except TooLarge as exc:
             size = exc.size
         sizes.append((size + len(str(name)) + 4, str(name)))
-    remaining = sum(size for size, _ in sizes)
+    total = remaining = sum(size for size, _ in sizes)
     if remaining <= limit:
-        return None
+        return total, None
     sizes.sort(reverse=True)
     blamed: list[str] = []
     for size, name in sizes:
@@ -143,7 +143,12 @@ def oversized_variables(data: Mapping[str, Any], limit: int) -> list[str] | None
             break
         blamed.append(name)
         remaining -= size
-    return blamed
+    return total, blamed
+
+
+def oversized_variables(data: Mapping[str, Any], limit: int) -> list[str] | None:
+    """None if all of ``data`` serializes within ``limit`` bytes, else the names to blame (largest first)."""
+    return measure_variables(data, limit)[1]
 
 
 def text_result_size(name: str, text: Any, rest: list[Any], kwargs: Mapping[str, Any]) -> int:
