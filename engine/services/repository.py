@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from engine import access
+from engine import access, ledger_spec
 from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork, definition_row
 from engine.deadlines import DeadlineSpec
@@ -352,6 +352,7 @@ def _definition_model(
             )
     _check_deadline(process.properties, problems, file=process.file, element_id=process.key)
     _check_escalate_to(process.properties, known, problems, file=process.file, element_id=process.key)
+    ledger_spec.check_properties(process.properties, problems, file=process.file, element_id=process.key)
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
     step_ids = {task.element_id for p in involved for task in p.user_tasks}
