@@ -203,7 +203,7 @@ def _read_password() -> str:
     "roles",
     multiple=True,
     metavar="ROLE",
-    help="designer, staff, supervisor, auditor, admin, applicant or bridge (repeatable).",
+    help="designer, staff, supervisor, auditor, leader, admin, applicant or bridge (repeatable).",
 )
 @click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
 @click.option("--company", default=None, help="The applicant's company (applicants only).")

@@ -1,0 +1,90 @@
+"""SQL pieces every figure shares: the local-date window, rates, and nearest-rank percentiles.
+
+Percentiles use the nearest rank (the value at rank ceil(p/100 × n) of the sorted values), computed
+with window functions and integer arithmetic, so SQLite and PostgreSQL give the same number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, func, literal, over, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from engine.errors import InvalidInput, Problem
+
+
+def check_window(from_: date | None, to: date | None) -> None:
+    """``from`` after ``to`` is a 422 naming ``to``."""
+    if from_ is not None and to is not None and from_ > to:
+        raise InvalidInput(
+            f"'from' ({from_}) is after 'to' ({to})",
+            problems=[Problem("range", "must not be before 'from'", field="/to")],
+        )
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def within(column: Any, from_: date | None, to: date | None, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+    """``column`` (a UTC timestamp) falls on a local date from ``from_`` to ``to``, both included."""
+    conditions: list[ColumnElement[bool]] = []
+    if from_ is not None:
+        conditions.append(column >= local_midnight(from_, zone))
+    if to is not None:
+        conditions.append(column < local_midnight(to + timedelta(days=1), zone))
+    return conditions
+
+
+def rate(numerator: int, denominator: int) -> dict[str, Any]:
+    """A rate as numerator, denominator, fraction (4 places) and percentage (1 place); null when 0/0."""
+    if denominator == 0:
+        return {"numerator": numerator, "denominator": 0, "fraction": None, "percent": None}
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "fraction": round(numerator / denominator, 4),
+        "percent": round(100 * numerator / denominator + 1e-9, 1),
+    }
+
+
+def nearest_rank(values: Sequence[float | int], percent: int) -> float | int | None:
+    """The nearest-rank percentile of already-fetched values (the same rule as ``percentiles``)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (percent * len(ordered) + 99) // 100
+    return ordered[max(rank, 1) - 1]
+
+
+def percentiles(
+    connection: Connection,
+    base: Select[Any],
+    value: Any,
+    group: Any | None,
+    percents: Sequence[int] = (50, 90),
+) -> dict[Any, dict[int, int | None]]:
+    """``{group: {percent: value}}`` over the non-null ``value`` of the rows ``base`` selects."""
+    partition = [group] if group is not None else None
+    key = group if group is not None else literal("")
+    ranked = (
+        base.with_only_columns(
+            key.label("g"),
+            value.label("v"),
+            over(func.row_number(), partition_by=partition, order_by=value).label("rn"),
+            over(func.count(), partition_by=partition).label("n"),
+        )
+        .where(value.is_not(None))
+        .subquery()
+    )
+    found: dict[Any, dict[int, int | None]] = {}
+    for percent in percents:
+        rank = (ranked.c.n * percent + 99) // 100
+        rows = connection.execute(select(ranked.c.g, ranked.c.v).where(ranked.c.rn == rank)).all()
+        for row in rows:
+            found.setdefault(row.g if group is not None else None, {})[percent] = row.v
+    return found
