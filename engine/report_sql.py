@@ -17,12 +17,12 @@ from sqlalchemy.sql import ColumnElement, Select
 from engine.errors import InvalidInput, Problem
 
 
-def check_window(from_: date | None, to: date | None) -> None:
-    """``from`` after ``to`` is a 422 naming ``to``."""
+def check_window(from_: date | None, to: date | None, names: tuple[str, str] = ("from", "to")) -> None:
+    """A window's start after its end is a 422 naming the end parameter."""
     if from_ is not None and to is not None and from_ > to:
         raise InvalidInput(
-            f"'from' ({from_}) is after 'to' ({to})",
-            problems=[Problem("range", "must not be before 'from'", field="/to")],
+            f"'{names[0]}' ({from_}) is after '{names[1]}' ({to})",
+            problems=[Problem("range", f"must not be before '{names[0]}'", field=f"/{names[1]}")],
         )
 
 

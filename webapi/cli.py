@@ -27,7 +27,7 @@ from engine import SYSTEM, EngineError, ProcessEngine, Unavailable
 from engine.config import redacted_url
 from engine.errors import Problem
 from engine.worker import Worker
-from webapi import settings
+from webapi import cli_reports, settings
 from webapi.demo import aligned, load_demo, user_table
 
 if TYPE_CHECKING:
@@ -633,6 +633,9 @@ def audit_digest() -> None:
     with open_engine() as engine:
         path = engine.history.write_digest(SYSTEM)
         click.echo(f"audit digest written: {path}")
+
+
+cli.add_command(cli_reports.report)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -74,8 +74,8 @@ def visible_rows(actor: Actor) -> ColumnElement[bool] | None:
 def list_ledger(engine: ProcessEngine, actor: Actor, query: LedgerQuery, page: int, page_size: int) -> Page:
     require_ledger_reader(actor)
     check_window(query.from_, query.to)
-    check_window(query.ended_from, query.ended_to)
-    check_window(query.due_from, query.due_to)
+    check_window(query.ended_from, query.ended_to, ("ended_from", "ended_to"))
+    check_window(query.due_from, query.due_to, ("due_from", "due_to"))
     now = engine.clock.now()
     zone = engine.policy.zone
 
