@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, insert, select, update
 
 from engine.ledger_spec import CORE_ATTRIBUTES, LedgerSpec, satisfaction_cell, text_cell
 from engine.persistence.tables import ledger_cases, process_definitions, process_instances, tasks
@@ -125,8 +125,12 @@ def _open_steps(connection: Connection, instance_id: str) -> list[tuple[str, str
 
 
 def _upsert(connection: Connection, row: dict[str, Any]) -> None:
-    connection.execute(delete(ledger_cases).where(ledger_cases.c.instance_id == row["instance_id"]))
-    connection.execute(insert(ledger_cases).values(row))
+    """Update the case's row (one statement on every later save), inserting it on the first."""
+    changed = connection.execute(
+        update(ledger_cases).where(ledger_cases.c.instance_id == row["instance_id"]).values(row)
+    ).rowcount
+    if changed == 0:
+        connection.execute(insert(ledger_cases).values(row))
 
 
 def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:

@@ -17,7 +17,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -514,6 +514,30 @@ def worker(poll: float, once: bool) -> None:
 @cli.group()
 def demo() -> None:
     """The demo organisation and the shipped processes."""
+
+
+@demo.command("seed")
+@click.option("--cases", type=click.IntRange(1, 1_000_000), required=True, help="How many cases to start.")
+@click.option("--year", type=click.IntRange(2000, 2100), default=2019, show_default=True,
+              help="The year the cases are spread over (on an injected clock).")
+@click.option("--seed", "seed_value", type=int, default=2019, show_default=True, help="The random seed.")
+def demo_seed(cases: int, year: int, seed_value: int) -> None:
+    """Load the demo organisation, then drive CASES enterprise problems through the engine over YEAR:
+    referrals, on-time and late work, ratings, reopens; the last weeks' cases stay open."""
+    import bpmn
+    from engine import FrozenClock
+    from webapi.demo_seed import seed
+
+    with open_engine() as engine:
+        load_demo(engine, bpmn.demo_data(), bpmn.process_files())
+    clock = FrozenClock(datetime(year, 1, 1, tzinfo=UTC))
+    engine = ProcessEngine(settings.engine_config(), clock=clock)
+    try:
+        result = seed(engine, clock, cases=cases, year=year, seed_value=seed_value)
+    finally:
+        engine.close()
+    click.echo(f"seeded {result.cases} cases in {year}: {result.commands} commands in {result.seconds:.1f} s "
+               f"({result.commands / max(result.seconds, 1e-9):.0f} commands/s)")
 
 
 @demo.command("load")

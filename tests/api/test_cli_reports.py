@@ -50,3 +50,15 @@ def test_report_with_from_after_to_fails_naming_to(wutong: Cli, figures: dict[in
 
 def test_report_rebuild_counts_the_cases(wutong: Cli, figures: dict[int, str]) -> None:
     assert wutong.ok("report", "rebuild").stdout.strip() == "ledger rebuilt: 12 cases"
+
+
+def test_demo_seed_fills_the_ledger_through_the_engine(database_url: str) -> None:
+    wutong = Cli(database_url)
+    wutong.ok("db", "upgrade")
+    printed = wutong.ok("demo", "seed", "--cases", "12", "--year", "2019").stdout
+    assert printed.startswith("seeded 12 cases in 2019: ")
+    body = json.loads(wutong.ok("report", "summary", "--format", "json").stdout)
+    assert body["received"] == 12 and body["closed"] <= body["accepted"] <= 12
+    assert body["closed"] + body["open"] + body["cancelled"] + body["terminated"] <= 12
+    assert [m["month"][:4] for m in body["by_month"]] == ["2019"] * len(body["by_month"])
+    assert body["closed"] > 0 and body["rated"] > 0
