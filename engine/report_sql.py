@@ -1,18 +1,17 @@
 """SQL pieces every figure shares: the local-date window, rates, and nearest-rank percentiles.
 
-Percentiles use the nearest rank (the value at rank ceil(p/100 × n) of the sorted values), computed
-with window functions and integer arithmetic, so SQLite and PostgreSQL give the same number.
+Percentiles use the nearest rank (the value at rank ceil(p/100 × n) of the sorted values), with
+integer arithmetic over exact counts, so SQLite and PostgreSQL give the same number.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, func, literal, over, select
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import ColumnElement
 
 from engine.errors import InvalidInput, Problem
 
@@ -61,30 +60,15 @@ def nearest_rank(values: Sequence[float | int], percent: int) -> float | int | N
     return ordered[max(rank, 1) - 1]
 
 
-def percentiles(
-    connection: Connection,
-    base: Select[Any],
-    value: Any,
-    group: Any | None,
-    percents: Sequence[int] = (50, 90),
-) -> dict[Any, dict[int, int | None]]:
-    """``{group: {percent: value}}`` over the non-null ``value`` of the rows ``base`` selects."""
-    partition = [group] if group is not None else None
-    key = group if group is not None else literal("")
-    ranked = (
-        base.with_only_columns(
-            key.label("g"),
-            value.label("v"),
-            over(func.row_number(), partition_by=partition, order_by=value).label("rn"),
-            over(func.count(), partition_by=partition).label("n"),
-        )
-        .where(value.is_not(None))
-        .subquery()
-    )
-    found: dict[Any, dict[int, int | None]] = {}
-    for percent in percents:
-        rank = (ranked.c.n * percent + 99) // 100
-        rows = connection.execute(select(ranked.c.g, ranked.c.v).where(ranked.c.rn == rank)).all()
-        for row in rows:
-            found.setdefault(row.g if group is not None else None, {})[percent] = row.v
-    return found
+def nearest_rank_of_counts(counts: Mapping[int, int], percent: int) -> int | None:
+    """The nearest-rank percentile of values given as ``{value: how many}`` (from a GROUP BY)."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    rank = max((percent * total + 99) // 100, 1)
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen >= rank:
+            return value
+    return None

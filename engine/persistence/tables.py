@@ -462,6 +462,13 @@ ledger_cases = Table(
     Index("ix_ledger_cases_category", "category"),
     Index("ix_ledger_cases_company", "company"),
     Index("ix_ledger_cases_state_due", "state", "due_at"),
+    # covering indexes of the summary's three grouped scans (engine/services/reports.py)
+    Index(
+        "ix_ledger_cases_figures", "department_code", "category", "start_month", "accepted", "closed", "state",
+        "ended_how", "on_time", "on_time_original", "satisfaction",
+    ),
+    Index("ix_ledger_cases_closed_days", "closed", "department_code", "category", "handling_days"),
+    Index("ix_ledger_cases_closed_month", "closed", "end_month", "on_time"),
 )
 
 points_rules = Table(

@@ -20,7 +20,7 @@ from engine.casework import CaseWork
 from engine.errors import Forbidden
 from engine.ledger import rebuild
 from engine.persistence.tables import ledger_cases
-from engine.report_sql import check_window, percentiles, rate, within
+from engine.report_sql import check_window, nearest_rank_of_counts, rate, within
 from engine.results import Page
 from engine.services import report_tasks
 from engine.services.ledger_list import LedgerQuery, list_ledger
@@ -113,53 +113,43 @@ class ReportService:
         return base
 
     def summary(self, actor: Actor, where: ReportFilter) -> dict[str, Any]:
-        """The totals, rates and handling times, and the same per department, category and month."""
+        """The totals, rates and handling times, and the same per department, category and month.
+
+        Three grouped scans of the projection (counts by department, category and start month;
+        handling days by department, category and value; closures by closure month), rolled up here:
+        the percentiles come from the exact counts per handling day, by nearest rank.
+        """
         base = self._base(actor, where)
         closed = base.where(ledger_cases.c.closed == True)  # noqa: E712
+        keys = (ledger_cases.c.department_code, ledger_cases.c.category, ledger_cases.c.start_month)
+        days = ledger_cases.c.handling_days
 
         def run(connection: Connection) -> dict[str, Any]:
-            total = connection.execute(base.with_only_columns(*(v.label(k) for k, v in _COUNTS.items()))).mappings()
-            overall = _figures(dict(total.one()), percentiles(connection, closed, ledger_cases.c.handling_days, None)
-                               .get(None))
-            groups = {}
-            for name, column in (("by_department", ledger_cases.c.department_code), ("by_category",
-                                                                                     ledger_cases.c.category)):
-                groups[name] = self._grouped(connection, base, closed, column)
-            months = self._months(connection, base, closed)
-            return {"filters": _filters(where), **overall, **groups, "by_month": months}
+            cells = [
+                (*row[:3], *(int(v) for v in row[3:]))
+                for row in connection.execute(
+                    base.with_only_columns(*keys, *(v.label(k) for k, v in _COUNTS.items())).group_by(*keys)
+                )
+            ]
+            histogram = connection.execute(
+                closed.with_only_columns(keys[0], keys[1], days, func.count())
+                .where(days.is_not(None))
+                .group_by(keys[0], keys[1], days)
+            ).all()
+            closures = connection.execute(
+                closed.with_only_columns(
+                    ledger_cases.c.end_month, func.count(), _n(ledger_cases.c.on_time == True)  # noqa: E712
+                ).group_by(ledger_cases.c.end_month)
+            ).all()
+            return {
+                "filters": _filters(where),
+                **_figures(*_rolled_up(cells, histogram, None).get(None, _NOTHING)),
+                "by_department": _group_figures(cells, histogram, 0),
+                "by_category": _group_figures(cells, histogram, 1),
+                "by_month": _months(cells, closures),
+            }
 
         return self._engine.query(run)
-
-    @staticmethod
-    def _grouped(connection: Connection, base: Select[Any], closed: Select[Any], column: Any) -> list[dict[str, Any]]:
-        rows = connection.execute(
-            base.with_only_columns(column.label("key"), *(v.label(k) for k, v in _COUNTS.items()))
-            .group_by(column)
-            .order_by(column)
-        ).mappings()
-        handling = percentiles(connection, closed, ledger_cases.c.handling_days, column)
-        return [{"key": r["key"], **_figures(dict(r), handling.get(r["key"]))} for r in rows]
-
-    @staticmethod
-    def _months(connection: Connection, base: Select[Any], closed: Select[Any]) -> list[dict[str, Any]]:
-        """Received cases by start month; closed cases by closure month."""
-        received = connection.execute(
-            base.with_only_columns(ledger_cases.c.start_month, func.count(), _n(ledger_cases.c.accepted))
-            .group_by(ledger_cases.c.start_month)
-        ).all()
-        closures = connection.execute(
-            closed.with_only_columns(
-                ledger_cases.c.end_month, func.count(), _n(ledger_cases.c.on_time == True)  # noqa: E712
-            ).group_by(ledger_cases.c.end_month)
-        ).all()
-        months: dict[str, dict[str, Any]] = {}
-        for month, count, accepted in received:
-            months.setdefault(month, {"month": month, "received": 0, "accepted": 0, "closed": 0, "closed_on_time": 0})
-            months[month].update(received=int(count), accepted=int(accepted))
-        for month, count, on_time in closures:
-            months.setdefault(month, {"month": month, "received": 0, "accepted": 0, "closed": 0, "closed_on_time": 0})
-            months[month].update(closed=int(count), closed_on_time=int(on_time))
-        return [months[m] for m in sorted(months)]
 
     def departments(self, actor: Actor, where: ReportFilter) -> dict[str, Any]:
         return self._tasks(actor, where, "department")
@@ -197,6 +187,54 @@ class ReportService:
         """Recompute every ledger row (``wutong report rebuild``), e.g. after calendar overrides change."""
         access.require_role(actor, "admin")
         return rebuild(self._engine)
+
+
+_NOTHING: tuple[dict[str, int], dict[int, int | None]] = (dict.fromkeys(_COUNTS, 0), {50: None, 90: None})
+
+
+def _rolled_up(
+    cells: list[tuple[Any, ...]], histogram: Any, index: int | None
+) -> dict[Any, tuple[dict[str, int], dict[int, int | None]]]:
+    """Counts and handling-day percentiles per value of key ``index`` (0 department, 1 category;
+    None: everything under the key None), in one pass over the grouped rows."""
+    width = len(_COUNTS)
+    sums: dict[Any, list[int]] = {}
+    for cell in cells:
+        total = sums.setdefault(cell[index] if index is not None else None, [0] * width)
+        for position, value in enumerate(cell[3:]):
+            total[position] += value
+    days: dict[Any, dict[int, int]] = {}
+    for department, category, value, count in histogram:
+        bucket = days.setdefault((department, category)[index] if index is not None else None, {})
+        bucket[value] = bucket.get(value, 0) + count
+    return {
+        key: (dict(zip(_COUNTS, total, strict=True)),
+              {p: nearest_rank_of_counts(days.get(key, {}), p) for p in (50, 90)})
+        for key, total in sums.items()
+    }
+
+
+def _group_figures(cells: list[tuple[Any, ...]], histogram: Any, index: int) -> list[dict[str, Any]]:
+    rolled = _rolled_up(cells, histogram, index)
+    ordered = sorted(rolled, key=lambda v: (v is None, v or ""))
+    return [{"key": key, **_figures(*rolled[key])} for key in ordered]
+
+
+def _months(cells: list[tuple[Any, ...]], closures: Any) -> list[dict[str, Any]]:
+    """Received cases by start month; closed cases by closure month."""
+    months: dict[str, dict[str, Any]] = {}
+
+    def month(name: str) -> dict[str, Any]:
+        return months.setdefault(name, {"month": name, "received": 0, "accepted": 0, "closed": 0, "closed_on_time": 0})
+
+    received, accepted = 3 + list(_COUNTS).index("received"), 3 + list(_COUNTS).index("accepted")
+    for cell in cells:
+        entry = month(cell[2])
+        entry["received"] += cell[received]
+        entry["accepted"] += cell[accepted]
+    for name, count, on_time in closures:
+        month(name).update(closed=int(count), closed_on_time=int(on_time))
+    return [months[m] for m in sorted(months)]
 
 
 def _filters(where: ReportFilter) -> dict[str, Any]:

@@ -59,6 +59,16 @@ def upgrade() -> None:
     op.create_index("ix_ledger_cases_category", "ledger_cases", ["category"])
     op.create_index("ix_ledger_cases_company", "ledger_cases", ["company"])
     op.create_index("ix_ledger_cases_state_due", "ledger_cases", ["state", "due_at"])
+    op.create_index(
+        "ix_ledger_cases_figures",
+        "ledger_cases",
+        ["department_code", "category", "start_month", "accepted", "closed", "state", "ended_how", "on_time",
+         "on_time_original", "satisfaction"],
+    )
+    op.create_index(
+        "ix_ledger_cases_closed_days", "ledger_cases", ["closed", "department_code", "category", "handling_days"]
+    )
+    op.create_index("ix_ledger_cases_closed_month", "ledger_cases", ["closed", "end_month", "on_time"])
     op.create_table(
         "points_rules",
         sa.Column("name", sa.String(64), nullable=False),
@@ -71,6 +81,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("points_rules")
-    for name in ("state_due", "company", "category", "process_started", "ended", "started", "department_due"):
+    for name in ("closed_month", "closed_days", "figures", "state_due", "company", "category", "process_started", "ended", "started", "department_due"):
         op.drop_index(f"ix_ledger_cases_{name}", table_name="ledger_cases")
     op.drop_table("ledger_cases")
