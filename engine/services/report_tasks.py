@@ -1,7 +1,8 @@
 """``/reports/departments`` and ``/reports/people``: the task instances each handled, and their points.
 
 A department is credited with the task instances it handled (completed in the window, by local
-date); a person with those they completed. Times to claim and to complete are in hours, medians by
+date); a person with those they completed. Steps of the ``applicant`` lane (the company's own
+confirmation and rating) are nobody's work here. Times to claim and to complete are in hours, medians by
 nearest rank. Overdue working days per late completion: ``working_days_between(local due date,
 local completion date)``, at least 1. Ratings: a department is credited with the ratings of the
 cases it leads, a person with those of the cases they completed a step in (closed in the window).
@@ -14,9 +15,10 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, func, or_, select
 
 from engine import points
+from engine.definitions import APPLICANT_LANE
 from engine.persistence.tables import audit_events, escalations, ledger_cases, tasks, users
 from engine.report_sql import nearest_rank, rate, within
 
@@ -50,6 +52,7 @@ def tally(
         .join(ledger_cases, ledger_cases.c.instance_id == tasks.c.instance_id)
         .outerjoin(claimed, claimed.c.task_id == tasks.c.id)
         .where(tasks.c.kind == "user", tasks.c.state == "completed")
+        .where(or_(tasks.c.lane.is_(None), tasks.c.lane != APPLICANT_LANE))  # the company's own steps are no one's work
         .where(*within(tasks.c.ended_at, where.from_, where.to, zone))
     )
     query = _case_filters(query, where, scope)
