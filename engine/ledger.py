@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, insert, select, update
 
 from engine.ledger_spec import CORE_ATTRIBUTES, LedgerSpec, satisfaction_cell, text_cell
-from engine.persistence.tables import ledger_cases, process_definitions, process_instances, tasks
+from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
 from engine.runtime.endings import ended_by_terminate
 from engine.vocabulary import OPEN_TASK_STATES
 from engine.working_calendar import WorkingCalendar
@@ -137,7 +137,8 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
     """Recompute every ledger row from the stored cases (after calendar overrides or ledger rules change).
 
     Reads each case's row and data; how a finished case ended is taken from the row already projected
-    (a terminate end event cannot be seen in the saved variables), else from its outcome state.
+    (a terminate end event cannot be seen in the saved variables); a completed case never projected
+    (a database from before the ledger) is read from its workflow state once.
     """
     engine.calendar.invalidate()
     specs: dict[str, LedgerSpec] = {}
@@ -171,6 +172,8 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
                     select(ledger_cases.c.ended_how).where(ledger_cases.c.instance_id == case_row["id"])
                 ).scalar()
                 how = _stored_how(case_row["state"], known)
+                if how == "completed" and known is None:  # never projected (a database from before the ledger)
+                    how = _how_from_state(engine, connection, dict(case_row))
                 steps = _open_steps(connection, case_row["id"]) if case_row["state"] in ("running", "error") else []
                 row = ledger_row(
                     dict(case_row), json.loads(case_row["variables_json"]), spec, how, steps, engine.calendar,
@@ -184,6 +187,22 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
         count += done
         if done < batch:
             return count
+
+
+def _how_from_state(engine: ProcessEngine, connection: Connection, case_row: dict[str, Any]) -> str:
+    """Read a completed case's workflow once to tell a terminate end event from a normal end."""
+    from engine.casework import stored_version
+    from engine.runtime.cases import LiveCase
+
+    specs, _ = engine.definition(connection, case_row["definition_id"])
+    stored = connection.execute(
+        select(case_state_rows.c.row_key, case_state_rows.c.owner, case_state_rows.c.content)
+        .where(case_state_rows.c.instance_id == case_row["id"])
+        .order_by(case_state_rows.c.seq)
+    ).all()
+    live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in stored), engine.script_engine,
+                            stored_version(case_row, f"case {case_row['number']}"))
+    return "terminated" if ended_by_terminate(live) else "completed"
 
 
 def _stored_how(state: str, known: str | None) -> str | None:
