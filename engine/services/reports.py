@@ -91,6 +91,8 @@ def _figures(counts: dict[str, Any], handling: dict[int, int | None] | None) -> 
 
 
 class ReportService:
+    """The ledger, the summary, the department and people reports, and the points rules."""
+
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
 
