@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ROLES = ("designer", "staff", "supervisor", "auditor", "admin", "applicant", "bridge")
+ROLES = ("designer", "staff", "supervisor", "auditor", "leader", "admin", "applicant", "bridge")
+# "leader": reads the ledger and every report, changes nothing (issue 11)
 # "bridge": a delivery bridge (SMS, e-mail, DingTalk) that reads every user's notifications and marks them sent
 STAFF_ROLES = frozenset({"designer", "staff", "supervisor", "auditor", "admin"})
 
@@ -33,6 +34,11 @@ class Actor:
     @property
     def sees_everything(self) -> bool:
         return self.is_admin or self.is_auditor
+
+    @property
+    def reads_every_report(self) -> bool:
+        """Auditors, leaders and admins read the whole ledger and every report."""
+        return self.sees_everything or "leader" in self.roles
 
     @property
     def is_applicant(self) -> bool:

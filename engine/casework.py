@@ -23,6 +23,7 @@ from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
 from engine.instructions import NON_BLOCKING_INCIDENTS
+from engine.ledger import project_case
 from engine.persistence.tables import (
     case_numbers,
     case_state_rows,
@@ -328,6 +329,7 @@ class CaseWork:
         self._write_rows(case)
         sync_timers(self, case)
         sync_subscriptions(self, case)
+        project_case(self, case)
         self._saved.append(case)
 
     def _write_rows(self, case: LoadedCase) -> None:

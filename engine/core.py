@@ -92,6 +92,7 @@ class ProcessEngine:
         from engine.services.history import HistoryService
         from engine.services.identity import IdentityService
         from engine.services.operations import OperationsService
+        from engine.services.reports import ReportService
         from engine.services.repository import RepositoryService
         from engine.services.runtime import RuntimeService
         from engine.services.sessions import SessionService
@@ -124,6 +125,7 @@ class ProcessEngine:
         self.calendars = CalendarService(self)
         self.sessions = SessionService(self)
         self.operations = OperationsService(self)
+        self.reports = ReportService(self)
 
     def _helper_snapshot(self) -> HelperSnapshot:
         """What an expression's helpers need in a sandbox worker process: now, and the calendar overrides."""

@@ -23,6 +23,7 @@ from webapi.blueprints import (
     history,
     instances,
     notifications,
+    reports,
     repository,
     session,
     supervision,
@@ -127,7 +128,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     )
     api.register_converter(repository.ProcessKeyConverter, repository.key_param_schema)
     api.register_converter(calendar.DayConverter, calendar.day_param_schema)
-    for module in (repository, instances, history, tasks, supervision, notifications, calendar, admin, session, health):
+    for module in (
+        repository, instances, history, tasks, supervision, notifications, calendar, admin, session, health, reports
+    ):
         api.register_blueprint(module.blp)
     app.add_url_rule("/healthz", "healthz", app.view_functions["health.healthz"])
     app.add_url_rule("/livez", "livez", app.view_functions["health.livez"])

@@ -17,7 +17,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -27,7 +27,7 @@ from engine import SYSTEM, EngineError, ProcessEngine, Unavailable
 from engine.config import redacted_url
 from engine.errors import Problem
 from engine.worker import Worker
-from webapi import settings
+from webapi import cli_reports, settings
 from webapi.demo import aligned, load_demo, user_table
 
 if TYPE_CHECKING:
@@ -203,7 +203,7 @@ def _read_password() -> str:
     "roles",
     multiple=True,
     metavar="ROLE",
-    help="designer, staff, supervisor, auditor, admin, applicant or bridge (repeatable).",
+    help="designer, staff, supervisor, auditor, leader, admin, applicant or bridge (repeatable).",
 )
 @click.option("--display-name", default=None, help="The name shown to others (default: USERNAME).")
 @click.option("--company", default=None, help="The applicant's company (applicants only).")
@@ -516,6 +516,30 @@ def demo() -> None:
     """The demo organisation and the shipped processes."""
 
 
+@demo.command("seed")
+@click.option("--cases", type=click.IntRange(1, 1_000_000), required=True, help="How many cases to start.")
+@click.option("--year", type=click.IntRange(2000, 2100), default=2019, show_default=True,
+              help="The year the cases are spread over (on an injected clock).")
+@click.option("--seed", "seed_value", type=int, default=2019, show_default=True, help="The random seed.")
+def demo_seed(cases: int, year: int, seed_value: int) -> None:
+    """Load the demo organisation, then drive CASES enterprise problems through the engine over YEAR:
+    referrals, on-time and late work, ratings, reopens; the last weeks' cases stay open."""
+    import bpmn
+    from engine import FrozenClock
+    from webapi.demo_seed import seed
+
+    with open_engine() as engine:
+        load_demo(engine, bpmn.demo_data(), bpmn.process_files())
+    clock = FrozenClock(datetime(year, 1, 1, tzinfo=UTC))
+    engine = ProcessEngine(settings.engine_config(), clock=clock)
+    try:
+        result = seed(engine, clock, cases=cases, year=year, seed_value=seed_value)
+    finally:
+        engine.close()
+    click.echo(f"seeded {result.cases} cases in {year}: {result.commands} commands in {result.seconds:.1f} s "
+               f"({result.commands / max(result.seconds, 1e-9):.0f} commands/s)")
+
+
 @demo.command("load")
 def demo_load() -> None:
     """Create the demo departments and users (keeping existing ones), deploy the shipped
@@ -633,6 +657,9 @@ def audit_digest() -> None:
     with open_engine() as engine:
         path = engine.history.write_digest(SYSTEM)
         click.echo(f"audit digest written: {path}")
+
+
+cli.add_command(cli_reports.report)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

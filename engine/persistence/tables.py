@@ -421,3 +421,61 @@ notifications = Table(
     Index("ix_notifications_recipient", "recipient_user_id", "created_at"),
     Index("ix_notifications_unsent", "sent_at"),
 )
+
+# --- the ledger and its figures (engine/ledger.py, engine/services/reports.py) -----------------------
+
+ledger_cases = Table(
+    "ledger_cases",
+    metadata,
+    Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("business_key", String(255)),
+    Column("process_key", String(255), nullable=False),
+    Column("department_code", String(64)),  # the lead department, else the owning one
+    Column("owner_department_code", String(64)),
+    Column("applicant_user_id", String(UUID_LEN)),
+    Column("company", String(255)),
+    Column("credit_code", String(255)),
+    Column("category", String(255)),
+    Column("outcome", String(255)),
+    Column("state", String(16), nullable=False),
+    Column("ended_how", String(16)),  # completed | terminated | cancelled; null while open
+    Column("accepted", Boolean, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("satisfaction", Integer),
+    _ts("started_at"),
+    _ts("ended_at", nullable=True),
+    Column("start_month", String(7), nullable=False),  # local YYYY-MM
+    Column("end_month", String(7)),
+    _ts("due_at", nullable=True),
+    _ts("original_due_at", nullable=True),
+    Column("handling_days", Integer),  # working days from the local start date to the local end date
+    Column("on_time", Boolean),  # closed by the due time in force; null: not closed or no limit
+    Column("on_time_original", Boolean),  # closed by the original due time
+    Column("current_steps", Text, nullable=False, server_default=""),  # open steps' names, "; "-separated
+    Column("current_departments", Text, nullable=False, server_default=""),  # ",a,b," for LIKE '%,a,%'
+    Column("extra_json", Text, nullable=False, server_default="{}"),  # the process's own ledger columns
+    Index("ix_ledger_cases_department_due", "department_code", "due_at"),
+    Index("ix_ledger_cases_started", "started_at"),
+    Index("ix_ledger_cases_ended", "ended_at"),
+    Index("ix_ledger_cases_process_started", "process_key", "started_at"),
+    Index("ix_ledger_cases_category", "category"),
+    Index("ix_ledger_cases_company", "company"),
+    Index("ix_ledger_cases_state_due", "state", "due_at"),
+    # covering indexes of the summary's three grouped scans (engine/services/reports.py)
+    Index(
+        "ix_ledger_cases_figures", "department_code", "category", "start_month", "accepted", "closed", "state",
+        "ended_how", "on_time", "on_time_original", "satisfaction",
+    ),
+    Index("ix_ledger_cases_closed_days", "closed", "department_code", "category", "handling_days"),
+    Index("ix_ledger_cases_closed_month", "closed", "end_month", "on_time"),
+)
+
+points_rules = Table(
+    "points_rules",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+    _ts("updated_at"),
+    Column("updated_by", String(100)),
+)

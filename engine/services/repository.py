@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
-from engine import access
+from engine import access, ledger_spec
 from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork, definition_row
 from engine.deadlines import DeadlineSpec
@@ -380,6 +380,7 @@ def _definition_model(
     for name in bad_variable_names(process.properties.get("applicantVariables", "")):
         message = f"applicantVariables names '{name}', which is no variable name (a Python identifier)"
         problems.add(Problem("invalid_applicant_variables", message, file=process.file, element_id=process.key))
+    ledger_spec.check_properties(process.properties, problems, file=process.file, element_id=process.key)
     user_tasks: dict[str, UserTaskModel] = {}
     forms: dict[str, dict[str, Any]] = {}
     step_ids = {task.element_id for p in involved for task in p.user_tasks}

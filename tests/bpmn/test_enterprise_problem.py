@@ -58,7 +58,7 @@ def test_referred_problem_ends_not_accepted_with_its_reason(desk: Desk) -> None:
     assert view.state == "completed"
     assert (view.variables["accepted"], view.variables["closed"], view.variables["outcome"]) == (
         False,
-        True,
+        False,
         "referred",
     )
     assert view.variables["referred_to"] == "郑州高新区人民法院"

@@ -311,9 +311,9 @@ def test_demo_has_one_supervisor_and_two_staff_in_every_department() -> None:
         assert sorted(r for u in members for r in u["roles"]) == ["staff", "staff", "supervisor"], code
 
 
-def test_demo_has_a_designer_an_auditor_an_admin_and_applicants_of_two_companies() -> None:
+def test_demo_has_a_designer_an_auditor_a_leader_an_admin_and_applicants_of_two_companies() -> None:
     users = bpmn.demo_data()["users"]
-    for role in ("designer", "auditor", "admin"):
+    for role in ("designer", "auditor", "leader", "admin"):
         assert len([u for u in users if role in u["roles"]]) == 1, role
     applicants = [u for u in users if u["roles"] == ["applicant"]]
     assert len(applicants) == 2
