@@ -17,7 +17,7 @@ from engine.deadlines import judge, soon_threshold
 from engine.persistence.tables import ledger_cases
 from engine.report_sql import check_window, within
 from engine.results import Page
-from engine.services.history import _visible_case_ids  # the SQL twin of access.can_see_case
+from engine.access.cases import visible_case_ids  # the SQL twin of access.can_see_case
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -65,7 +65,7 @@ def visible_rows(actor: Actor) -> ColumnElement[bool] | None:
     if actor.reads_every_report:
         return None
     codes = sorted(actor.departments)
-    condition = ledger_cases.c.instance_id.in_(_visible_case_ids(actor))
+    condition = ledger_cases.c.instance_id.in_(visible_case_ids(actor))
     if actor.has("supervisor"):
         return or_(ledger_cases.c.department_code.in_(codes), condition)
     return condition
