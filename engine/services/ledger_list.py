@@ -12,12 +12,12 @@ from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from engine import access
+from engine.access.cases import visible_case_ids  # the SQL twin of access.can_see_case
 from engine.actors import Actor
 from engine.deadlines import judge, soon_threshold
 from engine.persistence.tables import ledger_cases
 from engine.report_sql import check_window, within
 from engine.results import Page
-from engine.access.cases import visible_case_ids  # the SQL twin of access.can_see_case
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
