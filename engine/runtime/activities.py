@@ -39,13 +39,13 @@ class Seen:
     element_type: str
     phase: str  # pending | active | completed | cancelled
     human: bool
-    changed_at: float
+    order: int  # the task's place in creation order (parents before their children)
 
 
 def states(tasks: Iterable[Task]) -> dict[str, Seen]:
     """Each BPMN activity's workflow task (by id) and its phase now."""
     seen: dict[str, Seen] = {}
-    for task in tasks:
+    for order, task in enumerate(tasks):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if not bpmn_id:
             continue
@@ -59,15 +59,16 @@ def states(tasks: Iterable[Task]) -> dict[str, Seen]:
             phase = _PENDING
         name = type(task.task_spec).__name__
         seen[str(task.id)] = Seen(
-            str(bpmn_id), name[:1].lower() + name[1:], phase, bool(task.task_spec.manual), task.last_state_change
+            str(bpmn_id), name[:1].lower() + name[1:], phase, bool(task.task_spec.manual), order
         )
     return seen
 
 
 def changes(before: dict[str, Seen], now: dict[str, Seen]) -> list[ActivityChange]:
-    """What happened between ``before`` and ``now``, in the order the workflow reached it."""
+    """What happened between ``before`` and ``now``, in the order the workflow reached it (the tasks'
+    creation order: the library's ``last_state_change`` is not reliable enough to sort by)."""
     found: list[ActivityChange] = []
-    for task_id in sorted(before.keys() | now.keys(), key=lambda t: ((now.get(t) or before[t]).changed_at, t)):
+    for task_id in sorted(before.keys() | now.keys(), key=lambda t: ((now.get(t) or before[t]).order, t)):
         seen = now.get(task_id) or before[task_id]
         was = before[task_id].phase if task_id in before else None
         is_ = now[task_id].phase if task_id in now else None
