@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from engine import audit
+from engine import audit, case_events
 from engine.actors import Actor
+from engine.audit_values import capped
 from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
@@ -194,6 +195,7 @@ class CaseWork:
             "layout_version": LAYOUT_VERSION,
             "started_at": self.now,
             "ended_at": None,
+            "ended_how": None,
             "due_at": None,
             "original_due_at": None,
         }
@@ -244,9 +246,9 @@ class CaseWork:
                         continue
                     self.note(receiver, receiver.live.run())
                     self.record(
-                        action="message.delivered",
+                        action="message.received",
                         instance_id=receiver.id,
-                        details={"name": message.name, "from": case.id},
+                        details={"name": message.name, "payload": capped(message.payload), "from": case.id},
                     )
             if not sent_any:
                 break
@@ -295,14 +297,20 @@ class CaseWork:
         sync_tasks(self, case)
         state = self._case_state(case)
         self._record_incidents(case)
+        case_events.record_activities(self, case)
+        variables = case.live.variables()
+        case_events.record_variables(self, case, variables)
         row = case.row
+        ending = state in ("completed", "cancelled") and row.get("ended_at") is None
         row["state"] = state
-        if state in ("completed", "cancelled") and row.get("ended_at") is None:
+        if ending:
             row["ended_at"] = self.now
+            row["ended_how"] = case_events.ended_how(case, state)
         values = {
             "state": state,
             "ended_at": row.get("ended_at"),
-            "variables_json": dumps(case.live.variables()),
+            "ended_how": row.get("ended_how"),
+            "variables_json": dumps(variables),
             "completed_activities_json": dumps(case.live.completed_activities()),
             "active_activities_json": dumps(case.live.active_activities()),
             "row_version": case.loaded_version + 1,
@@ -320,12 +328,22 @@ class CaseWork:
         if updated != 1:
             raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")
         row.update(values)
+        if ending:
+            case_events.record_end(self, case, row["ended_how"])
         if state in ("completed", "cancelled"):  # supervision tasks end with their case
-            self.connection.execute(
+            withdrawn = self.connection.execute(
                 update(tasks)
                 .where(tasks.c.instance_id == case.id, tasks.c.kind == "escalation", tasks.c.state.in_(OPEN_STATES))
                 .values(state="cancelled", ended_at=self.now)
-            )
+                .returning(tasks.c.id)
+            ).scalars()
+            for task_id in withdrawn.all():
+                self.record(
+                    action="task.cancelled",
+                    instance_id=case.id,
+                    task_id=task_id,
+                    details={"cause": "escalation_withdrawn", "case_state": state},
+                )
         self._write_rows(case)
         sync_timers(self, case)
         sync_subscriptions(self, case)
@@ -399,11 +417,12 @@ class CaseWork:
 
     def _record_incidents(self, case: LoadedCase) -> None:
         for failure in case.failures:
+            task_id = self._task_instance_of(case, failure.task_id)
             self.connection.execute(
                 insert(incidents).values(
                     id=str(uuid.uuid4()),
                     instance_id=case.id,
-                    task_id=failure.task_id,
+                    task_id=task_id,
                     element_id=failure.element_id,
                     code=failure.code,
                     message=failure.message,
@@ -415,9 +434,22 @@ class CaseWork:
             self.record(
                 action="incident.raised",
                 instance_id=case.id,
-                task_id=failure.task_id,
+                task_id=task_id,
                 details={"code": failure.code, "element_id": failure.element_id, "message": failure.message},
             )
+
+    def _task_instance_of(self, case: LoadedCase, spiff_task_id: str | None) -> str | None:
+        """The latest task instance opened for a workflow task; the workflow task's own id when it has
+        none (script tasks, gateways, or a user task that failed before it opened)."""
+        if spiff_task_id is None:
+            return spiff_task_id
+        row_id = self.connection.execute(
+            select(tasks.c.id)
+            .where(tasks.c.instance_id == case.id, tasks.c.spiff_task_id == spiff_task_id)
+            .order_by(tasks.c.state.in_(OPEN_STATES).desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
+            .limit(1)
+        ).scalar()
+        return str(row_id) if row_id is not None else spiff_task_id
 
     # --- projections --------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from engine.deadlines import DeadlineSpec
 from engine.instructions import TEMPLATE_FAILED, render_instructions
@@ -24,24 +24,40 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
 def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
-    """Open tasks for new ready human work (routed, with deadlines); cancel what is no longer ready."""
+    """Open a task instance for each new opening of human work (routed, with deadlines); cancel the
+    open ones whose workflow task is no longer ready.
+
+    Every opening (a loop pass, a multi-instance child, a step reopened by a send-back) is a row of
+    its own with its own id; ``spiff_task_id`` names the workflow task. An earlier opening's row is
+    never reused, so each round keeps its assignee, data and completion.
+    """
     ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
-    known: dict[str, str] = {}
+    open_rows: dict[str, tuple[str, str]] = {}
     if not case.new:
-        known = {
-            row.id: row.state
+        open_rows = {
+            row.spiff_task_id: (row.id, row.activity_id)
             for row in work.connection.execute(
-                select(tasks.c.id, tasks.c.state)
-                .where(tasks.c.instance_id == case.id, tasks.c.kind == "user")
-                .where(or_(tasks.c.state.in_(OPEN_STATES), tasks.c.id.in_(list(ready))))
+                select(tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id).where(
+                    tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
+                )
             )
         }
-    still_open = {task_id for task_id, state in known.items() if state in OPEN_STATES}
-    gone = still_open - ready.keys()
+    gone = {spiff_id: row for spiff_id, row in open_rows.items() if spiff_id not in ready}
     if gone:
-        work.connection.execute(update(tasks).where(tasks.c.id.in_(gone)).values(state="cancelled", ended_at=work.now))
-    for task_id, task in ready.items():
-        if task_id in still_open:
+        work.connection.execute(
+            update(tasks).where(tasks.c.id.in_([row_id for row_id, _ in gone.values()])).values(
+                state="cancelled", ended_at=work.now
+            )
+        )
+        for spiff_id, (row_id, activity_id) in gone.items():
+            work.record(
+                action="task.cancelled",
+                instance_id=case.id,
+                task_id=row_id,
+                details={"activity_id": activity_id, "cause": _cancel_cause(case, spiff_id)},
+            )
+    for spiff_id, task in ready.items():
+        if spiff_id in open_rows:
             continue
         routed = _route(work, case, task)
         if routed is None:
@@ -50,42 +66,54 @@ def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
         due = _task_due(work, case, task)
         if due is False:
             continue
-        values = {
-            "department_code": department,
-            "assignee_user_id": assignee,
-            "state": "open",
-            "data_json": dumps(task.data),
-            "created_at": work.now,
-            "due_at": due,
-            "original_due_at": due,
-        }
-        if task_id in known:  # an earlier step sent back to: the same task opens again
-            reopened = {
-                "completed_by": None,
-                "acting_for": None,
-                "ended_at": None,
-                "submitted_json": None,
-                "escalated_at": None,
-            }
-            work.connection.execute(update(tasks).where(tasks.c.id == task_id).values(**values, **reopened))
-            _check_instructions(work, case, task)
-            continue
+        row_id = str(uuid.uuid4())
         work.connection.execute(
             insert(tasks).values(
-                id=task_id,
+                id=row_id,
                 instance_id=case.id,
+                spiff_task_id=spiff_id,
                 activity_id=task.activity_id,
                 name=task.name,
                 lane=task.lane,
                 form_name=task.properties.get("formJsonSchemaFilename"),
-                **values,
+                department_code=department,
+                assignee_user_id=assignee,
+                state="open",
+                data_json=dumps(task.data),
+                created_at=work.now,
+                due_at=due,
+                original_due_at=due,
             )
         )
-        _check_instructions(work, case, task)
+        work.record(
+            action="task.created",
+            instance_id=case.id,
+            task_id=row_id,
+            details={
+                "activity_id": task.activity_id,
+                "department": department,
+                "assignee": assignee,
+                "due_at": due.isoformat() if isinstance(due, datetime) else None,
+            },
+        )
+        _check_instructions(work, case, task, row_id)
     _resolve_template_incidents(work, case)
 
 
-def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> None:
+def _cancel_cause(case: LoadedCase, spiff_id: str) -> str:
+    """Why the engine withdrew an open task: the case was cancelled or ended (a terminate end event),
+    an interrupting boundary event cancelled it, or a send-back reset the workflow before it."""
+    if case.state_override == "cancelled":
+        return "case_cancelled"
+    if case.live.finished:
+        return "case_ended"
+    state = case.live.task_state(spiff_id)
+    if state is None:
+        return "sent_back"
+    return "boundary_event" if state == "cancelled" else "withdrawn"
+
+
+def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask, row_id: str) -> None:
     """Render a task's instructions as it opens; a failure is a non-blocking incident, once per task and
     error (readers then see the marked fallback, and the case's state does not change)."""
     rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
@@ -93,7 +121,7 @@ def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> No
         return  # the command ran out of time before the template: not the template's fault
     known = work.connection.execute(
         select(incidents.c.id).where(
-            incidents.c.task_id == task.id,
+            incidents.c.task_id == row_id,
             incidents.c.code == TEMPLATE_FAILED,
             incidents.c.message == rendered.error,
             incidents.c.resolved_at.is_(None),
@@ -105,7 +133,7 @@ def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> No
         insert(incidents).values(
             id=str(uuid.uuid4()),
             instance_id=case.id,
-            task_id=task.id,
+            task_id=row_id,
             element_id=task.activity_id,
             code=TEMPLATE_FAILED,
             message=rendered.error,
@@ -115,7 +143,7 @@ def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask) -> No
     work.record(
         action="incident.raised",
         instance_id=case.id,
-        task_id=task.id,
+        task_id=row_id,
         details={"code": TEMPLATE_FAILED, "element_id": task.activity_id, "message": rendered.error},
     )
 
@@ -125,12 +153,20 @@ def _resolve_template_incidents(work: CaseWork, case: LoadedCase) -> None:
     if case.new:
         return
     open_ids = select(tasks.c.id).where(tasks.c.instance_id == case.id, tasks.c.state.in_(OPEN_STATES))
-    work.connection.execute(
+    resolved = work.connection.execute(
         update(incidents)
         .where(incidents.c.instance_id == case.id, incidents.c.code == TEMPLATE_FAILED)
         .where(incidents.c.resolved_at.is_(None), incidents.c.task_id.not_in(open_ids))
         .values(resolved_at=work.now)
-    )
+        .returning(incidents.c.id, incidents.c.task_id)
+    ).all()
+    for incident in sorted(resolved, key=lambda r: str(r.id)):
+        work.record(
+            action="incident.resolved",
+            instance_id=case.id,
+            task_id=incident.task_id,
+            details={"incident_id": incident.id, "code": TEMPLATE_FAILED},
+        )
 
 
 def _task_due(work: CaseWork, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:

@@ -242,6 +242,7 @@ process_instances = Table(
     *_state_version_columns(),
     _ts("started_at"),
     _ts("ended_at", nullable=True),
+    Column("ended_how", String(16)),  # completed | terminated | cancelled (None while it runs)
     _ts("due_at", nullable=True),
     _ts("original_due_at", nullable=True),
     Index("ix_process_instances_key_state", "process_key", "state"),
@@ -280,8 +281,9 @@ case_numbers = Table(
 tasks = Table(
     "tasks",
     metadata,
-    Column("id", String(UUID_LEN), primary_key=True),
+    Column("id", String(UUID_LEN), primary_key=True),  # this opening's own id (the API's task id)
     Column("instance_id", String(UUID_LEN), ForeignKey("process_instances.id"), nullable=False),
+    Column("spiff_task_id", String(UUID_LEN)),  # the workflow task it opened for (None: escalation tasks)
     Column("activity_id", String(255), nullable=False),
     Column("name", String(255)),
     Column("lane", String(255)),
@@ -303,6 +305,7 @@ tasks = Table(
     Index("ix_tasks_state_due_at", "state", "due_at"),
     Index("ix_tasks_assignee_state", "assignee_user_id", "state"),
     Index("ix_tasks_instance", "instance_id"),
+    Index("ix_tasks_spiff_task_id", "spiff_task_id"),
 )
 
 timers = Table(

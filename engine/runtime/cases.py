@@ -17,6 +17,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.util import BpmnEvent
@@ -25,7 +26,8 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import boundary_cycles, dmn_rules, state, storable_steps, timer_limits
+from engine.runtime import activities, boundary_cycles, dmn_rules, state, storable_steps, timer_limits
+from engine.runtime.activities import ActivityChange
 from engine.runtime.specs import SpecBundle
 from engine.runtime.state_versions import SERIALIZER_VERSION
 
@@ -128,6 +130,7 @@ class LiveCase:
         self.workflow = workflow
         workflow.script_engine = script_engine
         self._row_cache = state.RowCache()  # rows of the last save, so a save converts only what changed
+        self._seen = activities.states(self._all_tasks())  # what activity_changes compares with
 
     # --- creation and storage -----------------------------------------------------------------
 
@@ -137,7 +140,9 @@ class LiveCase:
         first = workflow.get_tasks(state=TaskState.READY)
         for task in first:
             task.data.update(copy.deepcopy(dict(variables)))
-        return cls(workflow, script_engine)
+        live = cls(workflow, script_engine)
+        live._seen = {}  # a new case: every activity it reaches has started
+        return live
 
     @classmethod
     def restore(
@@ -427,6 +432,15 @@ class LiveCase:
     def task_data(self, task_id: str) -> dict[str, Any]:
         return _jsonable(self._task(task_id).data)
 
+    def task_state(self, task_id: str) -> str | None:
+        """A workflow task's state in lower case (``ready``, ``cancelled``, ...); None when it is gone."""
+        key = UUID(task_id)
+        for tasks in (self.workflow.tasks, *(sub.tasks for sub in self.workflow.subprocesses.values())):
+            task = tasks.get(key)
+            if task is not None:
+                return str(TaskState.get_name(task.state)).lower()
+        return None
+
     def has_task(self, task_id: str) -> bool:
         try:
             self._task(task_id)
@@ -440,6 +454,20 @@ class LiveCase:
         if not self.workflow.is_completed():
             return False
         return not any(t.state & ACTIVE_STATES for t in self._all_tasks())
+
+    def activity_changes(self) -> list[ActivityChange]:
+        """The activities that started, completed or were cancelled since the last call (or since the
+        case was restored): derived from task states, so no command has to say what the engine did."""
+        before, self._seen = self._seen, activities.states(self._all_tasks())
+        return activities.changes(before, self._seen)
+
+    def terminated(self) -> bool:
+        """The case ended at a terminate end event of its top-level process."""
+        return any(
+            task.state == TaskState.COMPLETED
+            and isinstance(getattr(task.task_spec, "event_definition", None), TerminateEventDefinition)
+            for task in self.workflow.tasks.values()
+        )
 
     # --- internals ----------------------------------------------------------------------------
 

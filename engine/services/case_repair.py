@@ -94,22 +94,34 @@ def force_cancel(work: CaseWork, row: Mapping[str, Any], reason: str | None, err
     updated = connection.execute(
         update(process_instances)
         .where(process_instances.c.id == instance_id, process_instances.c.row_version == row["row_version"])
-        .values(state="cancelled", ended_at=work.now, row_version=row["row_version"] + 1)
+        .values(state="cancelled", ended_at=work.now, ended_how="cancelled", row_version=row["row_version"] + 1)
     ).rowcount
     if updated != 1:
         raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")
-    connection.execute(
+    closed = connection.execute(
         update(tasks)
         .where(tasks.c.instance_id == instance_id, tasks.c.state.in_(OPEN_TASK_STATES))
         .values(state="cancelled", ended_at=work.now)
-    )
+        .returning(tasks.c.id, tasks.c.activity_id)
+    ).all()
+    for task in closed:
+        work.record(
+            action="task.cancelled",
+            instance_id=instance_id,
+            task_id=task.id,
+            details={"activity_id": task.activity_id, "cause": "case_cancelled"},
+        )
     connection.execute(delete(timers).where(timers.c.instance_id == instance_id))
     connection.execute(delete(message_subscriptions).where(message_subscriptions.c.instance_id == instance_id))
     resolve_incidents(work, instance_id, include_non_blocking=True)
     work.record(
         action="case.cancelled",
         instance_id=instance_id,
-        details={"reason": reason, "unrestorable": f"{type(error).__name__}: {error}"[:500]},
+        details={
+            "reason": reason,
+            "ended_how": "cancelled",
+            "unrestorable": f"{type(error).__name__}: {error}"[:500],
+        },
     )
 
 
@@ -119,4 +131,13 @@ def resolve_incidents(work: CaseWork, instance_id: str, *, include_non_blocking:
     query = update(incidents).where(incidents.c.instance_id == instance_id).where(incidents.c.resolved_at.is_(None))
     if not include_non_blocking:
         query = query.where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
-    work.connection.execute(query.values(resolved_at=work.now))
+    resolved = work.connection.execute(
+        query.values(resolved_at=work.now).returning(incidents.c.id, incidents.c.task_id, incidents.c.code)
+    ).all()
+    for incident in sorted(resolved, key=lambda r: str(r.id)):
+        work.record(
+            action="incident.resolved",
+            instance_id=instance_id,
+            task_id=incident.task_id,
+            details={"incident_id": incident.id, "code": incident.code},
+        )

@@ -16,6 +16,7 @@ from engine import access
 from engine.access import applicant_data
 from engine.access.cases import visible_cases_clause
 from engine.actors import SYSTEM, Actor
+from engine.audit_values import capped
 from engine.casework import CaseWork, LoadedCase
 from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
@@ -277,7 +278,7 @@ class RuntimeService:
             work.record(
                 action="case.cancelled",
                 instance_id=instance_id,
-                details={"reason": why},
+                details={"reason": why, "ended_how": "cancelled"},
             )
             return instance_id
 
@@ -397,9 +398,9 @@ class RuntimeService:
                 raise NotFound(f"no case is waiting for the message '{name}'", code="no_waiting_case")
             work.note(case, case.live.run())
             work.record(
-                action="message.delivered",
+                action="message.received",
                 instance_id=case.id,
-                details={"name": name, "correlation": wanted},
+                details={"name": name, "payload": capped(body), "correlation": wanted},
             )
             return MessageResult((case.id,))
 

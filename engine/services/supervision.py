@@ -158,6 +158,8 @@ class SupervisionService:
                     "department": department,
                     "from_department": row["department_code"],
                     "from_user": row["assignee_user_id"],
+                    "to_department": target,
+                    "to_user": user_id,
                     "reason": why,
                 },
             )
@@ -176,7 +178,7 @@ class SupervisionService:
             target = (model_task.properties.get("sendBackTo") if model_task else None) or ""
             if not target.strip():
                 raise Conflict("the process does not allow sending this step back", code="send_back_not_allowed")
-            if not case.live.send_back(task_id, target.strip()):
+            if row["kind"] != "user" or not case.live.send_back(row["spiff_task_id"], target.strip()):
                 raise Conflict(f"'{target}' has not been done in this case yet", code="send_back_not_allowed")
             work.note(case, case.live.run())
             work.record(
@@ -303,9 +305,10 @@ class SupervisionService:
             f"应于 {_local_minute(row['due_at'], self._engine.policy.zone)} 前办结"
         )
         for recipient in _supervisors(connection, [row["department_code"], target]):
+            notification_id = str(uuid.uuid4())
             connection.execute(
                 insert(notifications).values(
-                    id=str(uuid.uuid4()),
+                    id=notification_id,
                     recipient_user_id=recipient,
                     kind="task_overdue",
                     instance_id=row["instance_id"],
@@ -313,6 +316,12 @@ class SupervisionService:
                     text=text,
                     created_at=work.now,
                 )
+            )
+            work.record(
+                action="notification.queued",
+                instance_id=row["instance_id"],
+                task_id=task_id,
+                details={"notification_id": notification_id, "recipient": recipient, "kind": "task_overdue"},
             )
         work.record(
             action="task.escalated",
@@ -334,14 +343,27 @@ class SupervisionService:
     def mark_sent(self, actor: Actor, notification_ids: list[str]) -> int:
         """For delivery bridges (SMS, e-mail, DingTalk): record which notifications went out."""
         access.require_notification_bridge(actor)
-        return self._engine.command(actor, lambda work: outbox.mark_sent(work.connection, notification_ids, work.now))
+
+        def act(work: CaseWork) -> int:
+            marked = outbox.mark_sent(work.connection, notification_ids, work.now)
+            if marked:
+                work.record(action="notification.sent", details={"notification_ids": sorted(notification_ids)})
+            return marked
+
+        return self._engine.command(actor, act)
 
     def mark_one_sent(self, actor: Actor, notification_id: str) -> NotificationView:
         """Record that one notification went out; again is no error (the first time is kept)."""
         access.require_notification_bridge(actor)
-        return self._engine.command(
-            actor, lambda work: outbox.mark_one_sent(work.connection, notification_id, work.now)
-        )
+
+        def act(work: CaseWork) -> NotificationView:
+            marked = outbox.mark_sent(work.connection, [notification_id], work.now)
+            view = outbox.mark_one_sent(work.connection, notification_id, work.now)  # reads it; 404 when unknown
+            if marked:  # the first time only
+                work.record(action="notification.sent", details={"notification_ids": [notification_id]})
+            return view
+
+        return self._engine.command(actor, act)
 
 
 def _supervisors(connection: Connection, codes: list[str | None]) -> list[str]:

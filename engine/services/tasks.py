@@ -12,6 +12,7 @@ from engine import access
 from engine.access import applicant_data
 from engine.access.tasks import visible_tasks_clause
 from engine.actors import Actor
+from engine.audit_values import capped_fields
 from engine.casework import CaseWork
 from engine.deadlines import soon_threshold
 from engine.definitions import APPLICANT_LANE
@@ -251,7 +252,8 @@ class TaskService:
                 raise Forbidden("only the applicant may complete this step", code="applicant_only_step")
             validate_submission(model.form_for(row["activity_id"]), submitted)
             case = work.load(row["instance_id"], instance)
-            if case.row["state"] not in ("running", "error") or not case.live.has_task(task_id):
+            spiff_id = row["spiff_task_id"]
+            if case.row["state"] not in ("running", "error") or not case.live.has_task(spiff_id):
                 raise Conflict("the case no longer waits for this task", code="task_not_open")
             # 帮办代办: staff completing an applicant-lane step act for the company, whether or not the case
             # has an applicant user; ``acting_for`` names that user when there is one.
@@ -260,7 +262,7 @@ class TaskService:
             )
             acting_for = instance["applicant_user_id"] if for_applicant else None
             _mark_completed(work, actor, row, version, submitted, acting_for)
-            work.note(case, case.live.complete(task_id, submitted))
+            work.note(case, case.live.complete(spiff_id, submitted))
             work.record(
                 action="task.completed",
                 instance_id=case.id,
@@ -269,6 +271,7 @@ class TaskService:
                 details={
                     "activity_id": row["activity_id"],
                     "fields": sorted(submitted),
+                    "data": capped_fields(submitted),
                     "for_applicant": for_applicant,
                 },
             )

@@ -17,12 +17,16 @@ from engine.persistence.tables import audit_chain_heads, audit_events
 from tests.engine.conftest import Org, make_engine, process_files
 
 COMMENTS = 5
+# case.started, then what the engine did: start event started and completed, the task started and
+# created, the start variables
+STARTED = 6
 
 
 @pytest.fixture
 def case(engine: ProcessEngine, org: Org) -> str:
     engine.repository.deploy(org["designer"], process_files("form_task.bpmn", "fill.json"))
     view = engine.runtime.start(org["staff_D1"], "form_task", variables={"company": "梧桐"})
+    assert len(chain_rows(engine, view.id)) == STARTED
     for n in range(COMMENTS):
         engine.history.comment_on_case(org["staff_D1"], view.id, f"note {n}")
     return view.id
@@ -61,7 +65,9 @@ def test_every_event_carries_its_chain_place_and_macs(engine: ProcessEngine, org
     assert events[0].prev_mac is None
     assert all(later.prev_mac == earlier.mac for earlier, later in itertools.pairwise(events))
     assert {e.key_id for e in events} == {"test-key"}
-    assert len({e.request_id for e in events}) == len(events)  # one command, one request id each
+    # one request id per command: each command's events (its own and what the engine did) sit together
+    runs = [key for key, _ in itertools.groupby(e.request_id for e in events)]
+    assert len(runs) == len(set(runs)) > 1
 
 
 def test_events_of_no_case_form_the_system_chain(engine: ProcessEngine, org: Org) -> None:
@@ -74,7 +80,7 @@ def test_events_of_no_case_form_the_system_chain(engine: ProcessEngine, org: Org
 
 def test_an_untouched_chain_verifies(engine: ProcessEngine, org: Org, case: str) -> None:
     result = engine.history.verify_case(org["auditor"], case)
-    assert (result.valid, result.events, result.first_broken) == (True, COMMENTS + 1, None)
+    assert (result.valid, result.events, result.first_broken) == (True, COMMENTS + STARTED, None)
     assert engine.history.verify_all(org["auditor"]).valid
 
 
@@ -83,7 +89,7 @@ def test_triggers_refuse_changing_or_deleting_events(engine: ProcessEngine, case
         tamper(engine, sa.update(audit_events).where(audit_events.c.chain == case).values(action="x"))
     with pytest.raises(sa_exc.DatabaseError, match="append-only"):
         tamper(engine, sa.delete(audit_events).where(audit_events.c.chain == case))
-    assert len(chain_rows(engine, case)) == COMMENTS + 1
+    assert len(chain_rows(engine, case)) == COMMENTS + STARTED
 
 
 def test_a_changed_event_breaks_the_chain_at_that_event(engine: ProcessEngine, org: Org, case: str) -> None:
@@ -186,7 +192,7 @@ def test_concurrent_commands_never_fork_a_chain(engine: ProcessEngine, org: Org,
     for thread in threads:
         thread.join()
     assert errors == []
-    assert [r.seq for r in chain_rows(engine, case)] == list(range(1, COMMENTS + 2 + threads_n * each))
+    assert [r.seq for r in chain_rows(engine, case)] == list(range(1, COMMENTS + STARTED + 1 + threads_n * each))
     assert engine.history.verify_all(org["auditor"]).valid
 
 

@@ -1,0 +1,75 @@
+"""History events for what the engine did to a case on its own, derived when the case is saved.
+
+A command records what its actor asked for (``task.completed``, ``case.cancelled``); the engine then
+runs gateways, scripts, timers and boundary events, and ends cases. Those changes are found here by
+comparison, in the command's transaction, and appended through the one writer (``CaseWork.record``):
+activities started, completed and cancelled (from the workflow's task states), variables changed
+(the case data as last saved against the data now) and how the case ended.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from engine.audit_values import changes
+from engine.persistence.tables import tasks
+from engine.vocabulary import OPEN_TASK_STATES
+
+if TYPE_CHECKING:
+    from engine.casework import CaseWork, LoadedCase
+
+
+def record_activities(work: CaseWork, case: LoadedCase) -> None:
+    """``activity.started`` / ``activity.completed`` / ``activity.cancelled`` for every BPMN activity
+    whose workflow task changed phase; user tasks name their task instance."""
+    found = case.live.activity_changes()
+    if not found:
+        return
+    human = sorted({c.task_id for c in found if c.human})
+    instances: dict[str, str] = {}
+    if human:
+        for row in work.connection.execute(
+            select(tasks.c.id, tasks.c.spiff_task_id)
+            .where(tasks.c.instance_id == case.id, tasks.c.spiff_task_id.in_(human))
+            .order_by(tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.created_at, tasks.c.id)
+        ):
+            instances[row.spiff_task_id] = row.id  # the open one, else the latest opening, wins
+    for change in found:
+        work.record(
+            action=f"activity.{change.kind}",
+            instance_id=case.id,
+            task_id=instances.get(change.task_id),
+            details={
+                "element_id": change.element_id,
+                "element_type": change.element_type,
+                "workflow_task_id": change.task_id,
+            },
+        )
+
+
+def record_variables(work: CaseWork, case: LoadedCase, now: dict[str, Any]) -> None:
+    """``variables.changed``: each case variable whose value differs from the last save (old and new)."""
+    stored = case.row.get("variables_json")
+    before: dict[str, Any] = json.loads(stored) if stored else {}
+    changed = changes(before, now)
+    if changed:
+        work.record(action="variables.changed", instance_id=case.id, details={"changes": changed})
+
+
+def ended_how(case: LoadedCase, state: str) -> str | None:
+    """How a case that is ending now ended: completed, terminated (a terminate end event) or cancelled."""
+    if state == "cancelled":
+        return "cancelled"
+    if state == "completed":
+        return "terminated" if case.live.terminated() else "completed"
+    return None
+
+
+def record_end(work: CaseWork, case: LoadedCase, how: str) -> None:
+    """``case.completed`` or ``case.terminated`` (a cancelled case's command records ``case.cancelled``
+    itself, with its reason)."""
+    if how != "cancelled":
+        work.record(action=f"case.{how}", instance_id=case.id, details={"ended_how": how})
