@@ -22,7 +22,6 @@ from sqlalchemy import Connection, insert, select, update
 
 from engine.ledger_spec import CORE_ATTRIBUTES, LedgerSpec, satisfaction_cell, text_cell
 from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
-from engine.runtime.endings import ended_by_terminate
 from engine.vocabulary import OPEN_TASK_STATES
 from engine.working_calendar import WorkingCalendar
 
@@ -34,13 +33,14 @@ ENDED_HOW = ("completed", "terminated", "cancelled")
 
 
 def ended_how(case: LoadedCase) -> str | None:
-    """How the case ended (None while open). The one place to switch to ``process_instances.ended_how``."""
+    """How the case ended (None while open): ``process_instances.ended_how``, which the case's save wrote."""
     state = case.row["state"]
-    if state == "cancelled":
-        return "cancelled"
-    if state != "completed":
+    if state not in ("completed", "cancelled"):
         return None
-    return "terminated" if ended_by_terminate(case.live) else "completed"
+    stored = case.row.get("ended_how")
+    if stored in ENDED_HOW:
+        return str(stored)
+    return "cancelled" if state == "cancelled" else ("terminated" if case.live.terminated() else "completed")
 
 
 def project_case(work: CaseWork, case: LoadedCase) -> None:
@@ -168,7 +168,7 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
                     spec = specs[case_row["definition_id"]] = LedgerSpec.from_properties(
                         json.loads(model_json).get("properties", {})
                     )
-                known = connection.execute(
+                known = case_row["ended_how"] or connection.execute(
                     select(ledger_cases.c.ended_how).where(ledger_cases.c.instance_id == case_row["id"])
                 ).scalar()
                 how = _stored_how(case_row["state"], known)
@@ -202,7 +202,7 @@ def _how_from_state(engine: ProcessEngine, connection: Connection, case_row: dic
     ).all()
     live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in stored), engine.script_engine,
                             stored_version(case_row, f"case {case_row['number']}"))
-    return "terminated" if ended_by_terminate(live) else "completed"
+    return "terminated" if live.terminated() else "completed"
 
 
 def _stored_how(state: str, known: str | None) -> str | None:

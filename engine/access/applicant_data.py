@@ -85,12 +85,16 @@ def known_names(case: Mapping[Any, Any], model: DefinitionModel) -> frozenset[st
 
 def hidden_in(details: Mapping[str, Any], known: frozenset[str], shown: frozenset[str]) -> frozenset[str]:
     """The variable names to take out of one event's details: every known variable and every name the
-    event lists as submitted, set or unset, except the ``shown`` ones."""
+    event lists as submitted, set, unset or changed, except the ``shown`` ones."""
     listed: set[str] = set()
     for key in ("fields", "set", "unset"):
         names = details.get(key)
         if isinstance(names, list):
             listed.update(name for name in names if isinstance(name, str))
+    for key in ("data", "changes"):  # submitted values and old/new values, by variable name
+        values = details.get(key)
+        if isinstance(values, Mapping):
+            listed.update(name for name in values if isinstance(name, str))
     return (known | listed) - shown
 
 

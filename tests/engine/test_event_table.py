@@ -79,6 +79,7 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
     "history.comment_on_task": {"comment.added": ("text",)},
     "calendars.set_day": {"calendar.day_set": ("day", "working", "note")},
     "calendars.remove_day": {"calendar.day_removed": ("day",)},
+    "reports.set_points_rules": {"points_rules.changed": ("set", "in_force")},
     "sessions.sign_in": {"session.started": ("user_id", "session_id")},
     "sessions.sign_out": {"session.ended": ("session_id",)},
     "sessions.change_password": {"password.changed": ("user_id",)},
@@ -87,7 +88,7 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
 
 # Public methods that change no state anyone audits: reads, checks, and bookkeeping of use.
 NOT_COMMANDS = {
-    "repository": {"list_definitions", "get_definition", "get_xml", "latest"},
+    "repository": {"list_definitions", "get_definition", "get_xml", "latest", "check", "get_deployment", "get_file"},
     "runtime": {"get", "list", "incidents"},
     "tasks": {"list", "get", "with_instructions", "view_in", "case_of"},
     "supervision": {"overview", "notifications"},
@@ -106,6 +107,8 @@ NOT_COMMANDS = {
     "calendars": {"overrides"},
     "sessions": {"authenticate", "check_csrf"},  # authenticate moves the session's last-seen time
     "operations": {"figures"},
+    # rebuild recomputes the ledger projection from stored cases: no state change of its own
+    "reports": {"ledger", "summary", "departments", "people", "points_rules", "rebuild"},
 }
 SERVICES = tuple(NOT_COMMANDS)
 
@@ -239,6 +242,8 @@ def _drive(name: str, w: World) -> Callable[[], Any]:
     if name == "calendars.remove_day":
         e.calendars.set_day(o["admin"], date(2026, 3, 7), working=True, note="调休")
         return lambda: e.calendars.remove_day(o["admin"], date(2026, 3, 7))
+    if name == "reports.set_points_rules":
+        return lambda: e.reports.set_points_rules(o["admin"], {"on_time_completion": 2})
     if name == "sessions.sign_in":
         w.user_with_password()
         return lambda: e.sessions.sign_in("li_wei", "s3cret-pass-1")

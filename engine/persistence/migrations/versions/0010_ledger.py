@@ -1,7 +1,7 @@
 """ledger: the ledger projection (one row per case) and the admin-managed points rules
 
-Revision ID: 0009_ledger
-Revises: 0008_authpath
+Revision ID: 0010_ledger
+Revises: 0009_instances
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 from engine.persistence.tables import UtcDateTime
 
-revision = "0009_ledger"
-down_revision = "0008_authpath"
+revision = "0010_ledger"
+down_revision = "0009_instances"
 branch_labels = None
 depends_on = None
 
