@@ -146,6 +146,6 @@ def register(app: Flask, engine: ProcessEngine) -> None:
     """Time every request, count every command, serve ``/metrics`` (404 unless a token is set)."""
     app.before_request(_start_timer)
     app.after_request(_record)
-    if observe_command not in engine.command_observers:
-        engine.command_observers.append(observe_command)
+    if observe_command not in engine.executor.metrics.observers:
+        engine.executor.metrics.observers.append(observe_command)
     app.add_url_rule("/metrics", "metrics", metrics_page)
