@@ -6,14 +6,12 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
-from engine.actors import Actor
-from engine.casework import CachedCase, CaseWork, definition_row, load_specs
+from engine.casework import CachedCase, definition_row, load_specs
 from engine.clock import Clock, SystemClock
 from engine.commands.base import Command
 from engine.commands.executor import CommandExecutor
@@ -154,10 +152,6 @@ class ProcessEngine:
         """Run ``command`` through the executor: one transaction, committed once, rolled back on any error."""
         return self.executor.execute(command)
 
-    def command(self, actor: Actor, action: Callable[[CaseWork], Any], finish: Any = None) -> Any:
-        """Transitional: run a closure as a command (being replaced by typed commands)."""
-        return self.executor.execute(_Closure(actor=actor, action=action, then=finish))
-
     def query(self, action: Callable[[Connection], T]) -> T:
         """Run a read-only query in its own (non-locking) transaction."""
         with self.db.transaction(write=False) as connection:
@@ -165,14 +159,3 @@ class ProcessEngine:
 
 
 
-
-@dataclass(frozen=True, kw_only=True)
-class _Closure(Command[Any]):
-    action: Callable[[CaseWork], Any]
-    then: Any = None
-
-    def execute(self, work: CaseWork) -> Any:
-        return self.action(work)
-
-    def finish(self, work: CaseWork, value: Any) -> Any:
-        return self.then(work, value) if self.then is not None else value

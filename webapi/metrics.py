@@ -40,7 +40,7 @@ RESPONSES = Counter(
 )
 COMMANDS = Counter(
     "wutong_commands",
-    "Engine commands (one transaction each), per kind (the service method) and outcome: ok, conflict "
+    "Engine commands (one transaction each), per kind (the command class, e.g. CompleteTask) and outcome: ok, conflict "
     "(409, e.g. a concurrent change), busy (database lock wait ran out), refused (other domain errors), error.",
     ["kind", "outcome"],
 )

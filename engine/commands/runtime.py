@@ -16,7 +16,15 @@ from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound, Problem
-from engine.persistence.tables import departments, message_subscriptions, process_instances, tasks, user_roles, users
+from engine.persistence.tables import (
+    departments,
+    message_subscriptions,
+    process_definitions,
+    process_instances,
+    tasks,
+    user_roles,
+    users,
+)
 from engine.results import InstanceView, MessageResult
 from engine.services import case_repair, message_payloads
 from engine.views import instance_view, visible_instance
@@ -46,7 +54,7 @@ class StartCase(CaseCommand):
     def execute(self, work: CaseWork) -> str:
         actor, key, business_key = self.actor, self.key, self.business_key
         connection = work.connection
-        definition = work.engine.repository.latest(connection, key, self.version)
+        definition = latest_definition(connection, key, self.version)
         _, model = work.engine.definition(connection, definition["id"])
         access.require_start(
             actor, startable_by=model.startable_by, startable_by_applicant=model.startable_by_applicant
@@ -338,3 +346,15 @@ def visible_cases(actor: Actor) -> Any:
         )
     )
     return or_(*conditions)
+
+
+def latest_definition(connection: Connection, key: str, version: int | None = None) -> dict[str, Any]:
+    """The newest (or the named) version of process ``key``; ``definition_not_found`` when none."""
+    query = select(process_definitions).where(process_definitions.c.key == key)
+    if version is not None:
+        query = query.where(process_definitions.c.version == version)
+    row = connection.execute(query.order_by(process_definitions.c.version.desc()).limit(1)).mappings().first()
+    if row is None:
+        what = f"process '{key}'" + (f" version {version}" if version is not None else "")
+        raise NotFound(f"{what} is not deployed", code="definition_not_found")
+    return dict(row)
