@@ -5,7 +5,7 @@ One case of ``bench/models/standard_loop_bench.bpmn`` (the corpus ``standard_loo
 ``collect`` is completed with ``done=False`` N times (1,000; 100 with ``--quick``), on SQLite (a
 temporary file, default settings: WAL, synchronous=FULL) and on a throw-away PostgreSQL server.
 
-Per completion it records ``engine.last_bytes_written`` (state-row bytes the command wrote), the
+Per completion it records the state-row bytes the command wrote (``bench.common.state_bytes``), the
 state rows written, the SQL statements, the wall time, and the probe's split of that time (see
 bench/common.py). Per window of passes (1-10, 91-100, 491-500, 991-1000) it prints medians and p90s,
 and the size a full-blob save (SpiffWorkflow's whole serialized workflow, ``state.full_document``)

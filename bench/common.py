@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ import sqlalchemy as sa
 
 from engine import SYSTEM, Actor, EngineConfig, ProcessEngine, SystemClock
 from engine.audit_chain import AuditKeyring
+from engine.commands.executor import StateBytesProbe
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS = REPO_ROOT / "tests" / "fixtures" / "corpus"
@@ -350,8 +352,21 @@ class Sample:
         }
 
 
+_STATE_BYTES: weakref.WeakKeyDictionary[ProcessEngine, StateBytesProbe] = weakref.WeakKeyDictionary()
+
+
+def state_bytes(engine: ProcessEngine) -> StateBytesProbe:
+    """The engine's probe of state-row bytes per command (an interceptor added on first use)."""
+    probe = _STATE_BYTES.get(engine)
+    if probe is None:
+        probe = _STATE_BYTES[engine] = StateBytesProbe()
+        engine.executor.add(probe)
+    return probe
+
+
 def timed_command(probe: Probe, engine: ProcessEngine, call: Callable[[], Any]) -> tuple[Any, Sample]:
     """Run one engine command, timing it and splitting the time with the probe."""
+    written = state_bytes(engine)
     probe.take()
     cpu_started = time.process_time()
     started = time.perf_counter()
@@ -361,7 +376,7 @@ def timed_command(probe: Probe, engine: ProcessEngine, call: Callable[[], Any]) 
     seconds, counts = probe.take()
     split = {k: v * 1000 for k, v in seconds.items()}
     split["other"] = max(0.0, elapsed * 1000 - sum(split.values()))
-    return result, Sample(elapsed * 1000, cpu * 1000, split, counts, engine.last_bytes_written)
+    return result, Sample(elapsed * 1000, cpu * 1000, split, counts, written.last)
 
 
 # --- statistics and tables ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ changed, and the open-task, timer and message-subscription projections. Nothing 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -82,8 +82,16 @@ class CachedCase:
 class CaseWork:
     """One command's view of the cases it touches."""
 
-    def __init__(self, engine: ProcessEngine, connection: Connection, actor: Actor) -> None:
+    def __init__(
+        self,
+        engine: ProcessEngine,
+        connection: Connection,
+        actor: Actor,
+        *,
+        after_load: Iterable[Callable[[str], None]] = (),
+    ) -> None:
         self.engine = engine
+        self._after_load = tuple(after_load)
         self.connection = connection
         self.actor = actor
         self.now: datetime = engine.clock.now()
@@ -165,9 +173,14 @@ class CaseWork:
             next_seq = (stored[-1].seq + 1) if stored else 0
             case = LoadedCase(row, live, model, digests, next_seq, row["row_version"])
         self.cases[instance_id] = case
-        if self.engine.hooks.after_load is not None:
-            self.engine.hooks.after_load(instance_id)
+        self.loaded(instance_id)
         return case
+
+    def loaded(self, instance_id: str) -> None:
+        """The command has read what it acts on in this case: run the executor's after-load hooks
+        (race tests hold two commands here)."""
+        for hook in self._after_load:
+            hook(instance_id)
 
     def create(
         self,

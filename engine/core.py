@@ -4,18 +4,17 @@ unit of work. Services (repository, runtime, tasks, identity, history) hang off 
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar, overload
+from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
-from engine.actors import Actor
-from engine.casework import CachedCase, CaseWork, definition_row, load_specs
+from engine.casework import CachedCase, definition_row, load_specs
 from engine.clock import Clock, SystemClock
+from engine.commands.base import Command
+from engine.commands.executor import CommandExecutor
 from engine.config import EngineConfig
 from engine.deadlines import DueJudge, judge
 from engine.definitions import DefinitionModel
@@ -23,24 +22,12 @@ from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.persistence.tables import calendar_overrides
 from engine.runtime.sandbox import HelperSnapshot, create_script_engine
-from engine.runtime.sandbox_command import command_budget
 from engine.runtime.specs import SpecBundle
-from engine.runtime.timekeeping import ClockDatetime, using_clock
+from engine.runtime.timekeeping import ClockDatetime
 from engine.working_calendar import WorkingCalendar
-
-CommandObserver = Callable[[str, float, BaseException | None], None]
-"""Told after every command: its kind (the service method that ran it), seconds taken, and the
-error it raised (None when it committed). The web layer registers one for /metrics."""
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass
-class Hooks:
-    """Test instrumentation points (e.g. a barrier between loading and acting in race tests)."""
-
-    after_load: Callable[[str], None] | None = None
 
 
 class CaseCache:
@@ -112,8 +99,7 @@ class ProcessEngine:
         helpers = {**self.calendar.sandbox_helpers(), "datetime": ClockDatetime}
         self.script_engine = create_script_engine(self.config.sandbox, helpers, self._helper_snapshot)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
-        self.hooks = Hooks()
-        self.command_observers: list[CommandObserver] = []
+        self.executor = CommandExecutor(self)
         self._definitions: dict[str, tuple[SpecBundle, DefinitionModel]] = {}
         self._definitions_lock = threading.Lock()
         self.repository = RepositoryService(self)
@@ -168,68 +154,14 @@ class ProcessEngine:
             self._definitions.setdefault(definition_id, loaded)
         return loaded
 
-    @overload
-    def command(self, actor: Actor, action: Callable[[CaseWork], T]) -> T: ...
-
-    @overload
-    def command(self, actor: Actor, action: Callable[[CaseWork], T], finish: Callable[[CaseWork, T], R]) -> R: ...
-
-    def command(
-        self,
-        actor: Actor,
-        action: Callable[[CaseWork], Any],
-        finish: Callable[[CaseWork, Any], Any] | None = None,
-    ) -> Any:
-        """Run ``action`` as one command: one transaction, committed once, rolled back on any error.
-
-        ``finish`` runs after the cases are saved, still inside the transaction, to build the result
-        from the stored projections without a second round trip.
-        """
-        if not self.command_observers:
-            return self._run_command(actor, action, finish)
-        started = time.perf_counter()
-        error: BaseException | None = None
-        try:
-            return self._run_command(actor, action, finish)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            kind = command_kind(action)
-            for observer in self.command_observers:
-                observer(kind, elapsed, error)
-
-    def _run_command(
-        self,
-        actor: Actor,
-        action: Callable[[CaseWork], Any],
-        finish: Callable[[CaseWork, Any], Any] | None,
-    ) -> Any:
-        with using_clock(self.clock):
-            # the expression budget starts once the write lock is held, not while waiting for it
-            with self.db.transaction() as connection, command_budget(self.config.sandbox.max_command_seconds):
-                work = CaseWork(self, connection, actor)
-                value = action(work)
-                work.deliver_messages()
-                work.save_all()
-                result = finish(work, value) if finish is not None else value
-                work.append_events()
-                self.last_bytes_written = work.bytes_written
-            work.after_commit()
-            return result
+    def execute(self, command: Command[R]) -> R:
+        """Run ``command`` through the executor: one transaction, committed once, rolled back on any error."""
+        return self.executor.execute(command)
 
     def query(self, action: Callable[[Connection], T]) -> T:
         """Run a read-only query in its own (non-locking) transaction."""
         with self.db.transaction(write=False) as connection:
             return action(connection)
 
-    last_bytes_written: int = 0
 
 
-def command_kind(action: Callable[..., Any]) -> str:
-    """A command's kind for metrics: the service method that defined ``action``
-    (``TaskService.complete`` for its inner ``act``), seen through ``functools.partial``."""
-    target = getattr(action, "func", action)
-    name = getattr(target, "__qualname__", None) or type(target).__name__
-    return str(name).split(".<locals>")[0]

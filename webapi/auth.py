@@ -11,8 +11,8 @@ from flask import Response, after_this_request, current_app, g, request
 
 from engine import ProcessEngine
 from engine.actors import Actor
+from engine.commands.sessions import WebSession
 from engine.errors import Unauthenticated
-from engine.services.sessions import WebSession
 
 BEARER_SCHEME = "bearerAuth"
 COOKIE_SCHEME = "cookieAuth"

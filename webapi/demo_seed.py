@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from engine import SYSTEM, FrozenClock, ProcessEngine
 from engine.actors import Actor
 from engine.results import TaskSummary
-from engine.services.identity import actor_for
+from engine.services.identity_users import actor_for
 
 CATEGORIES = (
     ("land_construction", 3), ("water_power", 3), ("planning", 2), ("financing", 2), ("premises_transport", 2),

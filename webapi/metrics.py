@@ -40,7 +40,7 @@ RESPONSES = Counter(
 )
 COMMANDS = Counter(
     "wutong_commands",
-    "Engine commands (one transaction each), per kind (the service method) and outcome: ok, conflict "
+    "Engine commands (one transaction each), per kind (the command class, e.g. CompleteTask) and outcome: ok, conflict "
     "(409, e.g. a concurrent change), busy (database lock wait ran out), refused (other domain errors), error.",
     ["kind", "outcome"],
 )
@@ -146,6 +146,6 @@ def register(app: Flask, engine: ProcessEngine) -> None:
     """Time every request, count every command, serve ``/metrics`` (404 unless a token is set)."""
     app.before_request(_start_timer)
     app.after_request(_record)
-    if observe_command not in engine.command_observers:
-        engine.command_observers.append(observe_command)
+    if observe_command not in engine.executor.metrics.observers:
+        engine.executor.metrics.observers.append(observe_command)
     app.add_url_rule("/metrics", "metrics", metrics_page)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, select
 
 from engine import access
 from engine.actors import Actor
-from engine.casework import CaseWork
-from engine.errors import InvalidInput, NotFound, Problem
+from engine.commands.calendar import RemoveCalendarDay, SetCalendarDay
+from engine.errors import InvalidInput, Problem
 from engine.persistence.tables import calendar_overrides
 from engine.results import CalendarDayView
 
@@ -42,32 +42,12 @@ class CalendarService:
                 "the note is too long", problems=[Problem("max_length", "at most 200 characters", field="/note")]
             )
 
-        def act(work: CaseWork) -> CalendarDayView:
-            work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
-            work.connection.execute(
-                insert(calendar_overrides).values(day=day, working=working, note=note.strip(), created_at=work.now)
-            )
-            work.record(
-                action="calendar.day_set",
-                details={"day": day.isoformat(), "working": working, "note": note.strip()},
-            )
-            return CalendarDayView(day, working, note.strip())
-
-        result = self._engine.command(actor, act)
+        result = self._engine.execute(SetCalendarDay(actor=actor, day=day, working=working, note=note.strip()))
         self._engine.calendar.invalidate()
         return result
 
     def remove_day(self, actor: Actor, day: date) -> None:
         access.require_role(actor, "admin")
 
-        def act(work: CaseWork) -> None:
-            removed = work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
-            if removed.rowcount == 0:
-                raise NotFound(f"no override for {day.isoformat()}", code="calendar_day_not_found")
-            work.record(
-                action="calendar.day_removed",
-                details={"day": day.isoformat()},
-            )
-
-        self._engine.command(actor, act)
+        self._engine.execute(RemoveCalendarDay(actor=actor, day=day))
         self._engine.calendar.invalidate()

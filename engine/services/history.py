@@ -27,13 +27,13 @@ from engine.audit_verification import (
     verify_stored_chain,
     write_digest,
 )
+from engine.commands.history import AddComment
 from engine.errors import Forbidden, InvalidInput, Problem, Unavailable
 from engine.persistence.tables import audit_events, tasks
 from engine.results import AuditEventView, AuditVerification, ChainVerification, Page
-from engine.views import visible_instance, visible_task
+from engine.views import visible_instance
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork
     from engine.core import ProcessEngine
 
 MAX_COMMENT_LENGTH = 4000
@@ -144,31 +144,14 @@ class HistoryService:
 
     def comment_on_case(self, actor: Actor, instance_id: str, text: str) -> AuditEventView:
         """Add a comment to a case's history (anyone who may see the case, except auditors)."""
-        return self._comment(actor, text, lambda c: (visible_instance(c, actor, instance_id)["id"], None))
+        return self._comment(AddComment(actor=actor, text=_comment_text(actor, text), instance_id=instance_id))
 
     def comment_on_task(self, actor: Actor, task_id: str, text: str) -> AuditEventView:
         """Add a comment on a task to its case's history."""
+        return self._comment(AddComment(actor=actor, text=_comment_text(actor, text), task_id=task_id))
 
-        def target(connection: Connection) -> tuple[str, str | None]:
-            task = visible_task(connection, actor, task_id)
-            return str(task["instance_id"]), str(task["id"])
-
-        return self._comment(actor, text, target)
-
-    def _comment(self, actor: Actor, text: str, target: Any) -> AuditEventView:
-        if actor.is_auditor and not actor.is_admin:
-            raise Forbidden("auditors read the history; they do not comment", code="comment_forbidden")
-        body = text.strip()
-        if not body or len(body) > MAX_COMMENT_LENGTH:
-            message = f"a comment has 1 to {MAX_COMMENT_LENGTH} characters"
-            raise InvalidInput(message, problems=[Problem("comment_invalid", message, field="/text")])
-
-        def act(work: CaseWork) -> tuple[str, str]:
-            instance_id, task_id = target(work.connection)
-            work.record(action="comment.added", instance_id=instance_id, task_id=task_id, details={"text": body})
-            return instance_id, work.request_id
-
-        instance_id, request_id = self._engine.command(actor, act)
+    def _comment(self, command: AddComment) -> AuditEventView:
+        instance_id, request_id = self._engine.execute(command)
 
         def run(connection: Connection) -> AuditEventView:
             row = connection.execute(
@@ -235,3 +218,14 @@ class HistoryService:
             raise Unavailable("WUTONG_AUDIT_DIGEST_DIR is not set", code="audit_digest_dir_missing")
         now = self._engine.clock.now()
         return self._engine.query(lambda connection: write_digest(connection, keyring, Path(directory), now))
+
+
+def _comment_text(actor: Actor, text: str) -> str:
+    """The comment's text, stripped; auditors read the history but do not comment."""
+    if actor.is_auditor and not actor.is_admin:
+        raise Forbidden("auditors read the history; they do not comment", code="comment_forbidden")
+    body = text.strip()
+    if not body or len(body) > MAX_COMMENT_LENGTH:
+        message = f"a comment has 1 to {MAX_COMMENT_LENGTH} characters"
+        raise InvalidInput(message, problems=[Problem("comment_invalid", message, field="/text")])
+    return body

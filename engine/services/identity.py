@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select
 
 from engine import access
 from engine.actors import SYSTEM, Actor
-from engine.casework import CaseWork
-from engine.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
-from engine.persistence.tables import api_tokens, departments, user_departments, user_roles, users
+from engine.commands.identity import (
+    UNSET,
+    CreateDepartment,
+    CreateToken,
+    CreateUser,
+    RecordTokenUse,
+    RevokeToken,
+    UpdateUser,
+)
+from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
+from engine.persistence.tables import departments, users
 from engine.results import DepartmentView, TokenView, UserView
 from engine.services import identity_tokens as tokens
 from engine.services.actor_cache import ActorCache
-from engine.services.identity_release import release_claimed_tasks
-from engine.services.identity_rules import CREDIT_CODE_MAX, TOKEN_NAME_MAX, free_text, identifier, normalised, same_name
+from engine.services.identity_rules import CREDIT_CODE_MAX, TOKEN_NAME_MAX, free_text, identifier, normalised
 from engine.services.identity_users import (
-    WORKING_ROLES,
-    check_departments,
+    actor_for,
     check_password,
     check_user,
-    company_id_for,
     contact_details,
-    hash_password,
-    set_memberships,
     user_id_by_name,
     user_view,
 )
@@ -35,7 +37,7 @@ from engine.services.identity_users import (
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
-_UNSET: Any = object()
+_UNSET: Any = UNSET
 
 
 class IdentityService:
@@ -56,24 +58,7 @@ class IdentityService:
             raise InvalidInput("the department is not valid", problems=problems)
         assert clean_name is not None
 
-        def act(work: CaseWork) -> DepartmentView:
-            for other in work.connection.execute(select(departments)).mappings():
-                if other["code"].lower() == code.lower():
-                    raise Conflict(f"department '{other['code']}' exists", code="department_exists")
-                for mine in (clean_name, clean_en):
-                    for theirs in (other["name"], other["name_en"]):
-                        if same_name(mine, theirs):
-                            raise Conflict(
-                                f"'{mine}' is already the name of department '{other['code']}'",
-                                code="department_name_taken",
-                            )
-            work.connection.execute(
-                insert(departments).values(code=code, name=clean_name, name_en=clean_en, created_at=work.now)
-            )
-            work.record(action="department.created", details={"code": code})
-            return DepartmentView(code, clean_name, clean_en)
-
-        return self._engine.command(actor, act)
+        return self._engine.execute(CreateDepartment(actor=actor, code=code, name=clean_name, name_en=clean_en))
 
     def list_departments(self, actor: Actor) -> list[DepartmentView]:
         return self._engine.query(
@@ -113,33 +98,19 @@ class IdentityService:
         if problems:
             raise InvalidInput("the user is not valid", problems=problems)
 
-        def act(work: CaseWork) -> str:
-            connection = work.connection
-            if user_id_by_name(connection, username) is not None:
-                raise Conflict(f"user '{username}' exists", code="user_exists")
-            check_departments(connection, codes)
-            user_id = str(uuid.uuid4())
-            company_id = company_id_for(work, company, credit_code) if company else None
-            connection.execute(
-                insert(users).values(
-                    id=user_id,
-                    username=username,
-                    display_name=shown or username,
-                    password_hash=hash_password(password) if password else None,
-                    active=active,
-                    company_id=company_id,
-                    created_at=work.now,
-                    **contact,
-                )
-            )
-            set_memberships(connection, user_id, roles, codes)
-            work.record(
-                action="user.created",
-                details={"user_id": user_id, "roles": sorted(roles), "departments": sorted(codes)},
-            )
-            return user_id
-
-        return self._engine.command(actor, act, lambda work, user_id: user_view(work.connection, user_id))
+        command = CreateUser(
+            actor=actor,
+            username=username,
+            display_name=shown,
+            roles=tuple(roles),
+            departments=tuple(codes),
+            company=company,
+            credit_code=credit_code,
+            password=password,
+            active=active,
+            contact=contact,
+        )
+        return self._engine.execute(command)
 
     def update_user(
         self,
@@ -167,47 +138,20 @@ class IdentityService:
         if problems:
             raise InvalidInput("the user is not valid", problems=problems)
 
-        def act(work: CaseWork) -> str:
-            connection = work.connection
-            current = user_view(connection, user_id)
-            new_roles = list(roles) if roles is not None else list(current.roles)
-            new_departments = (
-                [normalised(c) for c in departments_] if departments_ is not None else list(current.departments)
-            )
-            new_company = company if company is not None else (current.company.name if current.company else None)
-            if "applicant" not in new_roles:
-                new_company = None if company is None else company
-            contact, contact_problems = contact_details(
-                current.phone if phone is _UNSET else phone,
-                current.email if email is _UNSET else email,
-                current.notify_via if notify_via is _UNSET else notify_via,
-            )
-            problems = check_user(current.username, new_roles, new_departments, new_company) + contact_problems
-            if problems:
-                raise InvalidInput("the user is not valid", problems=problems)
-            check_departments(connection, new_departments)
-            values: dict[str, Any] = {**contact}
-            if shown is not None:
-                values["display_name"] = shown
-            if active is not None:
-                values["active"] = active
-            if password is not None:
-                values["password_hash"] = hash_password(password)
-            values["company_id"] = company_id_for(work, new_company, None) if new_company else None
-            # every change may change the actor: cached ones of the old version are rebuilt everywhere
-            connection.execute(
-                update(users).where(users.c.id == user_id).values({**values, "auth_version": users.c.auth_version + 1})
-            )
-            connection.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
-            connection.execute(delete(user_departments).where(user_departments.c.user_id == user_id))
-            set_memberships(connection, user_id, new_roles, new_departments)
-            changed = sorted(k for k, v in values.items() if k != "password_hash" and _differs(current, k, v))
-            work.record(action="user.updated", details={"user_id": user_id, "fields": changed})
-            still_active = current.active if active is None else active
-            _after_membership_change(work, current, still_active, new_roles, new_departments)
-            return user_id
-
-        return self._engine.command(actor, act, lambda work, uid: user_view(work.connection, uid))
+        command = UpdateUser(
+            actor=actor,
+            user_id=user_id,
+            display_name=shown,
+            roles=tuple(roles) if roles is not None else None,
+            departments=tuple(departments_) if departments_ is not None else None,
+            company=company,
+            active=active,
+            password=password,
+            phone=phone,
+            email=email,
+            notify_via=notify_via,
+        )
+        return self._engine.execute(command)
 
     def get_user(self, actor: Actor, user_id: str) -> UserView:
         if not (actor.is_admin or actor.user_id == user_id):
@@ -245,17 +189,8 @@ class IdentityService:
         tokens.check_lifetime(expires_in)
         secret = tokens.new_secret()
 
-        def act(work: CaseWork) -> TokenView:
-            user_view(work.connection, user_id)
-            values = tokens.insert_values(tokens.new_token_id(), user_id, secret, label, work.now, expires_in)
-            work.connection.execute(insert(api_tokens).values(values))
-            work.record(
-                action="token.created",
-                details={"user_id": user_id, "token_id": values["id"], "expires_at": _iso(values["expires_at"])},
-            )
-            return tokens.view({**values, "revoked_at": None, "last_used_at": None}, work.now, secret)
-
-        return self._engine.command(actor, act)
+        command = CreateToken(actor=actor, user_id=user_id, name=label, secret=secret, expires_in=expires_in)
+        return self._engine.execute(command)
 
     def list_tokens(self, actor: Actor, user_id: str) -> list[TokenView]:
         """A user's tokens, newest first, without secrets (admins, or the user themself)."""
@@ -270,16 +205,7 @@ class IdentityService:
         return self._engine.query(run)
 
     def revoke_token(self, actor: Actor, token_id: str) -> None:
-        def act(work: CaseWork) -> None:
-            row = work.connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
-            if row is None or not (actor.is_admin or row["user_id"] == actor.user_id):
-                raise NotFound(f"token {token_id} does not exist", code="token_not_found")
-            if row["revoked_at"] is not None:  # revoking twice changes nothing
-                return
-            work.connection.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=work.now))
-            work.record(action="token.revoked", details={"token_id": token_id, "user_id": row["user_id"]})
-
-        self._engine.command(actor, act)
+        self._engine.execute(RevokeToken(actor=actor, token_id=token_id))
 
     def check_token(self, secret: str) -> tuple[Actor, tokens.TokenCheck]:
         """The actor behind an API token and whether its use this hour is still to be recorded.
@@ -307,7 +233,7 @@ class IdentityService:
         if found.record_use_at is None:
             return
         hour = found.record_use_at
-        self._engine.command(SYSTEM, lambda work: tokens.record_use(work.connection, found.token_id, hour))
+        self._engine.execute(RecordTokenUse(actor=SYSTEM, token_id=found.token_id, hour=hour))
 
     def sign_in(self, username: str, password: str) -> Actor:
         def run(connection: Connection) -> Actor:
@@ -319,43 +245,3 @@ class IdentityService:
             return actor_for(connection, row.id)
 
         return self._engine.query(run)
-
-
-def _after_membership_change(
-    work: CaseWork, before: UserView, active: bool, roles: Sequence[str], codes: Sequence[str]
-) -> None:
-    """Deactivation revokes the tokens; claimed tasks the user can no longer work are released."""
-    if not active:
-        revoked = tokens.revoke_all(work.connection, before.id, work.now)
-        if revoked:
-            work.record(action="user.tokens_revoked", details={"user_id": before.id, "token_ids": revoked})
-    if not active or not any(r in WORKING_ROLES for r in roles):
-        reason = "user_deactivated" if not active else "roles_changed"
-        release_claimed_tasks(work, before.id, departments=None, reason=reason)
-        return
-    left = set(before.departments) - set(codes)
-    release_claimed_tasks(work, before.id, departments=left, reason="removed_from_department")
-
-
-def _differs(current: UserView, key: str, value: Any) -> bool:
-    if key == "company_id":
-        return bool(value != (current.company.id if current.company else None))
-    return bool(getattr(current, key, None) != value)
-
-
-def _iso(moment: Any) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def actor_for(connection: Connection, user_id: str) -> Actor:
-    view = user_view(connection, user_id)
-    return Actor(
-        user_id=view.id,
-        username=view.username,
-        roles=frozenset(view.roles),
-        departments=frozenset(view.departments),
-        company_id=view.company.id if view.company else None,
-    )
-
-
-__all__ = ["IdentityService", "Mapping", "actor_for", "check_password", "hash_password"]

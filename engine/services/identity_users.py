@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from engine.actors import ROLES
+from engine.actors import ROLES, Actor
 from engine.casework import CaseWork
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.tables import companies, departments, user_departments, user_roles, users
@@ -171,3 +171,15 @@ def set_memberships(connection: Connection, user_id: str, roles: Sequence[str], 
         connection.execute(
             insert(user_departments), [{"user_id": user_id, "department_code": c} for c in sorted(set(codes))]
         )
+
+
+def actor_for(connection: Connection, user_id: str) -> Actor:
+    """The actor a user is: roles, departments and company as stored now."""
+    view = user_view(connection, user_id)
+    return Actor(
+        user_id=view.id,
+        username=view.username,
+        roles=frozenset(view.roles),
+        departments=frozenset(view.departments),
+        company_id=view.company.id if view.company else None,
+    )

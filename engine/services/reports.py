@@ -16,7 +16,7 @@ from sqlalchemy.sql import Select
 
 from engine import access, points
 from engine.actors import Actor
-from engine.casework import CaseWork
+from engine.commands.reports import SetPointsRules
 from engine.errors import Forbidden
 from engine.ledger import rebuild
 from engine.persistence.tables import ledger_cases
@@ -178,12 +178,7 @@ class ReportService:
         access.require_role(actor, "admin")
         checked = points.check_rules(rules)
 
-        def act(work: CaseWork) -> dict[str, int]:
-            merged = points.store_rules(work.connection, checked, work.now, actor.username)
-            work.record(action="points_rules.changed", details={"set": checked, "in_force": merged})
-            return merged
-
-        return self._engine.command(actor, act)
+        return self._engine.execute(SetPointsRules(actor=actor, rules=checked))
 
     def rebuild(self, actor: Actor) -> int:
         """Recompute every ledger row (``wutong report rebuild``), e.g. after calendar overrides change."""

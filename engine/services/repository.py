@@ -6,6 +6,7 @@ import difflib
 import json
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -13,6 +14,7 @@ from sqlalchemy import Connection, func, insert, select
 from engine import access, ledger_spec
 from engine.actors import STAFF_ROLES, Actor
 from engine.casework import CaseWork, definition_row
+from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel, bad_variable_names
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
@@ -37,7 +39,7 @@ class RepositoryService:
         access.require_role(actor, "designer")
         stored = self._engine.query(decision_versions.newest_files)
         bundle = parse_bundle(files, self._engine.config.parse, defer=True, stored_decisions=stored)
-        return self._engine.command(actor, lambda work: self._store(work, bundle))
+        return self._engine.execute(DeployProcesses(actor=actor, bundle=bundle))
 
     def check(self, actor: Actor, files: Mapping[str, bytes]) -> deployment_views.DeployCheck:
         """Every problem the upload has and what deploying it would create; stores nothing (dry run)."""
@@ -52,7 +54,8 @@ class RepositoryService:
     def get_file(self, actor: Actor, deployment_id: str, name: str) -> bytes:
         return self._engine.query(lambda c: deployment_views.get_file(c, actor, deployment_id, name))
 
-    def _store(self, work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
+    @staticmethod
+    def _store(work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
         connection = work.connection
         problems, prepared = prepare(connection, bundle)
         raise_problems(problems, bundle.files)
@@ -73,7 +76,7 @@ class RepositoryService:
                 results.append(DeployedProcess(latest.id, process.key, latest.version, process.name, False))
                 continue
             if not created_any:
-                self._insert_deployment(work, deployment_id, bundle)
+                RepositoryService._insert_deployment(work, deployment_id, bundle)
                 created_any = True
             definition_id = str(uuid.uuid4())
             version = (latest.version + 1) if latest is not None else 1
@@ -97,7 +100,7 @@ class RepositoryService:
         decisions: list[DeployedDecision] = []
         for key, file_name in sorted(bundle.decisions.items()):
             if not created_any and decision_versions.changed(connection, key, bundle.files[file_name]):
-                self._insert_deployment(work, deployment_id, bundle)
+                RepositoryService._insert_deployment(work, deployment_id, bundle)
                 created_any = True
             decisions.append(decision_versions.store(work, key, file_name, bundle.files[file_name], deployment_id))
         work.record(
@@ -166,15 +169,16 @@ class RepositoryService:
 
         return self._engine.query(run)
 
-    def latest(self, connection: Connection, key: str, version: int | None = None) -> dict[str, Any]:
-        query = select(process_definitions).where(process_definitions.c.key == key)
-        if version is not None:
-            query = query.where(process_definitions.c.version == version)
-        row = connection.execute(query.order_by(process_definitions.c.version.desc()).limit(1)).mappings().first()
-        if row is None:
-            what = f"process '{key}'" + (f" version {version}" if version is not None else "")
-            raise NotFound(f"{what} is not deployed", code="definition_not_found")
-        return dict(row)
+
+@dataclass(frozen=True, kw_only=True)
+class DeployProcesses(Command[DeploymentResult]):
+    """Store new versions of the changed processes and decisions of a checked bundle (its deploy
+    checks live beside it in this module)."""
+
+    bundle: ParsedBundle
+
+    def execute(self, work: CaseWork) -> DeploymentResult:
+        return RepositoryService._store(work, self.bundle)
 
 
 def prepare(

@@ -37,9 +37,7 @@ def case_version(work: CaseWork, task_id: str) -> int:
 def loaded(work: CaseWork, instance_id: str) -> None:
     """The command has read what it acts on: run the engine's after-load hook, as loading a whole
     case does (race tests hold two commands at this point)."""
-    hook = work.engine.hooks.after_load
-    if hook is not None:
-        hook(instance_id)
+    work.loaded(instance_id)
 
 
 def bump_case(work: CaseWork, instance_id: str, version: int) -> None:

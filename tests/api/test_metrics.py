@@ -109,8 +109,8 @@ def test_commands_and_conflicts_are_counted_per_kind(metrics_on: Flask, api: Api
     after = scrape(api.client)
     commands = "wutong_commands_total"
     for outcome in ("ok", "conflict"):
-        assert value(after, commands, kind="TaskService.complete", outcome=outcome) == value(
-            before, commands, kind="TaskService.complete", outcome=outcome) + 1
+        assert value(after, commands, kind="CompleteTask", outcome=outcome) == value(
+            before, commands, kind="CompleteTask", outcome=outcome) + 1
 
 
 def test_open_tasks_are_counted_per_department(metrics_on: Flask, api: Api) -> None:

@@ -66,7 +66,7 @@ def test_completion_and_reassignment_held_after_reading_one_task_give_one_409(
     assert api.deploy(api_model("form_check.bpmn", "approve.json")).status_code == 201
     task_id = engine.runtime.start(SYSTEM, "form_check", department="D1").open_tasks[0].id
     barrier = threading.Barrier(2)
-    engine.hooks.after_load = lambda _instance: barrier.wait(timeout=30)
+    engine.executor.test_hooks.after_load = lambda _instance: barrier.wait(timeout=30)
     requests_by_user = {
         "staff_D1": ("complete", {"data": {"decision": "approve", "amount": 1}}),
         "supervisor_D1": ("assign", {"department": "D2", "reason": "D2 knows this"}),
@@ -84,7 +84,7 @@ def test_completion_and_reassignment_held_after_reading_one_task_give_one_409(
         thread.start()
     for thread in threads:
         thread.join(timeout=90)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
 
     statuses = sorted(r.status_code for r in results.values())
     assert statuses == [200, 409], {u: (r.status_code, r.text) for u, r in results.items()}

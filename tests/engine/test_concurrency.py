@@ -33,7 +33,7 @@ def _run(results: dict[str, Any], name: str, action: Any) -> None:
 def test_postgres_race_on_one_task_has_exactly_one_winner(engine: ProcessEngine, org: Org) -> None:
     case_id, task_id = _one_open_task(engine, org)
     barrier = threading.Barrier(2, timeout=20)
-    engine.hooks.after_load = lambda _instance: barrier.wait()
+    engine.executor.test_hooks.after_load = lambda _instance: barrier.wait()
     results: dict[str, Any] = {}
     threads = [
         threading.Thread(
@@ -45,7 +45,7 @@ def test_postgres_race_on_one_task_has_exactly_one_winner(engine: ProcessEngine,
         thread.start()
     for thread in threads:
         thread.join(30)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
     winners = [name for name, outcome in results.items() if not isinstance(outcome, Exception)]
     losers = [outcome for outcome in results.values() if isinstance(outcome, Exception)]
     assert len(winners) == 1, results
@@ -74,7 +74,7 @@ def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, 
             first_loaded.set()
             time.sleep(hold)  # keep the write transaction open while the second one tries
 
-    engine.hooks.after_load = slow_first_load
+    engine.executor.test_hooks.after_load = slow_first_load
     results: dict[str, Any] = {}
     first = threading.Thread(
         name="first",
@@ -87,7 +87,7 @@ def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, 
     _run(results, "second", lambda: engine.tasks.complete(org["supervisor_D1"], task_id, {"done": True}))
     waited = time.monotonic() - started
     first.join(10)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
     assert not isinstance(results["first"], Exception), results
     assert isinstance(results["second"], Conflict), results
     assert waited >= hold * 0.5

@@ -121,7 +121,7 @@ def _hold_each_command_once(engine: ProcessEngine, wait: Callable[[], None]) -> 
             held.add(me)
             wait()
 
-    engine.hooks.after_load = hook
+    engine.executor.test_hooks.after_load = hook
 
 
 def _attempt(results: dict[str, Any], key: str, move: Move, race: Race) -> None:
@@ -160,7 +160,7 @@ def test_postgres_two_commands_held_after_loading_one_task_have_exactly_one_winn
         thread.start()
     for thread in threads:
         thread.join(60)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
 
     winners = [key for key, outcome in results.items() if not isinstance(outcome, Exception)]
     losers = [key for key, outcome in results.items() if isinstance(outcome, Exception)]
@@ -199,7 +199,7 @@ def test_sqlite_second_command_on_one_task_waits_then_gets_a_conflict(
     assert first_loaded.wait(10)
     _attempt(results, "second", second, race)
     thread.join(30)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
 
     assert not isinstance(results["first"], Exception), results
     assert isinstance(results["second"], Conflict), results
@@ -239,7 +239,7 @@ def test_sqlite_reassign_after_a_reassign_acts_on_what_the_first_wrote(engine: P
     assert first_loaded.wait(10)
     _attempt(results, "second", to_supervisor, race)
     thread.join(30)
-    engine.hooks.after_load = None
+    engine.executor.test_hooks.after_load = None
 
     assert not any(isinstance(outcome, Exception) for outcome in results.values()), results
     with engine.db.transaction(write=False) as connection:

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from flask import Response, jsonify, request
 
-from engine.services.sessions import WebSession
+from engine.commands.sessions import WebSession
 from webapi.auth import (
     BEARER_SCHEME,
     COOKIE_SCHEME,

@@ -1,0 +1,175 @@
+"""The command executor and its interceptor chain.
+
+Every state change runs as ``executor.execute(command)`` through, outermost first:
+
+- :class:`MetricsInterceptor`: times each command and tells its observers the kind and outcome;
+- :class:`TransactionInterceptor`: the engine's clock, the one database transaction (the only commit
+  point), the expression budget and the unit of work (``CaseWork``); live cases go back to the cache
+  only after the commit;
+- :class:`TestHooksInterceptor`: instrumentation points for tests (a barrier after a case is loaded);
+- :class:`HistoryInterceptor`: hands the events the command recorded to the one history writer
+  (``engine.audit``) as the transaction's last writes;
+- the invoker: ``command.execute``, message delivery, saving every touched case, ``command.finish``.
+
+Extra interceptors (a benchmark's probe, say) are added with :meth:`CommandExecutor.add`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from engine.commands.base import Command
+from engine.runtime.sandbox_command import command_budget
+from engine.runtime.timekeeping import using_clock
+
+if TYPE_CHECKING:
+    from engine.casework import CaseWork
+    from engine.core import ProcessEngine
+
+R = TypeVar("R")
+
+CommandObserver = Callable[[str, float, BaseException | None], None]
+"""Told after every command: its kind (class name), seconds taken, and the error it raised (None when
+it committed). The web layer registers one for /metrics."""
+
+
+@dataclass
+class CommandRun:
+    """What one execution carries between interceptors: the command and, once the transaction is
+    open, its unit of work."""
+
+    command: Command[Any]
+    work: CaseWork | None = None
+    after_load: list[Callable[[str], None]] = field(default_factory=list)
+
+    def require_work(self) -> CaseWork:
+        assert self.work is not None, "the transaction interceptor opens the unit of work"
+        return self.work
+
+
+Proceed = Callable[[], Any]
+
+
+class CommandInterceptor:
+    """One link of the chain: do something around ``proceed()`` (which runs the rest of the chain)."""
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        return proceed()
+
+
+class MetricsInterceptor(CommandInterceptor):
+    """Times every command and tells the observers (kind, seconds, error)."""
+
+    def __init__(self) -> None:
+        self.observers: list[CommandObserver] = []
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        if not self.observers:
+            return proceed()
+        started = time.perf_counter()
+        error: BaseException | None = None
+        try:
+            return proceed()
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            elapsed = time.perf_counter() - started
+            for observer in self.observers:
+                observer(run.command.kind, elapsed, error)
+
+
+class TransactionInterceptor(CommandInterceptor):
+    """The clock, one transaction committed once, the expression budget and the unit of work."""
+
+    def __init__(self, engine: ProcessEngine) -> None:
+        self._engine = engine
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        from engine.casework import CaseWork
+
+        engine = self._engine
+        with using_clock(engine.clock):
+            # the expression budget starts once the write lock is held, not while waiting for it
+            with engine.db.transaction() as connection, command_budget(engine.config.sandbox.max_command_seconds):
+                run.work = CaseWork(engine, connection, run.command.actor, after_load=run.after_load)
+                result = proceed()
+            run.work.after_commit()
+            return result
+
+
+class TestHooksInterceptor(CommandInterceptor):
+    """Instrumentation for tests: ``after_load(instance_id)`` runs once a command has loaded a case or
+    read the task it will change (race tests hold two commands there). Off unless set."""
+
+    def __init__(self) -> None:
+        self.after_load: Callable[[str], None] | None = None
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        hook = self.after_load
+        if hook is not None:
+            run.after_load.append(hook)
+        return proceed()
+
+
+class HistoryInterceptor(CommandInterceptor):
+    """Appends the command's recorded events through the one writer, last in the transaction."""
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        result = proceed()
+        run.require_work().append_events()
+        return result
+
+
+class StateBytesProbe(CommandInterceptor):
+    """Benchmarks' probe: the state-row bytes the calling thread's last command wrote."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @property
+    def last(self) -> int:
+        return int(getattr(self._local, "bytes", 0))
+
+    def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        result = proceed()
+        self._local.bytes = run.require_work().bytes_written
+        return result
+
+
+def invoke(run: CommandRun) -> Any:
+    """The innermost link: execute, deliver messages, save the touched cases, build the result."""
+    work = run.require_work()
+    value = run.command.execute(work)
+    work.deliver_messages()
+    work.save_all()
+    return run.command.finish(work, value)
+
+
+class CommandExecutor:
+    """Runs commands through the interceptor chain; the only way the engine changes state."""
+
+    def __init__(self, engine: ProcessEngine) -> None:
+        self.metrics = MetricsInterceptor()
+        self.test_hooks = TestHooksInterceptor()
+        self._outer: list[CommandInterceptor] = [self.metrics, self.test_hooks, TransactionInterceptor(engine)]
+        self._inner: list[CommandInterceptor] = [HistoryInterceptor()]
+
+    def add(self, interceptor: CommandInterceptor) -> None:
+        """Add an interceptor inside the transaction, around the invoker (after the history writer)."""
+        self._inner.append(interceptor)
+
+    def execute(self, command: Command[R]) -> R:
+        run = CommandRun(command)
+        chain = [*self._outer, *self._inner]
+
+        def step(index: int) -> Any:
+            if index == len(chain):
+                return invoke(run)
+            return chain[index].intercept(run, lambda: step(index + 1))
+
+        return step(0)  # type: ignore[no-any-return]
