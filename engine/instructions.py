@@ -94,7 +94,10 @@ def _in_worker(template: str, data: Mapping[str, Any], limits: SandboxLimits) ->
         seconds = Budget(limits).seconds_left()
         command = command_deadline()
         job = Job("template", template, dict(data), {}, limits, seconds, command[1] if command else None, None)
-        reply = shared_pool(limits.workers, limits.max_memory_mb).run(job, wait_seconds=seconds)
+        pool = shared_pool(limits.workers, limits.max_memory_mb)
+        if pool is None:
+            return None
+        reply = pool.run(job, wait_seconds=seconds)
     except NotPortable:
         return None
     except Exception as exc:  # killed by the OS, over time, no worker free: the marked fallback

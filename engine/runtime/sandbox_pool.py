@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
+import multiprocessing.process
 import os
 import pickle
 import queue
@@ -158,15 +160,33 @@ class SandboxPool:
             worker.kill()
 
 
-_pools: dict[tuple[int, int, int], SandboxPool] = {}
+_pools: dict[tuple[int, int, int], SandboxPool | None] = {}
 _pools_lock = threading.Lock()
 
 
-def shared_pool(workers: int, memory_mb: int) -> SandboxPool:
-    """The pool of this server process for these settings, started on first use (after any fork)."""
+def _after_fork_in_child() -> None:
+    """A forked server process (a gunicorn worker) starts its own fork server and pool: the parent's
+    belong to the parent, and its worker processes are not this process's children."""
+    global _pools_lock
+    _pools_lock = threading.Lock()
+    _pools.clear()
+    multiprocessing.process._children.clear()  # type: ignore[attr-defined]
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def shared_pool(workers: int, memory_mb: int) -> SandboxPool | None:
+    """The pool of this server process for these settings, started on first use (after any fork);
+    None when no worker could be started here (logged once; expressions then run inline)."""
     key = (os.getpid(), workers, memory_mb)
     with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = _pools[key] = SandboxPool(workers, memory_mb)
+        if key in _pools:
+            return _pools[key]
+        try:
+            pool: SandboxPool | None = SandboxPool(workers, memory_mb)
+        except RuntimeError:
+            log.error("no sandbox worker process could be started: expressions run inline in process %d", key[0])
+            pool = None
+        _pools[key] = pool
         return pool
