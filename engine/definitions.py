@@ -39,7 +39,9 @@ class DefinitionModel:
     message_schemas: dict[str, str] = field(default_factory=dict)  # message name -> form file name
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # No sort_keys: a form's properties keep the order their author wrote, which is the order
+        # the pages render its fields in (a JSON object's key order is all the schema gives them).
+        return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, document: str) -> DefinitionModel:
