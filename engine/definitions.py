@@ -55,6 +55,12 @@ class DefinitionModel:
             return None
         return self.forms.get(task.form)
 
+    @property
+    def start_form(self) -> dict[str, Any] | None:
+        """The JSON Schema a case's start ``variables`` must match (``startFormJsonSchemaFilename``)."""
+        form = self.properties.get("startFormJsonSchemaFilename")
+        return self.forms.get(form) if form else None
+
     def message_schema(self, name: str) -> dict[str, Any] | None:
         """The JSON Schema a payload of message ``name`` must match (``payloadJsonSchemaFilename``)."""
         form = self.message_schemas.get(name)

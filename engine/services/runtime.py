@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import functools
 import json
 import logging
@@ -67,6 +68,7 @@ class RuntimeService:
             access.require_start(
                 actor, startable_by=model.startable_by, startable_by_applicant=model.startable_by_applicant
             )
+            _check_start_form(model, start_data)
             owner_department = self._owning_department(connection, actor, model, department)
             applicant = self._applicant(connection, actor, applicant_id)
             if applicant is None and model.needs_applicant:
@@ -465,3 +467,15 @@ def _visible_cases(actor: Actor) -> Any:
         )
     )
     return or_(*conditions)
+
+def _check_start_form(model: DefinitionModel, variables: Mapping[str, Any]) -> None:
+    """The start ``variables`` against ``startFormJsonSchemaFilename``: 422 per field under ``/variables``."""
+    if model.start_form is None:
+        return
+    try:
+        validate_submission(model.start_form, variables)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            "the start variables do not match the process's start form",
+            problems=[dataclasses.replace(p, field="/variables" + (p.field or "")) for p in exc.problems],
+        ) from exc
