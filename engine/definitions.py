@@ -40,7 +40,9 @@ class DefinitionModel:
     message_schemas: dict[str, str] = field(default_factory=dict)  # message name -> form file name
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        # No sort_keys: a form's properties keep the order their author wrote, which is the order
+        # the pages render its fields in (a JSON object's key order is all the schema gives them).
+        return json.dumps(asdict(self), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, document: str) -> DefinitionModel:
@@ -53,6 +55,12 @@ class DefinitionModel:
         if task is None or task.form is None:
             return None
         return self.forms.get(task.form)
+
+    @property
+    def start_form(self) -> dict[str, Any] | None:
+        """The JSON Schema a case's start ``variables`` must match (``startFormJsonSchemaFilename``)."""
+        form = self.properties.get("startFormJsonSchemaFilename")
+        return self.forms.get(form) if form else None
 
     def message_schema(self, name: str) -> dict[str, Any] | None:
         """The JSON Schema a payload of message ``name`` must match (``payloadJsonSchemaFilename``)."""

@@ -112,6 +112,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     )
     app.config.update(settings)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # forms' fields render in authored order
     app.extensions["wutong"] = process_engine
 
     app.url_map.converters["process_key"] = repository.ProcessKeyConverter

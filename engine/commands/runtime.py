@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound, Problem
+from engine.forms import validate_submission
 from engine.persistence.tables import (
     departments,
     message_subscriptions,
@@ -60,6 +62,7 @@ class StartCase(CaseCommand):
         access.require_start(
             actor, startable_by=model.startable_by, startable_by_applicant=model.startable_by_applicant
         )
+        check_start_form(model, self.variables)
         owner_department = owning_department(connection, actor, model, self.department)
         applicant = applicant_of(connection, actor, self.applicant_id)
         if applicant is None and model.needs_applicant:
@@ -349,3 +352,16 @@ def latest_definition(connection: Connection, key: str, version: int | None = No
         what = f"process '{key}'" + (f" version {version}" if version is not None else "")
         raise NotFound(f"{what} is not deployed", code="definition_not_found")
     return dict(row)
+
+
+def check_start_form(model: DefinitionModel, variables: Mapping[str, Any]) -> None:
+    """The start ``variables`` against ``startFormJsonSchemaFilename``: 422 per field under ``/variables``."""
+    if model.start_form is None:
+        return
+    try:
+        validate_submission(model.start_form, variables)
+    except InvalidInput as exc:
+        raise InvalidInput(
+            "the start variables do not match the process's start form",
+            problems=[dataclasses.replace(p, field="/variables" + (p.field or "")) for p in exc.problems],
+        ) from exc

@@ -29,6 +29,10 @@ class ProcessDecl:
     blocked: bool = False  # a structural problem makes building its spec pointless
 
 
+# properties that name a JSON Schema file of the upload (a task form, a message payload, a start form)
+FORM_PROPERTIES = ("formJsonSchemaFilename", "payloadJsonSchemaFilename", "startFormJsonSchemaFilename")
+
+
 def find_processes(docs: Iterable[XmlDoc]) -> tuple[dict[str, ProcessDecl], list[Problem]]:
     """Every top-level process by id (SpiffWorkflow semantics: executable unless isExecutable='false')."""
     processes: dict[str, ProcessDecl] = {}
@@ -213,7 +217,7 @@ def check_structure(
                 ),
                 prop,
             )
-        elif name in ("formJsonSchemaFilename", "payloadJsonSchemaFilename") and value not in form_names:
+        elif name in FORM_PROPERTIES and value not in form_names:
             problems.append(
                 problem_at(
                     "form_missing",

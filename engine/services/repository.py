@@ -423,6 +423,9 @@ def _definition_model(
         )
     message_schemas = {m: f for m, f in bundle.message_schemas.items() if f in bundle.forms}
     forms.update({f: bundle.forms[f] for f in message_schemas.values()})
+    start_form = process.properties.get("startFormJsonSchemaFilename")
+    if start_form and start_form in bundle.forms:
+        forms[start_form] = bundle.forms[start_form]
     return DefinitionModel(
         key=process.key,
         name=process.name,
