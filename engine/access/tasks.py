@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select, true, union
 
 from engine.actors import Actor
 from engine.persistence.tables import escalations, tasks
@@ -83,15 +83,63 @@ def escalated_to_clause(actor: Actor) -> ColumnElement[bool]:
 
 def visible_tasks_clause(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause over ``tasks``: the tasks :func:`can_see_task` lets the actor see."""
+    branches = visible_task_branches(actor)
+    return true() if branches is None else or_(false(), *branches)
+
+
+def visible_task_branches(actor: Actor) -> list[ColumnElement[bool]] | None:
+    """:func:`visible_tasks_clause` as its separate conditions (None: everything), each of which an index
+    answers on its own: its departments' tasks, the tasks assigned to the actor, and (supervisors) the
+    tasks escalated to their departments. Lists query them apart and merge (see :func:`task_page`):
+    one OR across them would make the database scan every open task."""
     if actor.sees_everything:
-        return true()
-    conditions: list[ColumnElement[bool]] = []
+        return None
+    branches: list[ColumnElement[bool]] = []
     if actor.departments:
-        conditions.append(tasks.c.department_code.in_(sorted(actor.departments)))
+        branches.append(tasks.c.department_code.in_(sorted(actor.departments)))
     if actor.user_id is not None:
-        conditions.append(tasks.c.assignee_user_id == actor.user_id)
-    conditions.append(escalated_to_clause(actor))
-    return or_(false(), *conditions)
+        branches.append(tasks.c.assignee_user_id == actor.user_id)
+    if actor.has("supervisor") and actor.departments:
+        branches.append(escalated_to_clause(actor))
+    return branches
+
+
+def task_page(
+    connection: Connection, actor: Actor, filters: list[Any], sort: str, page: int, page_size: int
+) -> tuple[int, Select[Any]]:
+    """The total of the visible tasks matching ``filters`` and a sub-select of the ids on ``page``, sorted
+    by ``sort`` (``field`` or ``-field``) then id.
+
+    For an actor who sees part of the tasks, each branch of :func:`visible_task_branches` is counted
+    and paged on its own (its first ``page * page_size`` ids in order, through an index such as
+    (department, state, due_at)); their UNION gives the total without duplicates and the page. With
+    100,000 open tasks this keeps a staff member's inbox at a few milliseconds instead of a scan.
+    """
+    field, descending = sort.lstrip("-"), sort.startswith("-")
+    key = tasks.c[field]
+    order = key.desc() if descending else key.asc()
+    offset = (page - 1) * page_size
+    branches = visible_task_branches(actor)
+    if branches is None:
+        total = connection.execute(select(func.count()).select_from(tasks).where(*filters)).scalar_one()
+        ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
+        return int(total), ids
+    if not branches:
+        return 0, select(tasks.c.id).where(false())
+    every = union(*(select(tasks.c.id).where(*filters, branch) for branch in branches)).subquery()
+    total = connection.execute(select(func.count()).select_from(every)).scalar_one()
+    tops = [
+        select(tasks.c.id, key.label("sort_key"))
+        .where(*filters, branch)
+        .order_by(order, tasks.c.id)
+        .limit(offset + page_size)
+        .subquery()
+        for branch in branches
+    ]
+    merged = union(*(select(top.c.id, top.c.sort_key) for top in tops)).subquery()
+    merged_order = merged.c.sort_key.desc() if descending else merged.c.sort_key.asc()
+    ids = select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
+    return int(total), ids
 
 
 def supervised_tasks_clause(actor: Actor) -> ColumnElement[bool]:

@@ -301,9 +301,9 @@ tasks = Table(
     _ts("original_due_at", nullable=True),
     _ts("escalated_at", nullable=True),
     _ts("ended_at", nullable=True),
-    Index("ix_tasks_department_state", "department_code", "state"),
+    Index("ix_tasks_department_state_due", "department_code", "state", "due_at"),
     Index("ix_tasks_state_due_at", "state", "due_at"),
-    Index("ix_tasks_assignee_state", "assignee_user_id", "state"),
+    Index("ix_tasks_assignee_state_due", "assignee_user_id", "state", "due_at"),
     Index("ix_tasks_instance", "instance_id"),
     Index("ix_tasks_spiff_task_id", "spiff_task_id"),
 )

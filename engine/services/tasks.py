@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, select
 
 from engine.access import applicant_data
-from engine.access.tasks import visible_tasks_clause
+from engine.access.tasks import task_page
 from engine.actors import Actor
 from engine.commands.tasks import ClaimTask, CompleteTask, UnclaimTask
 from engine.deadlines import soon_threshold
@@ -56,24 +56,21 @@ class TaskService:
         order = order_by(tasks, sort, TASK_SORT_FIELDS)
 
         def run(connection: Connection) -> Page:
-            query = summary_select()
+            filters: list[Any] = []
             if state is not None:
-                query = query.where(tasks.c.state == state)
+                filters.append(tasks.c.state == state)
             if department is not None:
-                query = query.where(tasks.c.department_code == department)
+                filters.append(tasks.c.department_code == department)
             if assignee is not None:
-                query = query.where(tasks.c.assignee_user_id == assignee)
+                filters.append(tasks.c.assignee_user_id == assignee)
             if instance_id is not None:
-                query = query.where(tasks.c.instance_id == instance_id)
+                filters.append(tasks.c.instance_id == instance_id)
             if due_status is not None:
-                query = query.where(self._due_filter(due_status))
-            query = query.where(visible_tasks_clause(actor))
-            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            rows = connection.execute(
-                query.order_by(order, tasks.c.id).offset((page - 1) * page_size).limit(page_size)
-            ).mappings()
+                filters.append(self._due_filter(due_status))
+            total, ids = task_page(connection, actor, filters, sort, page, page_size)
+            rows = connection.execute(summary_select().where(tasks.c.id.in_(ids)).order_by(order, tasks.c.id))
             judge = self._engine.judge()
-            return Page(tuple(summary(r, judge) for r in rows), total)
+            return Page(tuple(summary(r, judge) for r in rows.mappings()), total)
 
         return self._engine.query(run)
 
