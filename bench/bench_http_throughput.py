@@ -96,7 +96,7 @@ class Server:
             try:
                 if requests.get(f"{self.base}/livez", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting its workers
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"wutong serve did not answer: {log.read_text()[-2000:]}")
