@@ -51,8 +51,8 @@ from bench.common import (
 )
 from engine import ProcessEngine
 from engine.persistence.tables import case_state_rows, process_instances
-from engine.runtime.cases import LiveCase
-from engine.runtime.state import dumps
+from engine.spiff.cases import LiveCase
+from engine.spiff.state import dumps
 
 MODEL = MODELS / "standard_loop_bench.bpmn"
 PROCESS = "standard_loop_bench"

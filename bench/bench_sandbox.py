@@ -38,9 +38,9 @@ if __package__ in (None, ""):
 from bench.common import setup_org
 from engine import EngineConfig, ProcessEngine, SystemClock
 from engine.audit_chain import AuditKeyring
-from engine.runtime.sandbox import SandboxEnvironment, SandboxLimits
-from engine.runtime.sandbox_compile import needs_worker
-from engine.runtime.sandbox_pool import shared_pool
+from engine.spiff.sandbox import SandboxEnvironment, SandboxLimits
+from engine.spiff.sandbox_compile import needs_worker
+from engine.spiff.sandbox_pool import shared_pool
 
 DATA: dict[str, Any] = {
     "amount": 120,

@@ -265,9 +265,9 @@ class Probe:
         if self._patched or not self.enabled:
             return
         self._patched = True
-        import engine.casework as casework
-        from engine.runtime import state
-        from engine.runtime.cases import LiveCase
+        import engine.command_context as casework
+        from engine.spiff import state
+        from engine.spiff.cases import LiveCase
 
         for name, category in _LIVE_METHODS.items():
             attribute = LiveCase.__dict__[name]

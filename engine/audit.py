@@ -1,6 +1,6 @@
 """The one writer of audit events: each event is appended to its chain, in the command's transaction.
 
-Commands collect their events (``CaseWork.record``) and hand them here once, just before the
+Commands collect their events (``CommandContext.record``) and hand them here once, just before the
 commit. Per chain (sorted by name, so two commands never wait on each other's heads in opposite
 order), the chain's head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers),
 the events get the next sequence numbers, the predecessor's MAC and their own MAC

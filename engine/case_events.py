@@ -2,7 +2,7 @@
 
 A command records what its actor asked for (``task.completed``, ``case.cancelled``); the engine then
 runs gateways, scripts, timers and boundary events, and ends cases. Those changes are found here by
-comparison, in the command's transaction, and appended through the one writer (``CaseWork.record``):
+comparison, in the command's transaction, and appended through the one writer (``CommandContext.record``):
 activities started, completed and cancelled (from the workflow's task states), variables changed
 (the case data as last saved against the data now) and how the case ended.
 """
@@ -19,10 +19,10 @@ from engine.persistence.tables import tasks
 from engine.vocabulary import OPEN_TASK_STATES
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork, LoadedCase
+    from engine.command_context import CommandContext, LoadedCase
 
 
-def record_activities(work: CaseWork, case: LoadedCase) -> None:
+def record_activities(work: CommandContext, case: LoadedCase) -> None:
     """``activity.started`` / ``activity.completed`` / ``activity.cancelled`` for every BPMN activity
     whose workflow task changed phase; user tasks name their task instance."""
     found = case.live.activity_changes()
@@ -50,7 +50,7 @@ def record_activities(work: CaseWork, case: LoadedCase) -> None:
         )
 
 
-def record_variables(work: CaseWork, case: LoadedCase, now: dict[str, Any]) -> None:
+def record_variables(work: CommandContext, case: LoadedCase, now: dict[str, Any]) -> None:
     """``variables.changed``: each case variable whose value differs from the last save (old and new)."""
     stored = case.row.get("variables_json")
     before: dict[str, Any] = json.loads(stored) if stored else {}
@@ -68,7 +68,7 @@ def ended_how(case: LoadedCase, state: str) -> str | None:
     return None
 
 
-def record_end(work: CaseWork, case: LoadedCase, how: str) -> None:
+def record_end(work: CommandContext, case: LoadedCase, how: str) -> None:
     """``case.completed`` or ``case.terminated`` (a cancelled case's command records ``case.cancelled``
     itself, with its reason)."""
     if how != "cancelled":

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from engine.audit_chain import AuditKeyring
 from engine.persistence.database import DEFAULT_LOCK_WAIT_SECONDS, redacted_url
-from engine.runtime.parsing import ParseLimits
-from engine.runtime.sandbox import SandboxLimits
+from engine.spiff.parsing import ParseLimits
+from engine.spiff.sandbox import SandboxLimits
 from engine.working_calendar import WorkdayPolicy
 
 __all__ = [

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.casework import definition_row, load_specs, stored_version
+from engine.command_context import definition_row, load_specs, stored_version
 from engine.persistence.tables import case_state_rows, process_instances
-from engine.runtime.cases import LiveCase
+from engine.spiff.cases import LiveCase
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine

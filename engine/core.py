@@ -11,8 +11,8 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
-from engine.casework import CachedCase, definition_row, load_specs
 from engine.clock import Clock, SystemClock
+from engine.command_context import CachedCase, definition_row, load_specs
 from engine.commands.base import Command
 from engine.commands.executor import CommandExecutor
 from engine.config import EngineConfig
@@ -21,9 +21,9 @@ from engine.definitions import DefinitionModel
 from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.persistence.tables import calendar_overrides
-from engine.runtime.sandbox import HelperSnapshot, create_script_engine
-from engine.runtime.specs import SpecBundle
-from engine.runtime.timekeeping import ClockDatetime
+from engine.spiff.sandbox import HelperSnapshot, create_script_engine
+from engine.spiff.specs import SpecBundle
+from engine.spiff.timekeeping import ClockDatetime
 from engine.working_calendar import WorkingCalendar
 
 T = TypeVar("T")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from engine.errors import Problem
-from engine.runtime.durations import parse_duration
+from engine.spiff.durations import parse_duration
 from engine.working_calendar import WorkdayPolicy, WorkingCalendar
 
 CALENDARS = ("working", "calendar")

@@ -5,7 +5,7 @@ limits: a wall-clock and step budget (every loop item and call counts), the size
 ``**``, ``+`` and ``%``, and a cap on the rendered text. Any failure, whatever its type, renders a
 marked fallback instead of raising: instructions never block reading, claiming or completing a task.
 With process isolation (the default), a template with loops, calls, filters or tests renders in a
-sandbox worker process under its OS limits (``engine/runtime/sandbox_pool.py``); one that only
+sandbox worker process under its OS limits (``engine/spiff/sandbox_pool.py``); one that only
 substitutes variables renders here.
 """
 
@@ -20,10 +20,10 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
-from engine.runtime.sandbox_command import command_deadline
-from engine.runtime.sandbox_pool import NotPortable, shared_pool
-from engine.runtime.sandbox_worker import Job
+from engine.spiff.sandbox_budget import Budget, SandboxLimits, SandboxViolation
+from engine.spiff.sandbox_command import command_deadline
+from engine.spiff.sandbox_pool import NotPortable, shared_pool
+from engine.spiff.sandbox_worker import Job
 
 TEMPLATE_FAILED = "template_failed"
 NON_BLOCKING_INCIDENTS = frozenset({TEMPLATE_FAILED})  # recorded for the designer; the case runs on

@@ -26,7 +26,7 @@ from engine.vocabulary import OPEN_TASK_STATES
 from engine.working_calendar import WorkingCalendar
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork, LoadedCase
+    from engine.command_context import CommandContext, LoadedCase
     from engine.core import ProcessEngine
 
 ENDED_HOW = ("completed", "terminated", "cancelled")
@@ -43,8 +43,8 @@ def ended_how(case: LoadedCase) -> str | None:
     return "cancelled" if state == "cancelled" else ("terminated" if case.live.terminated() else "completed")
 
 
-def project_case(work: CaseWork, case: LoadedCase) -> None:
-    """Write the case's ledger row (called by ``CaseWork._save`` once the case row is written)."""
+def project_case(work: CommandContext, case: LoadedCase) -> None:
+    """Write the case's ledger row (called by ``CommandContext._save`` once the case row is written)."""
     variables = json.loads(case.row["variables_json"])
     row = ledger_row(
         case.row,
@@ -191,8 +191,8 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
 
 def _how_from_state(engine: ProcessEngine, connection: Connection, case_row: dict[str, Any]) -> str:
     """Read a completed case's workflow once to tell a terminate end event from a normal end."""
-    from engine.casework import stored_version
-    from engine.runtime.cases import LiveCase
+    from engine.command_context import stored_version
+    from engine.spiff.cases import LiveCase
 
     specs, _ = engine.definition(connection, case_row["definition_id"])
     stored = connection.execute(

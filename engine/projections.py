@@ -13,17 +13,17 @@ from sqlalchemy import Connection, Table, delete, insert, select, update
 from engine.deadlines import DeadlineSpec
 from engine.instructions import TEMPLATE_FAILED, render_instructions
 from engine.persistence.tables import departments, incidents, message_subscriptions, tasks, timers
-from engine.runtime.cases import Failure, ReadyTask
-from engine.runtime.sandbox_budget import COMMAND_BUDGET_SPENT
-from engine.runtime.state import dumps
+from engine.spiff.cases import Failure, ReadyTask
+from engine.spiff.sandbox_budget import COMMAND_BUDGET_SPENT
+from engine.spiff.state import dumps
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork, LoadedCase
+    from engine.command_context import CommandContext, LoadedCase
 
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
-def sync_tasks(work: CaseWork, case: LoadedCase) -> None:
+def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
     """Open a task instance for each new opening of human work (routed, with deadlines); cancel the
     open ones whose workflow task is no longer ready.
 
@@ -113,7 +113,7 @@ def _cancel_cause(case: LoadedCase, spiff_id: str) -> str:
     return "boundary_event" if state == "cancelled" else "withdrawn"
 
 
-def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask, row_id: str) -> None:
+def _check_instructions(work: CommandContext, case: LoadedCase, task: ReadyTask, row_id: str) -> None:
     """Render a task's instructions as it opens; a failure is a non-blocking incident, once per task and
     error (readers then see the marked fallback, and the case's state does not change)."""
     rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
@@ -148,7 +148,7 @@ def _check_instructions(work: CaseWork, case: LoadedCase, task: ReadyTask, row_i
     )
 
 
-def _resolve_template_incidents(work: CaseWork, case: LoadedCase) -> None:
+def _resolve_template_incidents(work: CommandContext, case: LoadedCase) -> None:
     """A template incident ends with its task."""
     if case.new:
         return
@@ -169,7 +169,7 @@ def _resolve_template_incidents(work: CaseWork, case: LoadedCase) -> None:
         )
 
 
-def _task_due(work: CaseWork, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:
+def _task_due(work: CommandContext, case: LoadedCase, task: ReadyTask) -> datetime | bool | None:
     """The task's due time from its deadline properties; False (with an incident) on failure."""
     spec = DeadlineSpec.from_properties(task.properties)
     if spec is None:
@@ -194,7 +194,7 @@ def _task_due(work: CaseWork, case: LoadedCase, task: ReadyTask) -> datetime | b
         return False
 
 
-def _route(work: CaseWork, case: LoadedCase, task: ReadyTask) -> tuple[str | None, str | None] | None:
+def _route(work: CommandContext, case: LoadedCase, task: ReadyTask) -> tuple[str | None, str | None] | None:
     """The task's department and assignee; None (with an incident) when routing fails."""
     owner = case.row["department_code"]
     expression = task.properties.get("assignDepartment")
@@ -240,7 +240,7 @@ def _department_exists(connection: Connection, code: str) -> bool:
     return connection.execute(select(departments.c.code).where(departments.c.code == code)).first() is not None
 
 
-def sync_timers(work: CaseWork, case: LoadedCase) -> None:
+def sync_timers(work: CommandContext, case: LoadedCase) -> None:
     """The timers the case waits on, with their due times (the worker reads them)."""
     waiting = case.live.waiting_timers() if case.row["state"] in ("running", "error") else []
     rows = [
@@ -250,7 +250,7 @@ def sync_timers(work: CaseWork, case: LoadedCase) -> None:
     _replace(work, case, "timers", timers, rows)
 
 
-def sync_subscriptions(work: CaseWork, case: LoadedCase) -> None:
+def sync_subscriptions(work: CommandContext, case: LoadedCase) -> None:
     """The messages the case waits for, with their correlation values."""
     waiting = case.live.waiting_messages() if case.row["state"] in ("running", "error") else []
     rows = [
@@ -265,7 +265,7 @@ def sync_subscriptions(work: CaseWork, case: LoadedCase) -> None:
     _replace(work, case, "subscriptions", message_subscriptions, rows)
 
 
-def _replace(work: CaseWork, case: LoadedCase, name: str, table: Table, rows: list[dict[str, Any]]) -> None:
+def _replace(work: CommandContext, case: LoadedCase, name: str, table: Table, rows: list[dict[str, Any]]) -> None:
     """Rewrite a case's rows of ``table`` unless they are known to be exactly ``rows`` already."""
     if case.projected is not None and case.projected.get(name) == rows:
         return

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from engine.runtime.sandbox_compile import RESERVED_NAMES
+from engine.spiff.sandbox_compile import RESERVED_NAMES
 
 RESERVED_KEY = "typename"  # SpiffWorkflow's serializer reads any dict carrying it as a typed object
 MAX_SAFE_INTEGER = 2**53 - 1

@@ -1,7 +1,7 @@
 """Typed commands: one frozen dataclass per state change, run by the :class:`CommandExecutor`.
 
 A command's fields are its input (always the acting ``actor``); :meth:`Command.execute` does its work
-inside the one transaction through the unit of work (``CaseWork``) and returns a value;
+inside the one transaction through the unit of work (``CommandContext``) and returns a value;
 :meth:`Command.finish` builds the caller's result from that value after the touched cases were saved,
 still inside the transaction. Modelled on Camunda 7's ``Command.execute(CommandContext)``.
 """
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from engine.actors import Actor
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork
+    from engine.command_context import CommandContext
 
 R = TypeVar("R")
 
@@ -30,10 +30,10 @@ class Command(Generic[R]):
         """The command's name in metrics and logs (its class name, e.g. ``CompleteTask``)."""
         return type(self).__name__
 
-    def execute(self, work: CaseWork) -> Any:
+    def execute(self, work: CommandContext) -> Any:
         """Do the work inside the transaction; the value is handed to :meth:`finish`."""
         raise NotImplementedError
 
-    def finish(self, work: CaseWork, value: Any) -> R:
+    def finish(self, work: CommandContext, value: Any) -> R:
         """The result, built after the cases were saved, inside the transaction (default: the value)."""
         return value  # type: ignore[no-any-return]

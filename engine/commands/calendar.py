@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy import delete, insert
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.errors import NotFound
 from engine.persistence.tables import calendar_overrides
@@ -22,7 +22,7 @@ class SetCalendarDay(Command[CalendarDayView]):
     working: bool
     note: str
 
-    def execute(self, work: CaseWork) -> CalendarDayView:
+    def execute(self, work: CommandContext) -> CalendarDayView:
         day = self.day
         work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == day))
         work.connection.execute(
@@ -41,7 +41,7 @@ class RemoveCalendarDay(Command[None]):
 
     day: date
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         removed = work.connection.execute(delete(calendar_overrides).where(calendar_overrides.c.day == self.day))
         if removed.rowcount == 0:
             raise NotFound(f"no override for {self.day.isoformat()}", code="calendar_day_not_found")

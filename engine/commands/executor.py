@@ -4,7 +4,7 @@ Every state change runs as ``executor.execute(command)`` through, outermost firs
 
 - :class:`MetricsInterceptor`: times each command and tells its observers the kind and outcome;
 - :class:`TransactionInterceptor`: the engine's clock, the one database transaction (the only commit
-  point), the expression budget and the unit of work (``CaseWork``); live cases go back to the cache
+  point), the expression budget and the unit of work (``CommandContext``); live cases go back to the cache
   only after the commit;
 - :class:`TestHooksInterceptor`: instrumentation points for tests (a barrier after a case is loaded);
 - :class:`HistoryInterceptor`: hands the events the command recorded to the one history writer
@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.commands.base import Command
-from engine.runtime.sandbox_command import command_budget
-from engine.runtime.timekeeping import using_clock
+from engine.spiff.sandbox_command import command_budget
+from engine.spiff.timekeeping import using_clock
 
 if TYPE_CHECKING:
-    from engine.casework import CaseWork
+    from engine.command_context import CommandContext
     from engine.core import ProcessEngine
 
 R = TypeVar("R")
@@ -43,10 +43,10 @@ class CommandRun:
     open, its unit of work."""
 
     command: Command[Any]
-    work: CaseWork | None = None
+    work: CommandContext | None = None
     after_load: list[Callable[[str], None]] = field(default_factory=list)
 
-    def require_work(self) -> CaseWork:
+    def require_work(self) -> CommandContext:
         assert self.work is not None, "the transaction interceptor opens the unit of work"
         return self.work
 
@@ -90,13 +90,13 @@ class TransactionInterceptor(CommandInterceptor):
         self._engine = engine
 
     def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
-        from engine.casework import CaseWork
+        from engine.command_context import CommandContext
 
         engine = self._engine
         with using_clock(engine.clock):
             # the expression budget starts once the write lock is held, not while waiting for it
             with engine.db.transaction() as connection, command_budget(engine.config.sandbox.max_command_seconds):
-                run.work = CaseWork(engine, connection, run.command.actor, after_load=run.after_load)
+                run.work = CommandContext(engine, connection, run.command.actor, after_load=run.after_load)
                 result = proceed()
             run.work.after_commit()
             return result

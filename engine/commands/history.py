@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.views import visible_instance, visible_task
 
@@ -18,7 +18,7 @@ class AddComment(Command[tuple[str, str]]):
     instance_id: str | None = None
     task_id: str | None = None
 
-    def execute(self, work: CaseWork) -> tuple[str, str]:
+    def execute(self, work: CommandContext) -> tuple[str, str]:
         if self.task_id is not None:
             task = visible_task(work.connection, self.actor, self.task_id)
             instance_id, task_id = str(task["instance_id"]), str(task["id"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.persistence.tables import api_tokens, departments, user_departments, user_roles, users
@@ -42,7 +42,7 @@ class CreateDepartment(Command[DepartmentView]):
     name: str
     name_en: str | None
 
-    def execute(self, work: CaseWork) -> DepartmentView:
+    def execute(self, work: CommandContext) -> DepartmentView:
         code, clean_name, clean_en = self.code, self.name, self.name_en
         for other in work.connection.execute(select(departments)).mappings():
             if other["code"].lower() == code.lower():
@@ -75,7 +75,7 @@ class CreateUser(Command[UserView]):
     active: bool
     contact: dict[str, Any] = field(default_factory=dict)
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         connection = work.connection
         username, codes = self.username, list(self.departments)
         if user_id_by_name(connection, username) is not None:
@@ -102,7 +102,7 @@ class CreateUser(Command[UserView]):
         )
         return user_id
 
-    def finish(self, work: CaseWork, value: str) -> UserView:
+    def finish(self, work: CommandContext, value: str) -> UserView:
         return user_view(work.connection, value)
 
 
@@ -122,7 +122,7 @@ class UpdateUser(Command[UserView]):
     email: str | None = UNSET
     notify_via: str | None = UNSET
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         connection, user_id, company = work.connection, self.user_id, self.company
         current = user_view(connection, user_id)
         new_roles = list(self.roles) if self.roles is not None else list(current.roles)
@@ -162,7 +162,7 @@ class UpdateUser(Command[UserView]):
         _after_membership_change(work, current, still_active, new_roles, new_departments)
         return user_id
 
-    def finish(self, work: CaseWork, value: str) -> UserView:
+    def finish(self, work: CommandContext, value: str) -> UserView:
         return user_view(work.connection, value)
 
 
@@ -175,7 +175,7 @@ class CreateToken(Command[TokenView]):
     secret: str
     expires_in: timedelta | None
 
-    def execute(self, work: CaseWork) -> TokenView:
+    def execute(self, work: CommandContext) -> TokenView:
         user_view(work.connection, self.user_id)
         values = tokens.insert_values(
             tokens.new_token_id(), self.user_id, self.secret, self.name, work.now, self.expires_in
@@ -194,7 +194,7 @@ class RevokeToken(Command[None]):
 
     token_id: str
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         actor, token_id = self.actor, self.token_id
         row = work.connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
         if row is None or not (actor.is_admin or row["user_id"] == actor.user_id):
@@ -212,12 +212,12 @@ class RecordTokenUse(Command[None]):
     token_id: str
     hour: datetime
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         tokens.record_use(work.connection, self.token_id, self.hour)
 
 
 def _after_membership_change(
-    work: CaseWork, before: UserView, active: bool, roles: Sequence[str], codes: Sequence[str]
+    work: CommandContext, before: UserView, active: bool, roles: Sequence[str], codes: Sequence[str]
 ) -> None:
     """Deactivation revokes the tokens; claimed tasks the user can no longer work are released."""
     if not active:

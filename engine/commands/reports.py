@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine import points
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 
 
@@ -16,7 +16,7 @@ class SetPointsRules(Command[dict[str, int]]):
 
     rules: dict[str, Any]
 
-    def execute(self, work: CaseWork) -> dict[str, int]:
+    def execute(self, work: CommandContext) -> dict[str, int]:
         merged = points.store_rules(work.connection, self.rules, work.now, self.actor.username)
         work.record(action="points_rules.changed", details={"set": self.rules, "in_force": merged})
         return merged

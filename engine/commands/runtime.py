@@ -14,7 +14,7 @@ from engine import access
 from engine.access.cases import visible_cases_clause
 from engine.actors import Actor
 from engine.audit_values import capped
-from engine.casework import CaseWork, LoadedCase
+from engine.command_context import CommandContext, LoadedCase
 from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import DefinitionModel
@@ -37,7 +37,7 @@ from engine.views import instance_view, visible_instance
 class CaseCommand(Command[InstanceView]):
     """A command whose result is the case's view as its actor sees it."""
 
-    def finish(self, work: CaseWork, value: str) -> InstanceView:
+    def finish(self, work: CommandContext, value: str) -> InstanceView:
         loaded = work.cases.get(value)
         row = loaded.row if loaded is not None else visible_instance(work.connection, self.actor, value)
         return instance_view(work.connection, self.actor, row, work.engine.judge())
@@ -54,7 +54,7 @@ class StartCase(CaseCommand):
     department: str | None = None
     applicant_id: str | None = None
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, key, business_key = self.actor, self.key, self.business_key
         connection = work.connection
         definition = latest_definition(connection, key, self.version)
@@ -102,7 +102,7 @@ class CancelCase(CaseCommand):
     instance_id: str
     reason: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, instance_id = self.actor, self.instance_id
         row = visible_instance(work.connection, actor, instance_id)
         access.require_case_supervisor(actor, department=row["department_code"])
@@ -135,7 +135,7 @@ class UpdateVariables(CaseCommand):
     unset: tuple[str, ...]
     reason: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, instance_id = self.actor, self.instance_id
         values, names = dict(self.set_values), list(self.unset)
         row = visible_instance(work.connection, actor, instance_id)
@@ -158,7 +158,7 @@ class RetryCase(CaseCommand):
 
     instance_id: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, instance_id = self.actor, self.instance_id
         row = visible_instance(work.connection, actor, instance_id)
         access.require_case_supervisor(actor, department=row["department_code"])
@@ -181,7 +181,7 @@ class DeliverMessage(Command[MessageResult]):
     instance_id: str | None = None
     correlation: Mapping[str, Any] = field(default_factory=dict)
 
-    def execute(self, work: CaseWork) -> MessageResult:
+    def execute(self, work: CommandContext) -> MessageResult:
         actor, name, body, instance_id = self.actor, self.name, self.payload, self.instance_id
         wanted = dict(self.correlation)
         query = (
@@ -235,7 +235,7 @@ class FireTimers(Command[bool]):
 
     instance_id: str
 
-    def execute(self, work: CaseWork) -> bool:
+    def execute(self, work: CommandContext) -> bool:
         return case_repair.fire_timers(work, instance_id=self.instance_id)
 
 
@@ -246,11 +246,11 @@ class RecordTimerFailure(Command[None]):
     instance_id: str
     error: Exception
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         case_repair.timer_failed(work, instance_id=self.instance_id, error=self.error)
 
 
-def case_deadline(work: CaseWork, case: LoadedCase, model: DefinitionModel) -> None:
+def case_deadline(work: CommandContext, case: LoadedCase, model: DefinitionModel) -> None:
     """The whole case's time limit from the process's deadline properties."""
     spec = DeadlineSpec.from_properties(model.properties)
     if spec is None:

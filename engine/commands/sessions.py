@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, delete, insert, select, update
 
 from engine.actors import Actor
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.tables import sign_in_throttle, users, web_sessions
@@ -94,7 +94,7 @@ class SignIn(Command[SignInAttempt]):
     password: str
     policy: SessionPolicy
 
-    def execute(self, work: CaseWork) -> SignInAttempt:
+    def execute(self, work: CommandContext) -> SignInAttempt:
         username, password = self.username, self.password
         connection, now = work.connection, work.now
         throttle = connection.execute(
@@ -114,7 +114,7 @@ class SignIn(Command[SignInAttempt]):
         work.record(action="session.started", details={"user_id": row.id, "session_id": session.id})
         return SignInAttempt(session)
 
-    def _count_failure(self, work: CaseWork, throttle: RowMapping | None) -> int | None:
+    def _count_failure(self, work: CommandContext, throttle: RowMapping | None) -> int | None:
         """Count a failure; returns the lock's seconds when this failure locks the username."""
         now, policy, username = work.now, self.policy, self.username
         fresh = throttle is None or now - throttle["window_started_at"] > policy.failure_window
@@ -160,7 +160,7 @@ class SignOut(Command[None]):
 
     secret: str
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         ended = work.connection.execute(
             update(web_sessions)
             .where(web_sessions.c.secret_hash == secret_hash(self.secret), web_sessions.c.ended_at.is_(None))
@@ -178,7 +178,7 @@ class TouchSession(Command[None]):
     session_id: str
     seen_at: datetime
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         work.connection.execute(
             update(web_sessions).where(web_sessions.c.id == self.session_id).values(last_seen_at=self.seen_at)
         )
@@ -192,7 +192,7 @@ class ChangePassword(Command[None]):
     new: str
     keep_session: str | None = None
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         user_id = self.actor.user_id
         stored = work.connection.execute(select(users.c.password_hash).where(users.c.id == user_id)).scalar()
         if not check_password(stored, self.current):
@@ -215,7 +215,7 @@ class UnlockSignIn(Command[None]):
 
     user_id: str
 
-    def execute(self, work: CaseWork) -> None:
+    def execute(self, work: CommandContext) -> None:
         username = work.connection.execute(select(users.c.username).where(users.c.id == self.user_id)).scalar()
         if username is None:
             raise NotFound(f"user {self.user_id} does not exist", code="user_not_found")

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, insert, select
 
 from engine import access
 from engine.access.tasks import supervises_escalation
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.persistence.tables import (
@@ -41,7 +41,7 @@ class ExtendDeadline(Command[TaskView]):
     due_at: datetime
     reason: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         version = case_version(work, self.task_id)
         row = open_task_for_supervisor(work, self.task_id)
         loaded(work, row["instance_id"])
@@ -55,7 +55,7 @@ class ExtendDeadline(Command[TaskView]):
         )
         return self.task_id
 
-    def finish(self, work: CaseWork, value: str) -> TaskView:
+    def finish(self, work: CommandContext, value: str) -> TaskView:
         return work.engine.tasks.view_in(work.connection, value)
 
 
@@ -68,7 +68,7 @@ class ReassignTask(Command[TaskView]):
     department: str | None
     reason: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, user_id, department = self.actor, self.user_id, self.department
         version = case_version(work, self.task_id)
         row = open_task_for_supervisor(work, self.task_id)
@@ -102,7 +102,7 @@ class ReassignTask(Command[TaskView]):
         )
         return self.task_id
 
-    def finish(self, work: CaseWork, value: str) -> TaskView:
+    def finish(self, work: CommandContext, value: str) -> TaskView:
         return work.engine.tasks.view_in(work.connection, value)
 
 
@@ -113,7 +113,7 @@ class SendBackTask(Command[InstanceView]):
     task_id: str
     reason: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         task_id = self.task_id
         row = open_task_for_supervisor(work, task_id)
         case = work.load(row["instance_id"])
@@ -132,11 +132,11 @@ class SendBackTask(Command[InstanceView]):
         )
         return case.id
 
-    def finish(self, work: CaseWork, value: str) -> InstanceView:
+    def finish(self, work: CommandContext, value: str) -> InstanceView:
         return instance_view(work.connection, self.actor, work.cases[value].row, work.engine.judge())
 
 
-def open_task_for_supervisor(work: CaseWork, task_id: str) -> dict[str, Any]:
+def open_task_for_supervisor(work: CommandContext, task_id: str) -> dict[str, Any]:
     """The open task a supervisor (of its department, or one it was escalated to) acts on."""
     actor = work.actor
     row = visible_task(work.connection, actor, task_id)
@@ -154,7 +154,7 @@ class EscalateOverdueTask(Command[bool]):
 
     task_id: str
 
-    def execute(self, work: CaseWork) -> bool:
+    def execute(self, work: CommandContext) -> bool:
         task_id = self.task_id
         connection = work.connection
         version = case_version(work, task_id)
@@ -253,7 +253,7 @@ class MarkNotificationsSent(Command[int]):
 
     notification_ids: tuple[str, ...]
 
-    def execute(self, work: CaseWork) -> int:
+    def execute(self, work: CommandContext) -> int:
         marked = outbox.mark_sent(work.connection, list(self.notification_ids), work.now)
         if marked:
             work.record(action="notification.sent", details={"notification_ids": sorted(self.notification_ids)})
@@ -266,7 +266,7 @@ class MarkNotificationSent(Command[NotificationView]):
 
     notification_id: str
 
-    def execute(self, work: CaseWork) -> NotificationView:
+    def execute(self, work: CommandContext) -> NotificationView:
         marked = outbox.mark_sent(work.connection, [self.notification_id], work.now)
         view = outbox.mark_one_sent(work.connection, self.notification_id, work.now)  # reads it; 404 when unknown
         if marked:  # the first time only

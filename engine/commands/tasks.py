@@ -11,15 +11,15 @@ from sqlalchemy import Connection, select
 from engine import access
 from engine.actors import Actor
 from engine.audit_values import capped_fields
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.commands.base import Command
 from engine.definitions import APPLICANT_LANE
 from engine.errors import Conflict, Forbidden
 from engine.forms import validate_submission
 from engine.persistence.tables import process_instances, tasks
 from engine.results import CompletionResult, TaskView
-from engine.runtime.state import dumps
 from engine.services.task_transitions import case_version, loaded, transition
+from engine.spiff.state import dumps
 from engine.views import ESCALATION_FORM, open_tasks, task_view, visible_task
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def _mark_completed(
-    work: CaseWork,
+    work: CommandContext,
     actor: Actor,
     row: Mapping[Any, Any],
     version: int,
@@ -51,7 +51,7 @@ def _mark_completed(
     )
 
 
-def _claim(work: CaseWork, actor: Actor, row: Mapping[Any, Any], version: int) -> None:
+def _claim(work: CommandContext, actor: Actor, row: Mapping[Any, Any], version: int) -> None:
     if row["state"] == "claimed":
         if row["assignee_user_id"] == actor.user_id:
             return
@@ -90,7 +90,7 @@ class ClaimTask(Command[TaskView]):
 
     task_id: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, task_id = self.actor, self.task_id
         version = case_version(work, task_id)
         row = visible_task(work.connection, actor, task_id)
@@ -104,7 +104,7 @@ class ClaimTask(Command[TaskView]):
         _claim(work, actor, row, version)
         return task_id
 
-    def finish(self, work: CaseWork, value: str) -> TaskView:
+    def finish(self, work: CommandContext, value: str) -> TaskView:
         return task_view_in(work, value)
 
 
@@ -114,7 +114,7 @@ class UnclaimTask(Command[TaskView]):
 
     task_id: str
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, task_id = self.actor, self.task_id
         version = case_version(work, task_id)
         row = visible_task(work.connection, actor, task_id)
@@ -144,7 +144,7 @@ class UnclaimTask(Command[TaskView]):
         )
         return task_id
 
-    def finish(self, work: CaseWork, value: str) -> TaskView:
+    def finish(self, work: CommandContext, value: str) -> TaskView:
         return task_view_in(work, value)
 
 
@@ -155,7 +155,7 @@ class CompleteTask(Command[CompletionResult]):
     task_id: str
     data: Mapping[str, Any]
 
-    def execute(self, work: CaseWork) -> str:
+    def execute(self, work: CommandContext) -> str:
         actor, task_id, submitted = self.actor, self.task_id, dict(self.data)
         connection = work.connection
         version = case_version(work, task_id)
@@ -217,7 +217,7 @@ class CompleteTask(Command[CompletionResult]):
         )
         return task_id
 
-    def finish(self, work: CaseWork, value: str) -> CompletionResult:
+    def finish(self, work: CommandContext, value: str) -> CompletionResult:
         engine = work.engine
         row = work.connection.execute(select(tasks).where(tasks.c.id == value)).mappings().one()
         case = work.cases[row["instance_id"]]
@@ -228,6 +228,6 @@ class CompleteTask(Command[CompletionResult]):
         )
 
 
-def task_view_in(work: CaseWork, task_id: str) -> TaskView:
+def task_view_in(work: CommandContext, task_id: str) -> TaskView:
     """A task's view inside a command's transaction, without its instructions (rendered after the commit)."""
     return work.engine.tasks.view_in(work.connection, task_id)

@@ -196,7 +196,7 @@ def _state_version_columns() -> list[Column[Any]]:
     """Which SpiffWorkflow serializer version and Wutong row layout wrote a stored case or spec.
 
     The server defaults are what every row stored before these columns existed was written with
-    (SpiffWorkflow 3.2.0, layout 1); new rows name engine.runtime.state_versions' values.
+    (SpiffWorkflow 3.2.0, layout 1); new rows name engine.spiff.state_versions' values.
     """
     return [
         Column("serializer_version", String(16), nullable=False, server_default="1.5"),

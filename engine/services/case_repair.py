@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.errors import Conflict
 from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.persistence.tables import incidents, message_subscriptions, process_instances, tasks, timers
 from engine.vocabulary import OPEN_TASK_STATES
 
 
-def fire_timers(work: CaseWork, *, instance_id: str) -> bool:
+def fire_timers(work: CommandContext, *, instance_id: str) -> bool:
     due = work.connection.execute(  # PostgreSQL: a second worker skips what this one holds
         select(timers.c.task_id, timers.c.activity_id, timers.c.due_at)
         .where(timers.c.instance_id == instance_id)
@@ -54,7 +54,7 @@ def timer_backoff(failing_since: datetime | None, now: datetime) -> timedelta:
     return min(max(TIMER_BACKOFF_MIN, 2 * (now - failing_since)), TIMER_BACKOFF_MAX)
 
 
-def timer_failed(work: CaseWork, *, instance_id: str, error: Exception) -> None:
+def timer_failed(work: CommandContext, *, instance_id: str, error: Exception) -> None:
     """Record why a case's timers cannot fire (one open incident), put them off, mark the case in error."""
     connection = work.connection
     since = connection.execute(
@@ -87,7 +87,7 @@ def timer_failed(work: CaseWork, *, instance_id: str, error: Exception) -> None:
     work.record(action="incident.raised", instance_id=instance_id, details={"code": "timer_failed", "message": message})
 
 
-def force_cancel(work: CaseWork, row: Mapping[str, Any], reason: str | None, error: Exception) -> None:
+def force_cancel(work: CommandContext, row: Mapping[str, Any], reason: str | None, error: Exception) -> None:
     """Cancel a case that cannot be restored: its rows say cancelled, its open work ends, nothing waits."""
     instance_id = row["id"]
     connection = work.connection
@@ -125,7 +125,7 @@ def force_cancel(work: CaseWork, row: Mapping[str, Any], reason: str | None, err
     )
 
 
-def resolve_incidents(work: CaseWork, instance_id: str, *, include_non_blocking: bool = False) -> None:
+def resolve_incidents(work: CommandContext, instance_id: str, *, include_non_blocking: bool = False) -> None:
     """Resolve the case's open incidents; non-blocking ones (a task's failed template) end with their
     task instead, unless the tasks were closed here without the projections (``force_cancel``)."""
     query = update(incidents).where(incidents.c.instance_id == instance_id).where(incidents.c.resolved_at.is_(None))

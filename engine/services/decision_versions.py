@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, insert, select
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.persistence.tables import decision_versions, deployment_files
 from engine.results import DeployedDecision
-from engine.runtime.state import digest
+from engine.spiff.state import digest
 
 
 def changed(connection: Connection, key: str, content: bytes) -> bool:
@@ -22,7 +22,7 @@ def changed(connection: Connection, key: str, content: bytes) -> bool:
     return latest is None or latest[1] != _hash(content)
 
 
-def store(work: CaseWork, key: str, file_name: str, content: bytes, deployment_id: str) -> DeployedDecision:
+def store(work: CommandContext, key: str, file_name: str, content: bytes, deployment_id: str) -> DeployedDecision:
     """Record ``content`` as the next version of decision ``key`` unless it equals the newest."""
     latest = _latest(work.connection, key)
     content_hash = _hash(content)

@@ -17,10 +17,10 @@ from engine.definitions import DefinitionModel
 from engine.errors import NotFound, Problem
 from engine.persistence.tables import deployment_files, deployments, process_definitions, process_instances, users
 from engine.results import DefinitionView
-from engine.runtime import model_diff
-from engine.runtime.parsing import ParsedBundle, ProcessModel, sort_problems
-from engine.runtime.state import digest
 from engine.services import decision_versions
+from engine.spiff import model_diff
+from engine.spiff.parsing import ParsedBundle, ProcessModel, sort_problems
+from engine.spiff.state import digest
 
 
 @dataclass(frozen=True)

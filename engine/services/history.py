@@ -1,7 +1,7 @@
 """History service: a case's timeline, the search across cases, comments, and the chain checks.
 
 Reads only; comments are the one thing written here, as ``comment.added`` events through the
-command's single event writer (``CaseWork.record``), so they are chained and never edited.
+command's single event writer (``CommandContext.record``), so they are chained and never edited.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from sqlalchemy import select
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.definitions import APPLICANT_LANE
 from engine.errors import Conflict
 from engine.persistence.tables import process_instances, tasks
@@ -19,7 +19,7 @@ from engine.services.task_transitions import case_version, transition
 
 
 def release_claimed_tasks(
-    work: CaseWork, user_id: str, *, departments: Collection[str] | None, reason: str
+    work: CommandContext, user_id: str, *, departments: Collection[str] | None, reason: str
 ) -> list[str]:
     """Unclaim the user's claimed tasks (of ``departments``, or all when None); the task ids."""
     query = select(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from engine.actors import ROLES, Actor
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.tables import companies, departments, user_departments, user_roles, users
 from engine.results import CompanyView, UserView
@@ -131,7 +131,7 @@ def check_departments(connection: Connection, codes: Sequence[str]) -> None:
         raise InvalidInput("unknown departments", problems=problems)
 
 
-def company_id_for(work: CaseWork, name: str | None, credit_code: str | None) -> str:
+def company_id_for(work: CommandContext, name: str | None, credit_code: str | None) -> str:
     """The company's id, created on first mention; a credit code belongs to one company only."""
     assert name
     found = work.connection.execute(select(companies).where(companies.c.name == name)).mappings().first()

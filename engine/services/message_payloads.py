@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from engine.casework import LoadedCase
+from engine.command_context import LoadedCase
 from engine.errors import InvalidInput, Problem
 from engine.forms import validate_submission
 

@@ -13,18 +13,18 @@ from sqlalchemy import Connection, func, insert, select
 
 from engine import access, ledger_spec
 from engine.actors import STAFF_ROLES, Actor
-from engine.casework import CaseWork, definition_row
+from engine.command_context import CommandContext, definition_row
 from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel, bad_variable_names
 from engine.errors import InvalidModel, NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
 from engine.results import DefinitionView, DeployedDecision, DeployedProcess, DeploymentResult
-from engine.runtime.parsing import ParsedBundle, ProcessModel, parse_bundle, raise_problems
-from engine.runtime.specs import SpecBundle
-from engine.runtime.state import digest
-from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
 from engine.services import decision_versions, deployment_views
+from engine.spiff.parsing import ParsedBundle, ProcessModel, parse_bundle, raise_problems
+from engine.spiff.specs import SpecBundle
+from engine.spiff.state import digest
+from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -55,7 +55,7 @@ class RepositoryService:
         return self._engine.query(lambda c: deployment_views.get_file(c, actor, deployment_id, name))
 
     @staticmethod
-    def _store(work: CaseWork, bundle: ParsedBundle) -> DeploymentResult:
+    def _store(work: CommandContext, bundle: ParsedBundle) -> DeploymentResult:
         connection = work.connection
         problems, prepared = prepare(connection, bundle)
         raise_problems(problems, bundle.files)
@@ -116,7 +116,7 @@ class RepositoryService:
         )
 
     @staticmethod
-    def _insert_deployment(work: CaseWork, deployment_id: str, bundle: ParsedBundle) -> None:
+    def _insert_deployment(work: CommandContext, deployment_id: str, bundle: ParsedBundle) -> None:
         work.connection.execute(
             insert(deployments).values(id=deployment_id, deployed_by=work.actor.user_id, created_at=work.now)
         )
@@ -177,7 +177,7 @@ class DeployProcesses(Command[DeploymentResult]):
 
     bundle: ParsedBundle
 
-    def execute(self, work: CaseWork) -> DeploymentResult:
+    def execute(self, work: CommandContext) -> DeploymentResult:
         return RepositoryService._store(work, self.bundle)
 
 

@@ -5,7 +5,7 @@ have finished, reassigned or claimed the same task (PostgreSQL runs both at once
 the second wait). So each write here is ``UPDATE tasks ... WHERE id = :id AND state IN (...)`` and
 then ``UPDATE process_instances SET row_version = v + 1 WHERE row_version = v`` with the version the
 command read. Either mismatch is a ``409 Conflict`` and the command's transaction rolls back, so the
-loser changes nothing. A case the command loaded into its ``CaseWork`` is not bumped here: its save
+loser changes nothing. A case the command loaded into its ``CommandContext`` is not bumped here: its save
 already writes the case row guarded by the version it loaded.
 """
 
@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.casework import CaseWork
+from engine.command_context import CommandContext
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import process_instances, tasks
 
 
-def case_version(work: CaseWork, task_id: str) -> int:
+def case_version(work: CommandContext, task_id: str) -> int:
     """The ``row_version`` of the task's case, read *before* the command reads the task, so a change
     committed between the two reads fails the version check instead of being overwritten."""
     version = work.connection.execute(
@@ -34,13 +34,13 @@ def case_version(work: CaseWork, task_id: str) -> int:
     return int(version)
 
 
-def loaded(work: CaseWork, instance_id: str) -> None:
+def loaded(work: CommandContext, instance_id: str) -> None:
     """The command has read what it acts on: run the engine's after-load hook, as loading a whole
     case does (race tests hold two commands at this point)."""
     work.loaded(instance_id)
 
 
-def bump_case(work: CaseWork, instance_id: str, version: int) -> None:
+def bump_case(work: CommandContext, instance_id: str, version: int) -> None:
     """Move the case to ``version + 1``, or raise ``stale_case`` when someone changed it since."""
     case = work.cases.get(instance_id)
     if case is not None:  # loaded: its own save is guarded by the version it loaded, which must be ours
@@ -57,7 +57,7 @@ def bump_case(work: CaseWork, instance_id: str, version: int) -> None:
 
 
 def transition(
-    work: CaseWork,
+    work: CommandContext,
     row: Mapping[Any, Any],
     *,
     expected: Collection[str],
@@ -68,7 +68,7 @@ def transition(
     """Write ``values`` to the task ``row`` (as the command read it) if it is still in an ``expected``
     state (and, with ``assignee``, still held by the same person), then bump its case from ``version``.
 
-    ``version`` comes from ``case_version``. When the command loaded the case into its ``CaseWork``,
+    ``version`` comes from ``case_version``. When the command loaded the case into its ``CommandContext``,
     the case's save bumps the version (guarded by the one it loaded, which must equal ``version``).
     """
     query = update(tasks).where(tasks.c.id == row["id"], tasks.c.state.in_(sorted(expected)))

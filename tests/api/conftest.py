@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 from engine import SYSTEM, EngineConfig, ProcessEngine
 from engine.clock import Clock
 from engine.persistence.tables import metadata
-from engine.runtime.sandbox import SandboxLimits
+from engine.spiff.sandbox import SandboxLimits
 from webapi.app import create_app
 
 TESTS = Path(__file__).resolve().parent.parent

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine import ProcessEngine
-from engine.runtime.parsing import ParseLimits
+from engine.spiff.parsing import ParseLimits
 from tests.api.conftest import PROBLEM_JSON, Api, Org, make_engine, row_counts
 from webapi.app import create_app
 

@@ -95,7 +95,7 @@ def test_unsafe_values_are_refused_naming_the_field(api: Api, ids: dict[str, str
 
 
 def test_the_sandbox_names_refused_at_the_door_cover_every_name_the_sandbox_reserves() -> None:
-    from engine.runtime.sandbox import _RESERVED
+    from engine.spiff.sandbox import _RESERVED
     from engine.storable import is_reserved_name
 
     assert all(is_reserved_name(name) for name in _RESERVED)

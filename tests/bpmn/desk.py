@@ -42,8 +42,8 @@ from engine import SYSTEM, EngineConfig, FrozenClock, InvalidInput, ProcessEngin
 from engine.actors import Actor
 from engine.errors import Conflict, EngineError, Forbidden, NotFound, Problem
 from engine.results import InstanceView, TaskSummary, TaskView
-from engine.runtime.sandbox import SandboxLimits
 from engine.services.identity_users import actor_for
+from engine.spiff.sandbox import SandboxLimits
 from engine.worker import Worker, WorkerRun
 from webapi.app import create_app
 

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from lxml import etree
 
 import bpmn
-from engine.runtime.sandbox import compile_expression
+from engine.spiff.sandbox import compile_expression
 from tests.bpmn.desk import NS, ModelIndex
 
 PROCESS_KEYS = ("utility_connection", "enterprise_problem", "financing_request")

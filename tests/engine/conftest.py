@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import SYSTEM, Actor, EngineConfig, FrozenClock, ProcessEngine
-from engine.runtime.sandbox import SandboxLimits
+from engine.spiff.sandbox import SandboxLimits
 
 CORPUS = Path(__file__).resolve().parent.parent / "fixtures" / "corpus"
 

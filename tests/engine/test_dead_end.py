@@ -3,8 +3,8 @@ legitimately has no outgoing flow is not."""
 
 from __future__ import annotations
 
-from engine.runtime.parsing_flow import dead_ends
-from engine.runtime.parsing_xml import parse_xml
+from engine.spiff.parsing_flow import dead_ends
+from engine.spiff.parsing_xml import parse_xml
 
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

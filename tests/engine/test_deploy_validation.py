@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidModel, Problem, TooLarge
-from engine.runtime import parsing_xml
-from engine.runtime.parsing import LaneInfo, ParseLimits, parse_bundle
+from engine.spiff import parsing_xml
+from engine.spiff.parsing import LaneInfo, ParseLimits, parse_bundle
 
 MODELS = Path(__file__).parent / "models"
 

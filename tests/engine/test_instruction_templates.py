@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from engine import EngineConfig, FrozenClock, ProcessEngine
-from engine.runtime.sandbox import SandboxLimits
+from engine.spiff.sandbox import SandboxLimits
 from tests.engine.conftest import Org
 
 LIMITS = SandboxLimits(max_seconds=0.5, max_command_seconds=1.0)

@@ -20,7 +20,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime.sandbox import (
+from engine.spiff.sandbox import (
     ExpressionSyntaxError,
     SandboxLimits,
     SandboxViolation,

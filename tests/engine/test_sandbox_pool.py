@@ -17,9 +17,9 @@ from datetime import date
 import pytest
 
 from engine import EngineConfig, FrozenClock, ProcessEngine
-from engine.runtime.sandbox import SandboxLimits
-from engine.runtime.sandbox_compile import needs_worker
-from engine.runtime.sandbox_pool import shared_pool
+from engine.spiff.sandbox import SandboxLimits
+from engine.spiff.sandbox_compile import needs_worker
+from engine.spiff.sandbox_pool import shared_pool
 from tests.engine.conftest import Org
 from tests.engine.test_expression_limits import incident_message, open_case, run_attack
 from tests.engine.test_instruction_templates import open_task

@@ -19,8 +19,8 @@ from sqlalchemy import delete, insert, select, update
 from engine import Conflict, FrozenClock, ProcessEngine
 from engine.consistency import live_document, stored_document
 from engine.persistence.tables import case_state_rows, process_definitions, process_instances
-from engine.runtime.state import document_rows
-from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, migrate_document
+from engine.spiff.state import document_rows
+from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, migrate_document
 from tests.engine.conftest import Org, make_engine
 
 LEGACY = Path(__file__).resolve().parent.parent / "fixtures" / "legacy"

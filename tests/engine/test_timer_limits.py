@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from engine import FrozenClock, InvalidModel, ProcessEngine
-from engine.runtime.parsing import parse_bundle
+from engine.spiff.parsing import parse_bundle
 from tests.engine.conftest import Org
 
 HEADER = (

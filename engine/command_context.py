@@ -1,6 +1,8 @@
-"""The unit of work around cases: load, act, run, deliver messages, sync projections, save.
+"""The command context: one command's unit of work (its connection, actor, clock reading and events)
+and the cases it touches: load, act, run, deliver messages, sync projections, save.
 
-A ``CaseWork`` lives for exactly one command and one database transaction. It loads each case it
+A ``CommandContext`` lives for exactly one command and one database transaction (also for commands
+that touch no case: identity, sessions, calendar). It loads each case it
 touches once (from the per-process cache when the stored ``row_version`` still matches, otherwise
 from the rows), and at the end writes, per case: the case row guarded by its ``row_version`` (a
 lost update becomes a Conflict and the whole transaction rolls back), the state rows whose digest
@@ -35,10 +37,10 @@ from engine.persistence.tables import (
     tasks,
 )
 from engine.projections import sync_subscriptions, sync_tasks, sync_timers
-from engine.runtime.cases import Failure, LiveCase
-from engine.runtime.specs import SpecBundle
-from engine.runtime.state import diff_rows, dumps
-from engine.runtime.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
+from engine.spiff.cases import Failure, LiveCase
+from engine.spiff.specs import SpecBundle
+from engine.spiff.state import diff_rows, dumps
+from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -79,7 +81,7 @@ class CachedCase:
     projected: dict[str, Any]
 
 
-class CaseWork:
+class CommandContext:
     """One command's view of the cases it touches."""
 
     def __init__(

@@ -18,9 +18,9 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from engine.errors import Problem
-from engine.runtime import timer_limits
-from engine.runtime.parsing_xml import NS, XmlDoc, line_of, problem_at
-from engine.runtime.sandbox import ExpressionSyntaxError, compile_expression
+from engine.spiff import timer_limits
+from engine.spiff.parsing_xml import NS, XmlDoc, line_of, problem_at
+from engine.spiff.sandbox import ExpressionSyntaxError, compile_expression
 
 Mode = Literal["eval", "exec"]
 TimerKind = Literal["timeDuration", "timeDate", "timeCycle"]

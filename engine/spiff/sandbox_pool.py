@@ -23,8 +23,8 @@ import threading
 import time
 from dataclasses import replace
 
-from engine.runtime.sandbox_budget import SandboxViolation
-from engine.runtime.sandbox_worker import Job, Reply, serve
+from engine.spiff.sandbox_budget import SandboxViolation
+from engine.spiff.sandbox_worker import Job, Reply, serve
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ START_SECONDS = 60.0  # a worker that is not up by then is given up on (and retr
 _CONTEXT = multiprocessing.get_context("forkserver")
 # the fork server imports the sandbox once; each worker forked from it starts warm (a replacement
 # after a kill takes tens of milliseconds instead of seconds of imports)
-_CONTEXT.set_forkserver_preload(["engine.runtime.sandbox_preload"])
+_CONTEXT.set_forkserver_preload(["engine.spiff.sandbox_preload"])
 
 
 class NotPortable(Exception):

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from engine.runtime import state
-from engine.runtime.state_versions import SERIALIZER_VERSION, migrate_specs
+from engine.spiff import state
+from engine.spiff.state_versions import SERIALIZER_VERSION, migrate_specs
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from typing import Any
 from lxml import etree
 
 from engine.errors import InvalidModel, Problem, ProblemList
-from engine.runtime import parsing_build, parsing_extract, parsing_flow, parsing_lint, parsing_structure
-from engine.runtime.parsing_xml import (
+from engine.spiff import parsing_build, parsing_extract, parsing_flow, parsing_lint, parsing_structure
+from engine.spiff.parsing_xml import (
     NS,
     XmlDoc,
     check_name,

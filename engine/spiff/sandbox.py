@@ -32,13 +32,13 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from engine.runtime.sandbox_budget import Budget, SandboxLimits, SandboxViolation
-from engine.runtime.sandbox_builtins import static_builtins
-from engine.runtime.sandbox_command import charge_stored, command_deadline
-from engine.runtime.sandbox_compile import RESERVED_NAMES, ExpressionSyntaxError, compile_sandboxed, needs_worker
-from engine.runtime.sandbox_pool import NotPortable, SandboxPool, shared_pool
-from engine.runtime.sandbox_size import TooLarge, measure_variables, serialized_size
-from engine.runtime.sandbox_worker import HelperSnapshot, Job, Reply
+from engine.spiff.sandbox_budget import Budget, SandboxLimits, SandboxViolation
+from engine.spiff.sandbox_builtins import static_builtins
+from engine.spiff.sandbox_command import charge_stored, command_deadline
+from engine.spiff.sandbox_compile import RESERVED_NAMES, ExpressionSyntaxError, compile_sandboxed, needs_worker
+from engine.spiff.sandbox_pool import NotPortable, SandboxPool, shared_pool
+from engine.spiff.sandbox_size import TooLarge, measure_variables, serialized_size
+from engine.spiff.sandbox_worker import HelperSnapshot, Job, Reply
 
 if TYPE_CHECKING:
     from SpiffWorkflow.task import Task

@@ -19,9 +19,9 @@ from typing import Any
 
 from RestrictedPython.Guards import full_write_guard, safer_getattr_raise
 
-from engine.runtime import sandbox_compile as names
-from engine.runtime.sandbox_command import command_deadline
-from engine.runtime.sandbox_size import TooLarge, serialized_size, text_result_size
+from engine.spiff import sandbox_compile as names
+from engine.spiff.sandbox_command import command_deadline
+from engine.spiff.sandbox_size import TooLarge, serialized_size, text_result_size
 
 COMMAND_BUDGET_SPENT = "command time budget exceeded"
 _BIG = 4096  # results above this size cost steps and trigger a wall-clock check

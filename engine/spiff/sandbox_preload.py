@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import engine.runtime.sandbox  # noqa: F401  (the sandbox and SpiffWorkflow, imported once)
+import engine.spiff.sandbox  # noqa: F401  (the sandbox and SpiffWorkflow, imported once)
 from engine.working_calendar import WorkingCalendar
 
 _calendar = WorkingCalendar()

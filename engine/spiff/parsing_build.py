@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine.errors import Problem
-from engine.runtime.parsing_xml import XmlDoc, line_of
+from engine.spiff.parsing_xml import XmlDoc, line_of
 
 # Substrings of SpiffWorkflow messages -> our codes (everything else is bpmn_invalid / dmn_invalid).
 _CODES: tuple[tuple[str, str], ...] = (

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import Problem
-from engine.runtime.parsing_xml import NS, XmlDoc, problem_at, short_tag
+from engine.spiff.parsing_xml import NS, XmlDoc, problem_at, short_tag
 
 _CONTAINERS = ("process", "subProcess", "transaction", "adHocSubProcess")
 _NEEDS_START = ("process", "subProcess", "transaction")

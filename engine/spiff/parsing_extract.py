@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask as UserTaskMixin
 
 from engine.errors import Problem
 from engine.form_schemas import schema_problems
-from engine.runtime.parsing_xml import NS, XmlDoc, line_of
+from engine.spiff.parsing_xml import NS, XmlDoc, line_of
 
 _MAX_SCHEMA_PROBLEMS = 20
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import Problem
-from engine.runtime.parsing_xml import NS, XmlDoc, problem_at, short_tag
+from engine.spiff.parsing_xml import NS, XmlDoc, problem_at, short_tag
 
 _GATEWAYS = ("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway")
 _ACTIVITIES = (

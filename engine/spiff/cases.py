@@ -26,10 +26,10 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import activities, boundary_cycles, dmn_rules, state, storable_steps, timer_limits
-from engine.runtime.activities import ActivityChange
-from engine.runtime.specs import SpecBundle
-from engine.runtime.state_versions import SERIALIZER_VERSION
+from engine.spiff import activities, boundary_cycles, dmn_rules, state, storable_steps, timer_limits
+from engine.spiff.activities import ActivityChange
+from engine.spiff.specs import SpecBundle
+from engine.spiff.state_versions import SERIALIZER_VERSION
 
 E = TypeVar("E")
 

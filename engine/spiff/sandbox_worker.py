@@ -21,8 +21,8 @@ from datetime import date, datetime
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
-from engine.runtime.sandbox_budget import SandboxLimits, SandboxViolation
-from engine.runtime.sandbox_command import command_budget
+from engine.spiff.sandbox_budget import SandboxLimits, SandboxViolation
+from engine.spiff.sandbox_command import command_budget
 
 _SCRIPT_FILE = "<string>"
 
@@ -66,7 +66,7 @@ def initialize(memory_bytes: int) -> None:
     """Worker start: cap the address space, no core files, and import the sandbox while it is cheap."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    import engine.runtime.sandbox  # noqa: F401  (the first job should not pay for the import)
+    import engine.spiff.sandbox  # noqa: F401  (the first job should not pay for the import)
 
 
 def _limit_cpu(seconds: float) -> None:
@@ -86,7 +86,7 @@ def _script_line(error: BaseException) -> int | None:
 
 
 def _helpers(snapshot: HelperSnapshot) -> dict[str, Any]:
-    from engine.runtime.timekeeping import ClockDatetime
+    from engine.spiff.timekeeping import ClockDatetime
     from engine.working_calendar import WorkingCalendar
 
     overrides = dict(snapshot.overrides)
@@ -106,7 +106,7 @@ _environments: dict[tuple[Any, ...], Any] = {}  # this worker's sandbox environm
 
 def _environment(job: Job) -> Any:
     """An inline sandbox environment for the job's limits and helpers, kept for the next job alike."""
-    from engine.runtime.sandbox import SandboxEnvironment
+    from engine.spiff.sandbox import SandboxEnvironment
 
     overrides = tuple(sorted(job.helpers.overrides.items())) if job.helpers is not None else None
     functions = tuple(sorted((job.functions or {}).items(), key=lambda item: item[0]))
@@ -121,7 +121,7 @@ def _environment(job: Job) -> Any:
 
 
 def _run(job: Job) -> Reply:
-    from engine.runtime.timekeeping import using_clock
+    from engine.spiff.timekeeping import using_clock
 
     if job.command_seconds is None and job.seconds < job.limits.max_seconds - 0.05:
         # it waited for a free worker: the expression keeps only what is left of its time

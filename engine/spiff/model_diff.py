@@ -15,7 +15,7 @@ from typing import Any
 
 from lxml import etree
 
-from engine.runtime.parsing_xml import NS, parse_xml
+from engine.spiff.parsing_xml import NS, parse_xml
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Versions of stored state, and the migrations that bring older documents up to date.
 
 Every stored case and process definition records the SpiffWorkflow serializer version that wrote
-it and Wutong's own row-layout version (how a workflow is cut into rows, ``engine/runtime/state.py``).
+it and Wutong's own row-layout version (how a workflow is cut into rows, ``engine/spiff/state.py``).
 A newer or unknown version is refused with a clear error instead of being misread.
 
 Documents of older serializer versions are migrated on restore. SpiffWorkflow 3.2.0's own
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 SERIALIZER_VERSION = "1.5"  # what SpiffWorkflow 3.2.0 writes
-LAYOUT_VERSION = 1  # Wutong's row layout: "wf:"/"task:"/"part:" rows, see engine/runtime/state.py
+LAYOUT_VERSION = 1  # Wutong's row layout: "wf:"/"task:"/"part:" rows, see engine/spiff/state.py
 
 WAITING = 8
 MAYBE = 1

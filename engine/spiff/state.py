@@ -25,10 +25,10 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from engine.runtime.state_versions import SERIALIZER_VERSION, migrate_document
+from engine.spiff.state_versions import SERIALIZER_VERSION, migrate_document
 
 if TYPE_CHECKING:
-    from engine.runtime.specs import SpecBundle
+    from engine.spiff.specs import SpecBundle
 
 TOP = "top"
 
@@ -292,7 +292,7 @@ def restore_workflow(
 
     Mirrors ``BpmnWorkflowConverter.from_dict`` but takes already restored (shared) spec objects.
     Rows written by an older serializer ``version`` are reassembled into one document with the
-    definition's spec, migrated (``engine/runtime/state_versions.py``) and split again.
+    definition's spec, migrated (``engine/spiff/state_versions.py``) and split again.
     """
     top: dict[str, Any] | None = None
     subprocesses: dict[str, dict[str, Any]] = {}

@@ -100,7 +100,7 @@ def serialized_size(value: Any, limit: int) -> int:
                 continue
             if id(item) in active:
                 # it contains itself: not a size question; the storability check after the step
-                # (engine/runtime/storable_steps.py) refuses it as result_not_storable, naming it
+                # (engine/spiff/storable_steps.py) refuses it as result_not_storable, naming it
                 sizes.append(_MIN)
                 continue
             members = list(item.values()) if isinstance(item, Mapping) else list(item)
