@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, insert, select, update
 
-from engine.ledger_spec import CORE_ATTRIBUTES, LedgerSpec, satisfaction_cell, text_cell
+from engine.ledger_spec import LedgerSpec, satisfaction_cell, text_cell
 from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
 from engine.vocabulary import OPEN_TASK_STATES
 from engine.working_calendar import WorkingCalendar
@@ -213,4 +213,3 @@ def _stored_how(state: str, known: str | None) -> str | None:
     return known if known in ("completed", "terminated") else "completed"
 
 
-__all__ = ["CORE_ATTRIBUTES", "ENDED_HOW", "ended_how", "ledger_row", "project_case", "rebuild"]

@@ -17,7 +17,7 @@ from engine.command_context import CommandContext, definition_row
 from engine.commands.base import Command
 from engine.deadlines import DeadlineSpec
 from engine.definitions import APPLICANT_LANE, DefinitionModel, UserTaskModel, bad_variable_names
-from engine.errors import InvalidModel, NotFound, Problem, ProblemList
+from engine.errors import NotFound, Problem, ProblemList
 from engine.persistence.tables import departments, deployment_files, deployments, process_definitions
 from engine.results import DefinitionView, DeployedDecision, DeployedProcess, DeploymentResult
 from engine.services import decision_versions, deployment_views
@@ -438,5 +438,4 @@ def _definition_model(
     )
 
 
-__all__ = ["InvalidModel", "RepositoryService"]
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from engine.ledger import ENDED_HOW
 from engine.points import DEFAULT_RULES, POINT_LIMIT
 from engine.services.ledger_list import LEDGER_SORT_FIELDS
 from engine.vocabulary import CASE_STATES, DUE_STATUSES
 from webapi.schemas.common import ListArgs, local_twin, sort_field, text
 
 LEDGER_FORMATS = ("csv", "xlsx")
-ENDED_HOW = ("completed", "terminated", "cancelled")
 
 
 def _day(description: str, data_key: str | None = None) -> fields.Date:
