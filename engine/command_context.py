@@ -39,7 +39,7 @@ from engine.persistence.tables import (
 from engine.projections import sync_subscriptions, sync_tasks, sync_timers
 from engine.spiff.cases import Failure, LiveCase
 from engine.spiff.specs import SpecBundle
-from engine.spiff.state import diff_rows, dumps
+from engine.spiff.state import diff_rows, dumps, dumps_for_reading
 from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
 
 if TYPE_CHECKING:
@@ -325,7 +325,7 @@ class CommandContext:
             "state": state,
             "ended_at": row.get("ended_at"),
             "ended_how": row.get("ended_how"),
-            "variables_json": dumps(variables),
+            "variables_json": dumps_for_reading(variables),
             "completed_activities_json": dumps(case.live.completed_activities()),
             "active_activities_json": dumps(case.live.active_activities()),
             "row_version": case.loaded_version + 1,

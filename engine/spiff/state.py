@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -51,10 +51,34 @@ def dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
+def dumps_for_reading(value: Any) -> str:
+    """Like :func:`dumps` for what people and clients read (a case's variables): dates and times as
+    ISO 8601 text, decimals as text."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_readable_default)
+
+
+def _readable_default(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return _json_default(value)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
+    if isinstance(value, (date, Decimal)):  # a date, datetime or Decimal the converter passed through
+        return SERIALIZER.registry.convert(_plain(value))
     raise TypeError(f"value of type {type(value).__name__} cannot be stored in case data")
+
+
+def _plain(value: Any) -> Any:
+    """A subclass of ``datetime`` (the sandbox's clock-following one) as a plain ``datetime``, so the
+    registry knows its type."""
+    if isinstance(value, datetime) and type(value) is not datetime:
+        return datetime.fromisoformat(value.isoformat())
+    return value
 
 
 def digest(content: str) -> str:

@@ -112,3 +112,17 @@ def test_an_unstorable_decision_table_result_is_an_incident_naming_the_output(en
     assert (incident.code, incident.element_id) == ("result_not_storable", "route")
     assert "variable notify " in incident.message
     stored_document(engine, case.id)
+
+
+@pytest.mark.parametrize(
+    "script",
+    ["d = datetime.now().date()\nt = datetime.now()", "d = datetime.now().date()\nx = 1 / 0"],
+    ids=["dates kept", "dates left by a failing script"],
+)
+def test_dates_from_a_script_are_stored_not_a_server_error(engine: ProcessEngine, org: Org, script: str) -> None:
+    """A date or the sandbox's clock-following datetime in task data used to make the save raise
+    TypeError (a 500), whether the script then went on or failed."""
+    engine.repository.deploy(org["designer"], _script_then_task(script))
+    case = engine.runtime.start(SYSTEM, "store_check", department="D1", variables={"kept": 1})
+    assert case.state == ("error" if "1 / 0" in script else "running")
+    stored_document(engine, case.id)  # the stored case restores
