@@ -8,6 +8,7 @@ still inside the transaction. Modelled on Camunda 7's ``Command.execute(CommandC
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -20,7 +21,7 @@ R = TypeVar("R")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Command(Generic[R]):
+class Command(ABC, Generic[R]):
     """A state change requested by ``actor``; subclasses add their input fields."""
 
     actor: Actor
@@ -30,9 +31,9 @@ class Command(Generic[R]):
         """The command's name in metrics and logs (its class name, e.g. ``CompleteTask``)."""
         return type(self).__name__
 
+    @abstractmethod
     def execute(self, work: CommandContext) -> Any:
         """Do the work inside the transaction; the value is handed to :meth:`finish`."""
-        raise NotImplementedError
 
     def finish(self, work: CommandContext, value: Any) -> R:
         """The result, built after the cases were saved, inside the transaction (default: the value)."""

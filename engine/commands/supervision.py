@@ -15,6 +15,7 @@ from engine import access
 from engine.access.tasks import supervises_escalation
 from engine.command_context import CommandContext
 from engine.commands.base import Command
+from engine.commands.tasks import TaskCommand
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.persistence.tables import (
     departments,
@@ -26,7 +27,7 @@ from engine.persistence.tables import (
     user_roles,
     users,
 )
-from engine.results import InstanceView, NotificationView, TaskView
+from engine.results import InstanceView, NotificationView
 from engine.services import notification_outbox as outbox
 from engine.services.task_transitions import case_version, loaded, transition
 from engine.views import instance_view, visible_task
@@ -34,10 +35,9 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 
 @dataclass(frozen=True, kw_only=True)
-class ExtendDeadline(Command[TaskView]):
+class ExtendDeadline(TaskCommand):
     """Move an open task's deadline (the original stays visible beside it), with a reason."""
 
-    task_id: str
     due_at: datetime
     reason: str
 
@@ -55,15 +55,12 @@ class ExtendDeadline(Command[TaskView]):
         )
         return self.task_id
 
-    def finish(self, work: CommandContext, value: str) -> TaskView:
-        return work.engine.tasks.view_in(work.connection, value)
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReassignTask(Command[TaskView]):
+class ReassignTask(TaskCommand):
     """Give an open task to another department, a person of its department, or both, with a reason."""
 
-    task_id: str
     user_id: str | None
     department: str | None
     reason: str
@@ -102,8 +99,6 @@ class ReassignTask(Command[TaskView]):
         )
         return self.task_id
 
-    def finish(self, work: CommandContext, value: str) -> TaskView:
-        return work.engine.tasks.view_in(work.connection, value)
 
 
 @dataclass(frozen=True, kw_only=True)

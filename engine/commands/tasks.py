@@ -85,10 +85,18 @@ def required_role(
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClaimTask(Command[TaskView]):
-    """Take an open task: it stays in the department's lists, marked as the actor's."""
+class TaskCommand(Command[TaskView]):
+    """A command on one task whose result is the task's view (instructions rendered after the commit)."""
 
     task_id: str
+
+    def finish(self, work: CommandContext, value: str) -> TaskView:
+        return task_view_in(work, value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimTask(TaskCommand):
+    """Take an open task: it stays in the department's lists, marked as the actor's."""
 
     def execute(self, work: CommandContext) -> str:
         actor, task_id = self.actor, self.task_id
@@ -104,15 +112,11 @@ class ClaimTask(Command[TaskView]):
         _claim(work, actor, row, version)
         return task_id
 
-    def finish(self, work: CommandContext, value: str) -> TaskView:
-        return task_view_in(work, value)
 
 
 @dataclass(frozen=True, kw_only=True)
-class UnclaimTask(Command[TaskView]):
+class UnclaimTask(TaskCommand):
     """Give a claimed task back to its department (its assignee, or a supervisor of the department)."""
-
-    task_id: str
 
     def execute(self, work: CommandContext) -> str:
         actor, task_id = self.actor, self.task_id
@@ -144,8 +148,6 @@ class UnclaimTask(Command[TaskView]):
         )
         return task_id
 
-    def finish(self, work: CommandContext, value: str) -> TaskView:
-        return task_view_in(work, value)
 
 
 @dataclass(frozen=True, kw_only=True)

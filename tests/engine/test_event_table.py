@@ -345,6 +345,7 @@ BOOKKEEPING = {
     "TouchSession",  # a session's last-seen time, for its idle expiry
     "RecordTimerFailure",  # needs a failing timer: appends incident.raised (tests/engine/test_poisoned_case.py)
     "CaseCommand",  # the base of the case commands
+    "TaskCommand",  # the base of the commands answering with a task view
 }
 
 
