@@ -19,8 +19,28 @@ def keys(tree: dict[str, Any], prefix: str = "") -> set[str]:
     return found
 
 
+def area_catalogues(language: str) -> dict[str, dict[str, Any]]:
+    """Each area's catalogue (src/<area>/locales/<language>.json) by area folder name."""
+    return {
+        path.parent.parent.name: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(SRC.glob(f"*/locales/{language}.json"))
+    }
+
+
 def catalogue(language: str) -> set[str]:
-    return keys(json.loads((SRC / "locales" / f"{language}.json").read_text(encoding="utf-8")))
+    """The merged catalogue's keys: the shell's (src/locales) and every area's."""
+    found = keys(json.loads((SRC / "locales" / f"{language}.json").read_text(encoding="utf-8")))
+    for tree in area_catalogues(language).values():
+        found |= keys(tree)
+    return found
+
+
+def test_each_area_catalogue_has_only_its_own_top_level_key() -> None:
+    shell = set(json.loads((SRC / "locales" / "zh-CN.json").read_text(encoding="utf-8")))
+    for language in LANGUAGES:
+        for area, tree in area_catalogues(language).items():
+            assert list(tree) == [area], (language, area, list(tree))
+            assert area not in shell, f"{area} is both a shell key and an area"
 
 
 def test_both_catalogues_have_the_same_keys() -> None:

@@ -7,7 +7,7 @@ import Nav from "./pages/Nav.jsx";
 import SignIn from "./pages/SignIn.jsx";
 import Inbox from "./pages/Inbox.jsx";
 import TaskPage from "./pages/TaskPage.jsx";
-import { designerPage } from "./designer/routes.jsx";
+import { areaPage } from "./areas/index.js";
 
 export default function App() {
   const { t } = useTranslation();
@@ -45,8 +45,7 @@ export default function App() {
   const task = path.match(/^\/tasks\/([0-9a-f-]{36})$/);
   let page;
   if (task) page = <TaskPage taskId={task[1]} user={session.user} />;
-  else if (designerPage(path, session.user)) page = designerPage(path, session.user);
-  else page = <Inbox user={session.user} />;
+  else page = areaPage(path, session.user) || <Inbox user={session.user} />;
   return (
     <>
       <Nav user={session.user} onSignOut={signOut} />

@@ -2,7 +2,7 @@
 import { useTranslation } from "react-i18next";
 import { Link } from "../router.jsx";
 import LanguageSwitch from "./LanguageSwitch.jsx";
-import { isDesigner } from "../designer/routes.jsx";
+import { AREAS } from "../areas/index.js";
 
 export default function Nav({ user, onSignOut }) {
   const { t } = useTranslation();
@@ -18,11 +18,14 @@ export default function Nav({ user, onSignOut }) {
               {t("nav.inbox")}
             </Link>
           </li>
-          {isDesigner(user) && (
-            <li className="nav-item">
-              <Link to="/designer" className="nav-link">{t("designer.nav")}</Link>
+          {AREAS.flatMap((area) => area.nav(user)).map(({ to, label, badge: Badge }) => (
+            <li className="nav-item" key={to}>
+              <Link to={to} className="nav-link">
+                {t(label)}
+                {Badge && <Badge user={user} />}
+              </Link>
             </li>
-          )}
+          ))}
         </ul>
         <span className="navbar-text text-white me-2" data-testid="user-name">
           {user.display_name}

@@ -1,0 +1,10 @@
+// The cases area of the web application (see src/areas/README.md).
+import zh from "./locales/zh-CN.json";
+import en from "./locales/en.json";
+
+export default {
+  name: "cases",
+  catalogues: { "zh-CN": zh, en },
+  page: () => null,
+  nav: () => [],
+};
