@@ -150,8 +150,15 @@ def row_counts(database_url: str) -> dict[str, int]:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url)
+def clock() -> Clock | None:
+    """The engine's clock: the wall clock; a module that needs time to stand still overrides this
+    fixture with a ``FrozenClock`` (the ``engine`` and everything built on it then use it)."""
+    return None
+
+
+@pytest.fixture
+def engine(database_url: str, clock: Clock | None) -> Iterator[ProcessEngine]:
+    process_engine = make_engine(database_url, clock=clock)
     yield process_engine
     process_engine.close()
 

@@ -1,10 +1,9 @@
 """The ledger story: a dozen cases of ``ledger_case`` (one step, a 3-working-day case and step limit) in
 March 2025, with known outcomes, deadlines and ratings, driven through the HTTP API on a frozen clock.
-Import the fixtures (``clock``, ``engine``, ``leader``, ``figures``) into a test module to use them."""
+Import the fixtures (``clock``, ``leader``, ``figures``) into a test module to use them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from engine import FrozenClock, ProcessEngine
 from engine.actors import SYSTEM
-from tests.api.conftest import Api, Org, api_model, make_engine
+from tests.api.conftest import Api, Org, api_model
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -40,13 +39,6 @@ CASES: dict[int, tuple[int, str, str, str, Any]] = {
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(at(3, 8))
-
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture

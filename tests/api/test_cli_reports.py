@@ -12,7 +12,7 @@ from tests.api import ledger_story
 from tests.api.conftest import Api
 from tests.api.test_cli import Cli
 
-clock, engine, figures = ledger_story.clock, ledger_story.engine, ledger_story.figures
+clock, figures = ledger_story.clock, ledger_story.figures
 
 
 @pytest.fixture

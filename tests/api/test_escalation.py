@@ -3,14 +3,13 @@ the 督办 task has its own form (what was done about it), not the overdue step'
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
 from engine import FrozenClock, ProcessEngine
 from engine.worker import Worker
-from tests.api.conftest import Api, make_engine
+from tests.api.conftest import Api
 from tests.api.test_supervision import DEADLINES, LATER, MONDAY_0900, complete, start, task
 
 
@@ -18,12 +17,6 @@ from tests.api.test_supervision import DEADLINES, LATER, MONDAY_0900, complete, 
 def clock() -> FrozenClock:
     return FrozenClock(MONDAY_0900)
 
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from engine.persistence.tables import ledger_cases
 from tests.api import ledger_story
 from tests.api.conftest import PROBLEM_JSON, Api, api_model
 
-clock, engine, leader, figures = ledger_story.clock, ledger_story.engine, ledger_story.leader, ledger_story.figures
+clock, leader, figures = ledger_story.clock, ledger_story.leader, ledger_story.figures
 
 D1_CASES = {1, 2, 5, 7, 9, 12}  # started by staff_D1 and led by D1
 

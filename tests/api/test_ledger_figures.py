@@ -8,7 +8,7 @@ from typing import Any
 from tests.api import ledger_story
 from tests.api.conftest import Api, Org
 
-clock, engine, leader, figures = ledger_story.clock, ledger_story.engine, ledger_story.leader, ledger_story.figures
+clock, leader, figures = ledger_story.clock, ledger_story.leader, ledger_story.figures
 
 
 def rate(n: int, d: int, percent: float | None) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from engine import FrozenClock, ProcessEngine
-from tests.api.conftest import PROBLEM_JSON, Api, api_model, corpus, make_engine
+from engine import FrozenClock
+from tests.api.conftest import PROBLEM_JSON, Api, api_model, corpus
 from tests.api.test_supervision import MONDAY_0900
 from webapi.settings import SettingsError, check_environment
 
@@ -24,12 +23,6 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 def clock() -> FrozenClock:
     return FrozenClock(MONDAY_0900)
 
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture

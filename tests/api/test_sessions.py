@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,7 @@ from flask.testing import FlaskClient
 from engine import SYSTEM, ProcessEngine
 from engine.clock import FrozenClock
 from engine.persistence.tables import users
-from tests.api.conftest import V1, Org, build_org, make_engine
+from tests.api.conftest import V1, Org, build_org
 from webapi.app import create_app
 
 PASSWORD = "correct horse 1"
@@ -21,12 +20,6 @@ PASSWORD = "correct horse 1"
 def clock() -> FrozenClock:
     return FrozenClock()
 
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture

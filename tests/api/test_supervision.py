@@ -9,7 +9,6 @@ whole case has P10D.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest
 
 from engine import FrozenClock, ProcessEngine
 from engine.worker import Worker
-from tests.api.conftest import PROBLEM_JSON, TESTS, Api, make_engine, row_counts
+from tests.api.conftest import PROBLEM_JSON, TESTS, Api, row_counts
 
 DEADLINES = TESTS / "engine" / "processes" / "deadlines.bpmn"
 MONDAY_0900 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -30,13 +29,6 @@ UNKNOWN = str(uuid.UUID(int=424242))
 def clock() -> FrozenClock:
     return FrozenClock(MONDAY_0900)
 
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    """The conftest engine, but on the frozen clock (the app, org and api fixtures build on this one)."""
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture

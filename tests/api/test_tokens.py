@@ -3,7 +3,6 @@ to the hour) and revoking one by id. A frozen clock moves time instead of sleepi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 
 from engine import FrozenClock, ProcessEngine
 from engine.persistence.tables import api_tokens
-from tests.api.conftest import Api, build_org, make_engine
+from tests.api.conftest import Api, build_org
 from webapi.app import create_app
 
 START = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
@@ -22,12 +21,6 @@ START = datetime(2026, 3, 2, 1, 15, tzinfo=UTC)
 def clock() -> FrozenClock:
     return FrozenClock(START)
 
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 @pytest.fixture
