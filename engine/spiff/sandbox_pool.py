@@ -12,6 +12,7 @@ while the other workers keep serving. One pool per server process and settings (
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
@@ -22,6 +23,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
+from typing import Any
 
 from engine.spiff.sandbox_budget import SandboxViolation
 from engine.spiff.sandbox_worker import Job, Reply, serve
@@ -166,11 +168,26 @@ _pools_lock = threading.Lock()
 
 def _after_fork_in_child() -> None:
     """A forked server process (a gunicorn worker) starts its own fork server and pool: the parent's
-    belong to the parent, and its worker processes are not this process's children."""
+    belong to the parent, and its worker processes are not this process's children.
+
+    ``multiprocessing`` keeps one fork server per interpreter and, after a fork, still believes the
+    parent's is its own: starting a worker then fails with ``ECHILD`` (``waitpid`` on a process that
+    is not our child) and every expression would run inline, without the OS limits. So the child
+    forgets it (closing its copy of the liveness pipe, so the parent's server still ends with the
+    parent); the next worker start launches this process's own fork server.
+    """
     global _pools_lock
     _pools_lock = threading.Lock()
     _pools.clear()
     multiprocessing.process._children.clear()  # type: ignore[attr-defined]
+    server: Any = multiprocessing.forkserver._forkserver
+    if server._forkserver_alive_fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(server._forkserver_alive_fd)
+    server._forkserver_alive_fd = None
+    server._forkserver_address = None
+    server._forkserver_pid = None
+    server._lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
