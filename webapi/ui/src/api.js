@@ -15,7 +15,7 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
-export async function call(method, path, body) {
+async function send(method, path, body) {
   const headers = { Accept: "application/json" };
   const multipart = body instanceof FormData; // file uploads: the browser sets the boundary
   if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
@@ -26,11 +26,22 @@ export async function call(method, path, body) {
     credentials: "same-origin",
     body: body === undefined || multipart ? body : JSON.stringify(body),
   });
-  if (response.status === 204) return null;
+  if (response.status === 204) return { data: null, response };
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (!response.ok) throw new ApiError(response.status, data);
-  return data;
+  return { data, response };
+}
+
+export async function call(method, path, body) {
+  return (await send(method, path, body)).data;
+}
+
+// A page of a list endpoint: its items and flask-smorest's X-Pagination metadata (total, pages).
+export async function getPage(path) {
+  const { data, response } = await send("GET", path);
+  const meta = JSON.parse(response.headers.get("X-Pagination") || "{}");
+  return { items: data || [], total: meta.total ?? (data || []).length, pages: meta.total_pages ?? 1 };
 }
 
 export const get = (path) => call("GET", path);
