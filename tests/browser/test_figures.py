@@ -5,6 +5,7 @@ downloads it as CSV and Excel."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -55,9 +56,9 @@ def test_a_leader_reads_the_figures_and_follows_a_department_to_its_ledger(
     with page.expect_download() as csv_download:
         page.get_by_role("link", name="导出 CSV").click()
     assert csv_download.value.suggested_filename == "ledger.csv"
-    lines = open(csv_download.value.path(), encoding="utf-8-sig").read().strip().splitlines()
+    lines = Path(csv_download.value.path()).read_text(encoding="utf-8-sig").strip().splitlines()
     assert len(lines) == len(numbers) + 1  # the header and one line per case of the filter
     with page.expect_download() as xlsx_download:
         page.get_by_role("link", name="导出 Excel").click()
     assert xlsx_download.value.suggested_filename == "ledger.xlsx"
-    assert open(xlsx_download.value.path(), "rb").read(2) == b"PK"  # an Office Open XML package
+    assert Path(xlsx_download.value.path()).read_bytes()[:2] == b"PK"  # an Office Open XML package
