@@ -1,0 +1,23 @@
+"""The recipient's commands on their own notifications (the web application's notifications page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.access.notifications import own_notifications_clause
+from engine.command_context import CommandContext
+from engine.commands.base import Command
+from engine.services import notification_inbox as inbox
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkNotificationsRead(Command[int]):
+    """Mark the actor's own notifications read: those named, or every unread one (``notification_ids``
+    None). Not a case event, so nothing goes into the history."""
+
+    notification_ids: tuple[str, ...] | None
+
+    def execute(self, work: CommandContext) -> int:
+        own = own_notifications_clause(self.actor)
+        ids = list(self.notification_ids) if self.notification_ids is not None else None
+        return inbox.mark_read(work.connection, own, ids, work.now)
