@@ -47,11 +47,12 @@ def test_a_supervisor_sees_a_step_go_overdue_and_reassigns_it_with_a_reason(jour
     actions = page.get_by_test_id("task-actions")
     actions.get_by_label("改派到人员（可选）").select_option(label="吴俊杰 (water_supply.staff2)")
     actions.get_by_role("button", name="改派", exact=True).click()
-    expect(page.get_by_test_id("reassign-reason-error")).to_contain_text("a reason is required")
+    expect(page.get_by_test_id("reassign-reason-error")).to_have_text("请填写原因。")  # the server's 422, in words
     actions.get_by_label("原因*").fill(REASON)
     page.screenshot(path=str(ARTIFACTS / "supervision_reassign_form.png"), full_page=True)
     actions.get_by_role("button", name="改派", exact=True).click()
     expect(page.get_by_test_id("supervision-notice")).to_contain_text("已改派")
+    expect(row.get_by_test_id("assignee")).to_have_text("吴俊杰")
 
     history = site.api("GET", f"/process-instances/{case['id']}/history", "water_supply.supervisor")
     reassigned = [e for e in history if e["action"] == "task.reassigned"]
@@ -80,3 +81,13 @@ def test_the_escalations_notification_shows_unread_and_is_marked_read(journey: J
     expect(badge).to_have_count(0)  # the navigation's count follows at once
     mine = site.api("GET", "/users/me/notifications/unread-count", "water_supply.supervisor")
     assert mine == {"unread": 0}
+
+
+def test_staff_see_no_supervision_link_but_their_notifications(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    journey.sign_in("water_supply.staff1")
+    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    expect(page.get_by_role("link", name="督办")).to_have_count(0)
+    page.get_by_role("link", name=re.compile("^通知")).click()
+    expect(page.get_by_test_id("notifications-empty")).to_have_text("暂无通知。")

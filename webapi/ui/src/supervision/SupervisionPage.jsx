@@ -65,6 +65,12 @@ export default function SupervisionPage() {
     return i18n.language === "en" ? found.name_en || found.name : found.name;
   };
 
+  const personName = (id) => {
+    if (!id) return t("supervision.unclaimed");
+    const found = people.find((p) => p.id === id);
+    return found ? found.display_name : id;
+  };
+
   const done = (messageKey) => {
     setNotice(t(messageKey, { step: selected.name || selected.activity_id, number: selected.case_number }));
     setSelected(null);
@@ -91,9 +97,8 @@ export default function SupervisionPage() {
             <thead>
               <tr>
                 <th scope="col">{t("supervision.col.case")}</th>
-                <th scope="col">{t("supervision.col.subject")}</th>
                 <th scope="col">{t("supervision.col.step")}</th>
-                <th scope="col">{t("supervision.col.department")}</th>
+                <th scope="col">{t("supervision.col.assignee")}</th>
                 <th scope="col">{t("supervision.col.due")}</th>
                 <th scope="col"><span className="visually-hidden">{t("supervision.col.actions")}</span></th>
               </tr>
@@ -101,10 +106,15 @@ export default function SupervisionPage() {
             <tbody>
               {work.map((task) => (
                 <tr key={task.id} data-task-id={task.id}>
-                  <td><Link to={`/tasks/${task.id}`}>{task.case_number}</Link></td>
-                  <td>{task.business_key || "—"}<div className="small text-muted">{task.process_name || task.process_key}</div></td>
-                  <td>{task.name || task.activity_id}</td>
-                  <td>{departmentName(task.department)}</td>
+                  <td>
+                    <Link to={`/tasks/${task.id}`}>{task.case_number}</Link>
+                    <div className="small text-muted">{task.business_key || "—"} · {task.process_name || task.process_key}</div>
+                  </td>
+                  <td>
+                    {task.name || task.activity_id}
+                    <div className="small text-muted">{departmentName(task.department)}</div>
+                  </td>
+                  <td data-testid="assignee">{personName(task.assignee)}</td>
                   <td><DueCell task={task} language={i18n.language} /></td>
                   <td>
                     <button type="button" className="btn btn-sm btn-outline-primary" aria-expanded={selected?.id === task.id}

@@ -26,7 +26,7 @@ function useAction(shown, onDone, doneKey) {
       onDone(doneKey);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      const { byField, other } = splitProblem(error.problem, shown);
+      const { byField, other } = splitProblem(error.problem, shown, t);
       setErrors(byField);
       if (error.status === 409 && CONFLICTS.includes(error.problem.code)) setMessage(t(`supervision.conflict.${error.problem.code}`));
       else if (error.status === 422) setMessage([t("supervision.invalid"), ...other].join(" "));
