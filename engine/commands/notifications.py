@@ -13,11 +13,14 @@ from engine.services import notification_inbox as inbox
 @dataclass(frozen=True, kw_only=True)
 class MarkNotificationsRead(Command[int]):
     """Mark the actor's own notifications read: those named, or every unread one (``notification_ids``
-    None). Not a case event, so nothing goes into the history."""
+    None). The audit log keeps who read which (``notification.read``): a supervisor was told."""
 
     notification_ids: tuple[str, ...] | None
 
     def execute(self, work: CommandContext) -> int:
         own = own_notifications_clause(self.actor)
         ids = list(self.notification_ids) if self.notification_ids is not None else None
-        return inbox.mark_read(work.connection, own, ids, work.now)
+        marked = inbox.mark_read(work.connection, own, ids, work.now)
+        if marked:
+            work.record(action="notification.read", details={"notification_ids": marked})
+        return len(marked)

@@ -38,10 +38,15 @@ def unread_count(connection: Connection, own: ColumnElement[bool]) -> int:
     )
 
 
-def mark_read(connection: Connection, own: ColumnElement[bool], ids: Sequence[str] | None, now: datetime) -> int:
-    """Mark unread ones read: those of ``ids`` that ``own`` selects, or all of them (``ids`` None); how many
-    were newly marked (others' ids, unknown ids and those read before are skipped, their time is kept)."""
-    query = update(notifications).where(own, notifications.c.read_at.is_(None))
+def mark_read(
+    connection: Connection, own: ColumnElement[bool], ids: Sequence[str] | None, now: datetime
+) -> list[str]:
+    """Mark unread ones read: those of ``ids`` that ``own`` selects, or all of them (``ids`` None); the ids
+    newly marked (others' ids, unknown ids and those read before are skipped, their time is kept)."""
+    wanted = [own, notifications.c.read_at.is_(None)]
     if ids is not None:
-        query = query.where(notifications.c.id.in_(list(ids)))
-    return int(connection.execute(query.values(read_at=now)).rowcount)
+        wanted.append(notifications.c.id.in_(list(ids)))
+    found = sorted(connection.execute(select(notifications.c.id).where(*wanted)).scalars())
+    if found:
+        connection.execute(update(notifications).where(notifications.c.id.in_(found)).values(read_at=now))
+    return found
