@@ -78,6 +78,7 @@ class ProcessEngine:
         from engine.services.calendar import CalendarService
         from engine.services.history import HistoryService
         from engine.services.identity import IdentityService
+        from engine.services.notifications import NotificationService
         from engine.services.operations import OperationsService
         from engine.services.reports import ReportService
         from engine.services.repository import RepositoryService
@@ -108,6 +109,7 @@ class ProcessEngine:
         self.identity = IdentityService(self)
         self.history = HistoryService(self)
         self.supervision = SupervisionService(self)
+        self.notifications = NotificationService(self)
         self.calendars = CalendarService(self)
         self.sessions = SessionService(self)
         self.operations = OperationsService(self)

@@ -288,6 +288,7 @@ class NotificationView:
     sent_at: datetime | None
     recipient: RecipientView | None = None
     channel: str | None = None  # the recipient's notify_via: sms | email | dingtalk (None: not set)
+    read_at: datetime | None = None  # when the recipient marked it read (None: unread)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Who may read which notifications: each user their own; delivery bridges and admins everyone's."""
+"""Who may read which notifications: each user their own; delivery bridges and admins everyone's.
+Only the recipient marks a notification read: nobody reads (or marks) another user's inbox for them."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ def visible_notifications_clause(actor: Actor, *, everyone: bool = False) -> Col
     if everyone:
         access.require_notification_bridge(actor)
         return true()
+    return own_notifications_clause(actor)
+
+
+def own_notifications_clause(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause over ``notifications``: the actor's own, the only ones it may mark read (none for
+    an actor that is no user, such as the command line's ``system``)."""
     if actor.user_id is None:
         return false()
     return notifications.c.recipient_user_id == actor.user_id

@@ -420,9 +420,11 @@ notifications = Table(
     Column("task_id", String(UUID_LEN)),
     Column("text", Text, nullable=False),
     _ts("created_at"),
-    _ts("sent_at", nullable=True),
+    _ts("sent_at", nullable=True),  # when a delivery bridge sent it
+    _ts("read_at", nullable=True),  # when its recipient marked it read (migration 0012_supervision)
     Index("ix_notifications_recipient", "recipient_user_id", "created_at"),
     Index("ix_notifications_unsent", "sent_at"),
+    Index("ix_notifications_unread", "recipient_user_id", "read_at"),
 )
 
 # --- the ledger and its figures (engine/ledger.py, engine/services/reports.py) -----------------------

@@ -14,7 +14,8 @@ from engine.persistence.tables import notifications, users
 from engine.results import NotificationView, RecipientView
 
 
-def _view(row: Mapping[Any, Any]) -> NotificationView:
+def notification_view(row: Mapping[Any, Any]) -> NotificationView:
+    """One row of :func:`notification_select` as the API shows it."""
     return NotificationView(
         row["id"],
         row["kind"],
@@ -27,10 +28,12 @@ def _view(row: Mapping[Any, Any]) -> NotificationView:
             row["recipient_user_id"], row["username"], row["display_name"], row["phone"], row["email"]
         ),
         channel=row["notify_via"],
+        read_at=row["read_at"],
     )
 
 
-def _query() -> Any:
+def notification_select() -> Any:
+    """Notifications with their recipient's name and contact details."""
     return select(
         notifications,
         users.c.username,
@@ -43,11 +46,11 @@ def _query() -> Any:
 
 def listed(connection: Connection, visible: ColumnElement[bool], *, unsent_only: bool) -> list[NotificationView]:
     """Newest first; those ``visible`` selects (``engine.access.notifications``)."""
-    query = _query().where(visible)
+    query = notification_select().where(visible)
     if unsent_only:
         query = query.where(notifications.c.sent_at.is_(None))
     query = query.order_by(notifications.c.created_at.desc(), notifications.c.id)
-    return [_view(row) for row in connection.execute(query).mappings()]
+    return [notification_view(row) for row in connection.execute(query).mappings()]
 
 
 def mark_sent(connection: Connection, ids: Sequence[str], now: datetime) -> int:
@@ -64,7 +67,7 @@ def mark_sent(connection: Connection, ids: Sequence[str], now: datetime) -> int:
 def mark_one_sent(connection: Connection, notification_id: str, now: datetime) -> NotificationView:
     """Mark one notification sent; marking it again keeps the first time and is no error."""
     mark_sent(connection, [notification_id], now)
-    row = connection.execute(_query().where(notifications.c.id == notification_id)).mappings().first()
+    row = connection.execute(notification_select().where(notifications.c.id == notification_id)).mappings().first()
     if row is None:
         raise NotFound(f"notification {notification_id} does not exist", code="notification_not_found")
-    return _view(row)
+    return notification_view(row)

@@ -70,6 +70,7 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "supervision.mark_sent": {"notification.sent": ("notification_ids",)},
     "supervision.mark_one_sent": {"notification.sent": ("notification_ids",)},
+    "notifications.mark_read": {"notification.read": ("notification_ids",)},
     "identity.create_department": {"department.created": ("code",)},
     "identity.create_user": {"user.created": ("user_id", "roles", "departments")},
     "identity.update_user": {"user.updated": ("user_id", "fields")},
@@ -92,6 +93,7 @@ NOT_COMMANDS = {
     "runtime": {"get", "list", "incidents"},
     "tasks": {"list", "get", "with_instructions", "view_in", "case_of"},
     "supervision": {"overview", "notifications"},
+    "notifications": {"mine", "unread_count"},
     "identity": {
         "list_departments",
         "get_user",
@@ -217,6 +219,9 @@ def _drive(name: str, w: World) -> Callable[[], Any]:
     if name == "supervision.mark_sent":
         notification = w.notification()
         return lambda: e.supervision.mark_sent(o["admin"], [notification])
+    if name == "notifications.mark_read":
+        w.notification()
+        return lambda: e.notifications.mark_read(o["supervisor_D2"], None)
     if name == "supervision.mark_one_sent":
         notification = w.notification()
         return lambda: e.supervision.mark_one_sent(o["admin"], notification)
@@ -325,6 +330,7 @@ COMMAND_OF = {
     "supervision.escalate_overdue": "EscalateOverdueTask",
     "supervision.mark_sent": "MarkNotificationsSent",
     "supervision.mark_one_sent": "MarkNotificationSent",
+    "notifications.mark_read": "MarkNotificationsRead",
     "identity.create_department": "CreateDepartment",
     "identity.create_user": "CreateUser",
     "identity.update_user": "UpdateUser",

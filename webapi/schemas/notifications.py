@@ -1,14 +1,23 @@
-"""Schemas of the notification outbox, as users and delivery bridges see it."""
+"""Schemas of notifications: the outbox as delivery bridges see it, and each user's own with read state."""
 
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate, validates_schema
 
 from webapi.schemas.common import ListArgs, local_twin, sort_field
-from webapi.schemas.supervision import MarkedSchema, MarkSentSchema
+from webapi.schemas.supervision import MAX_IDS, MarkedSchema, MarkSentSchema
 
-__all__ = ["MarkSentSchema", "MarkedSchema", "NotificationQuerySchema", "NotificationSchema"]
+__all__ = [
+    "MarkReadSchema",
+    "MarkSentSchema",
+    "MarkedSchema",
+    "MyNotificationQuerySchema",
+    "NotificationQuerySchema",
+    "NotificationSchema",
+    "ReadMarkedSchema",
+    "UnreadCountSchema",
+]
 
 
 class NotificationQuerySchema(ListArgs):
@@ -43,3 +52,30 @@ class NotificationSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "how the recipient wants to be reached: `sms`, `email`, `dingtalk` (null: not set)"},
     )
+    read_at = fields.DateTime(allow_none=True,
+                              metadata={"description": "when its recipient marked it read (null: unread)"})
+    read_at_local = local_twin("read_at")
+
+
+class MyNotificationQuerySchema(ListArgs):
+    unread = fields.Boolean(load_default=False, metadata={"description": "only those not marked read"})
+
+
+class MarkReadSchema(ma.Schema):
+    ids = fields.List(fields.UUID(), validate=validate.Length(min=1, max=MAX_IDS),
+                      metadata={"description": f"your notifications to mark read (at most {MAX_IDS})"})
+    all = fields.Boolean(load_default=False, metadata={"description": "true: mark every unread one read"})
+
+    @validates_schema
+    def _one_of(self, data: dict[str, object], **_: object) -> None:
+        if ("ids" in data) == bool(data.get("all")):
+            raise ma.ValidationError("name the notifications in `ids`, or send `all: true`", "ids")
+
+
+class ReadMarkedSchema(ma.Schema):
+    marked = fields.Integer(metadata={"description": "how many were newly marked read"})
+    unread = fields.Integer(metadata={"description": "how many of yours are unread now"})
+
+
+class UnreadCountSchema(ma.Schema):
+    unread = fields.Integer(metadata={"description": "how many of your notifications are unread"})

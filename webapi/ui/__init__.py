@@ -72,6 +72,13 @@ def task(task_id: object) -> Response:
     return _page()
 
 
+@bp.get("/supervision")
+@bp.get("/notifications")
+def area_page() -> Response:
+    """Supervision (督办) and the signed-in user's notifications."""
+    return _page()
+
+
 @bp.get("/designer")
 @bp.get("/designer/<path:rest>")
 def designer(rest: str = "") -> Response:
