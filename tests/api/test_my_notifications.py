@@ -12,9 +12,9 @@ import pytest
 
 from engine import FrozenClock
 from tests.api.conftest import Api, row_counts
-from tests.api.test_supervision import UNKNOWN, case, clock, engine, escalated, problem_fields
+from tests.api.test_supervision import UNKNOWN, case, clock, escalated, problem_fields
 
-__all__ = ["case", "clock", "engine", "escalated"]  # fixtures used below
+__all__ = ["case", "clock", "escalated"]  # fixtures used below
 
 MINE = "/users/me/notifications"
 

@@ -10,9 +10,9 @@ import pytest
 from engine import EngineConfig, ProcessEngine
 from tests.api.conftest import Api
 from tests.api.test_cli import Cli, upgraded, wutong
-from tests.api.test_supervision import UNKNOWN, case, clock, engine, escalated
+from tests.api.test_supervision import UNKNOWN, case, clock, escalated
 
-__all__ = ["case", "clock", "engine", "escalated", "upgraded", "wutong"]  # fixtures used below
+__all__ = ["case", "clock", "escalated", "upgraded", "wutong"]  # fixtures used below
 
 
 @pytest.fixture
