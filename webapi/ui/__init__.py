@@ -72,6 +72,18 @@ def task(task_id: object) -> Response:
     return _page()
 
 
+@bp.get("/start")
+def start() -> Response:
+    """Start a case: the processes the user may start, each with its start form."""
+    return _page()
+
+
+@bp.get("/company")
+def company() -> Response:
+    """A company's page: raise a problem, follow its cases, answer and rate."""
+    return _page()
+
+
 @bp.get("/designer")
 @bp.get("/designer/<path:rest>")
 def designer(rest: str = "") -> Response:
