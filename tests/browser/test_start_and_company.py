@@ -42,7 +42,7 @@ def test_a_company_raises_a_problem_follows_it_and_confirms_and_rates_the_result
     journey.sign_in("jinggong.applicant")
     expect(page.get_by_role("heading", name="企业服务")).to_be_visible()  # the company's landing page
 
-    page.get_by_label("企业名称").fill(COMPANY)
+    expect(page.get_by_label("企业名称")).to_have_value(COMPANY)  # the company's name, filled in
     page.get_by_label("问题描述").fill(ACCEPTANCE["problem_description"])
     page.get_by_label("企业联系人").fill("马志成")
     page.get_by_label("联系电话").fill("0371-6789 1234")

@@ -9,6 +9,15 @@ import CaseProgress from "./CaseProgress.jsx";
 export const PROBLEM_PROCESS = "enterprise_problem";
 const POLL_MS = 15000;
 
+// What the start form asks that the company's record already says (its name and credit code).
+function knownFields(definition, user) {
+  const fields = (definition.start_form && definition.start_form.properties) || {};
+  const known = {};
+  if (user.company && "company_name" in fields) known.company_name = user.company.name;
+  if (user.company && user.company.credit_code && "credit_code" in fields) known.credit_code = user.company.credit_code;
+  return known;
+}
+
 export default function CompanyPage({ user }) {
   const { t } = useTranslation();
   const [cases, setCases] = useState(null);
@@ -74,7 +83,8 @@ export default function CompanyPage({ user }) {
                   {t("company.raised", { number: raised.number })}
                 </div>
               )}
-              <StartForm definition={problem} user={user} onStarted={onRaised} submitLabel={t("company.submit")} />
+              <StartForm definition={problem} user={user} onStarted={onRaised} submitLabel={t("company.submit")}
+                         initialData={knownFields(problem, user)} />
             </section>
           </div>
         )}

@@ -43,12 +43,12 @@ function Field({ id, label, errors, children }) {
   );
 }
 
-export default function StartForm({ definition, user, onStarted, submitLabel }) {
+export default function StartForm({ definition, user, onStarted, submitLabel, initialData }) {
   const { t } = useTranslation();
   const isApplicant = user.roles.includes("applicant");
   const askApplicant = definition.needs_applicant && !isApplicant;
   const askDepartment = !isApplicant && user.departments.length > 1;
-  const [formData, setFormData] = useState({});
+  const [formData, setFormData] = useState(initialData || {});
   const [extraErrors, setExtraErrors] = useState({});
   const [fieldErrors, setFieldErrors] = useState({});
   const [applicants, setApplicants] = useState(null);
@@ -76,7 +76,7 @@ export default function StartForm({ definition, user, onStarted, submitLabel }) 
       const started = await post(`/process-definitions/key/${encodeURIComponent(definition.key)}/start`, body);
       setExtraErrors({});
       setFieldErrors({});
-      setFormData({});
+      setFormData(initialData || {});
       setBusinessKey("");
       onStarted(started);
     } catch (error) {
