@@ -113,3 +113,18 @@ def test_staff_start_a_case_and_fix_a_start_form_error(journey: Journey, site: S
     assert [(c["key"], c["applicant"], c["variables"]["contact_phone"]) for c in cases] == [
         ("utility_connection", company, "13800000001")
     ]
+
+
+def test_the_company_page_says_in_english_which_department_has_the_problem(journey: Journey, site: Site) -> None:
+    page = journey.page
+    page.set_viewport_size({"width": 375, "height": 800})
+    journey.expect("GET", "/api/v1/session", 401)
+    case = site.api("POST", "/process-definitions/key/enterprise_problem/start", "jinggong.applicant",
+                    json={"variables": {"company_name": COMPANY, "problem_description": "需要公交线路"}})
+    journey.sign_in("jinggong.applicant")
+    page.get_by_role("button", name="English").click()
+
+    card = page.locator("[data-testid=company-case]", has_text=case["number"])
+    expect(card).to_contain_text("Park Operations Center is working on “Accept the problem” since")
+    expect(card).to_contain_text("In progress")
+    expect(page.get_by_role("button", name="Submit the problem")).to_be_visible()

@@ -57,7 +57,7 @@ export default function CompanyPage({ user }) {
       </h1>
       <p className="text-muted mb-3">{company}</p>
       <div className="row g-3">
-        <div className="col-12 col-lg-7 order-2 order-lg-1">
+        <div className="col-12 col-lg-7">
           <h2 className="h5">{t("company.myCases")}</h2>
           {error && <div className="alert alert-warning" role="alert">{error}</div>}
           {waiting.length > 0 && (
@@ -72,7 +72,7 @@ export default function CompanyPage({ user }) {
           ))}
         </div>
         {problem && (
-          <div className="col-12 col-lg-5 order-1 order-lg-2">
+          <div className="col-12 col-lg-5">
             <section className="card card-body" aria-labelledby="raise-title">
               <h2 id="raise-title" className="h5">
                 {t("company.raise")}
