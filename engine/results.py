@@ -36,6 +36,16 @@ class UserView:
 
 
 @dataclass(frozen=True)
+class ApplicantView:
+    """A company's user, as staff see it when opening a case for the company (no contact details)."""
+
+    id: str
+    username: str
+    display_name: str
+    company: CompanyView | None
+
+
+@dataclass(frozen=True)
 class TokenView:
     id: str
     user_id: str
@@ -89,6 +99,8 @@ class DefinitionView:
     lanes: dict[str, str | None]  # lane id -> department code (None for the applicant lane)
     running_cases: int = 0  # cases of this version not yet completed or cancelled (running or in error)
     deployed_by: Any = None  # deployment_views.DeployerView of who deployed it, when known
+    start_form: dict[str, Any] | None = None  # the JSON Schema of ``startFormJsonSchemaFilename``
+    needs_applicant: bool = False  # it has ``applicantOnly`` steps: staff name the applicant when starting
 
 
 @dataclass(frozen=True)
@@ -188,6 +200,8 @@ class InstanceView:
     due_at: datetime | None = None
     due_status: str | None = None
     original_due_at: datetime | None = None
+    process_name: str | None = None
+    current_steps: tuple[Any, ...] = ()  # engine.case_progress.CaseStep: where the case stands, for every reader
 
 
 @dataclass(frozen=True)

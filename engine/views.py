@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from engine import case_progress
 from engine.access import applicant_data
 from engine.access import cases as case_access
 from engine.access import tasks as task_access
@@ -145,9 +146,11 @@ def incident_view(row: Mapping[Any, Any], shown: frozenset[str] | None = None) -
 def instance_view(
     connection: Connection, actor: Actor, row: Mapping[Any, Any], judge: DueJudge = _no_judge
 ) -> InstanceView:
-    version = connection.execute(
-        select(process_definitions.c.version).where(process_definitions.c.id == row["definition_id"])
-    ).scalar_one()
+    version, process_name = connection.execute(
+        select(process_definitions.c.version, process_definitions.c.name).where(
+            process_definitions.c.id == row["definition_id"]
+        )
+    ).one()
     owner = None
     if row["owner_user_id"] is not None:
         owner = connection.execute(select(users.c.username).where(users.c.id == row["owner_user_id"])).scalar()
@@ -178,6 +181,8 @@ def instance_view(
         due_at=row["due_at"],
         due_status=judge(row["due_at"]) if row["state"] in ("running", "error") else None,
         original_due_at=row["original_due_at"],
+        process_name=process_name,
+        current_steps=case_progress.current_steps(connection, row, judge),
     )
 
 

@@ -45,18 +45,32 @@ def require_case_supervisor(actor: Actor, *, department: str | None) -> None:
 
 def require_start(actor: Actor, *, startable_by: Collection[str], startable_by_applicant: bool) -> None:
     """Staff and supervisors start any process unless it names departments; applicants only marked ones."""
+    refusal = start_refusal(actor, startable_by=startable_by, startable_by_applicant=startable_by_applicant)
+    if refusal is not None:
+        raise Forbidden(refusal, code="start_forbidden")
+
+
+def may_start(actor: Actor, *, startable_by: Collection[str], startable_by_applicant: bool) -> bool:
+    """Whether :func:`require_start` lets the actor start the process (lists of what one may start)."""
+    return start_refusal(actor, startable_by=startable_by, startable_by_applicant=startable_by_applicant) is None
+
+
+def start_refusal(actor: Actor, *, startable_by: Collection[str], startable_by_applicant: bool) -> str | None:
+    """Why the actor may not start a process so marked (None: they may): the one rule of starting."""
     if actor.is_admin:
-        return
+        return None
     if actor.is_applicant:
-        if startable_by_applicant:
-            return
-        raise Forbidden("applicants may not start this process", code="start_forbidden")
+        return None if startable_by_applicant else "applicants may not start this process"
     if not _works(actor):
-        raise Forbidden("your roles do not allow starting cases", code="start_forbidden")
+        return "your roles do not allow starting cases"
     if startable_by and not any(code in actor.departments for code in startable_by):
-        raise Forbidden(
-            "this process may only be started by " + ", ".join(sorted(startable_by)), code="start_forbidden"
-        )
+        return "this process may only be started by " + ", ".join(sorted(startable_by))
+    return None
+
+
+def require_case_opener(actor: Actor) -> None:
+    """Who may list the companies' users to open a case for them (帮办代办): staff, supervisors, admins."""
+    require_role(actor, "staff", "supervisor")
 
 
 def require_notification_bridge(actor: Actor) -> None:

@@ -21,12 +21,13 @@ from engine.commands.identity import (
 )
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
 from engine.persistence.tables import departments, users
-from engine.results import DepartmentView, TokenView, UserView
+from engine.results import ApplicantView, DepartmentView, TokenView, UserView
 from engine.services import identity_tokens as tokens
 from engine.services.actor_cache import ActorCache
 from engine.services.identity_rules import CREDIT_CODE_MAX, TOKEN_NAME_MAX, free_text, identifier, normalised
 from engine.services.identity_users import (
     actor_for,
+    applicant_views,
     check_password,
     check_user,
     contact_details,
@@ -163,6 +164,11 @@ class IdentityService:
         return self._engine.query(
             lambda c: [user_view(c, uid) for uid in c.execute(select(users.c.id).order_by(users.c.username)).scalars()]
         )
+
+    def list_applicants(self, actor: Actor) -> list[ApplicantView]:
+        """The active company users (role ``applicant``) staff may open a case for (``applicant_id``)."""
+        access.require_case_opener(actor)
+        return self._engine.query(applicant_views)
 
     def find_user(self, username: str) -> UserView:
         """The user of this username (compared as stored: NFKC, any letter case)."""

@@ -17,7 +17,7 @@ from engine.actors import ROLES, Actor
 from engine.command_context import CommandContext
 from engine.errors import InvalidInput, NotFound, Problem
 from engine.persistence.tables import companies, departments, user_departments, user_roles, users
-from engine.results import CompanyView, UserView
+from engine.results import ApplicantView, CompanyView, UserView
 from engine.services.identity_rules import EMAIL_MAX, PHONE_MAX, free_text
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -67,6 +67,25 @@ def contact_details(
     if notify_via == "email" and email is None:
         problems.append(Problem("required", "e-mail needs an address", field="/email"))
     return {"phone": phone, "email": email, "notify_via": notify_via}, problems
+
+
+def applicant_views(connection: Connection) -> list[ApplicantView]:
+    """Every active user with the role ``applicant``, with their company, by company then display name."""
+    rows = connection.execute(
+        select(users.c.id, users.c.username, users.c.display_name, companies.c.id.label("company_id"),
+               companies.c.name.label("company_name"), companies.c.credit_code)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .outerjoin(companies, companies.c.id == users.c.company_id)
+        .where(user_roles.c.role == "applicant", users.c.active.is_(True))
+        .order_by(companies.c.name, users.c.display_name, users.c.id)
+    ).all()
+    return [
+        ApplicantView(
+            r.id, r.username, r.display_name,
+            CompanyView(r.company_id, r.company_name, r.credit_code) if r.company_id is not None else None,
+        )
+        for r in rows
+    ]
 
 
 def user_view(connection: Connection, user_id: str) -> UserView:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,14 +126,19 @@ class RepositoryService:
 
     # --- reading ------------------------------------------------------------------------------
 
-    def list_definitions(self, actor: Actor, key: str | None = None, latest: bool = False) -> list[DefinitionView]:
+    def list_definitions(
+        self, actor: Actor, key: str | None = None, latest: bool = False, startable: bool = False
+    ) -> list[DefinitionView]:
+        """Definitions the actor may read; ``startable``: only the newest version of each process the
+        actor may start (``access.may_start``), e.g. for a "start a case" page."""
+
         def run(connection: Connection) -> list[DefinitionView]:
             query = select(process_definitions).order_by(
                 process_definitions.c.key, process_definitions.c.version.desc()
             )
             if key is not None:
                 query = query.where(process_definitions.c.key == key)
-            if latest:
+            if latest or startable:
                 newest = (
                     select(process_definitions.c.key, func.max(process_definitions.c.version).label("v"))
                     .group_by(process_definitions.c.key)
@@ -145,7 +149,8 @@ class RepositoryService:
                     (newest.c.key == process_definitions.c.key) & (newest.c.v == process_definitions.c.version),
                 )
             views = [_view(row) for row in connection.execute(query).mappings()]
-            return deployment_views.with_usage(connection, [v for v in views if _may_read(actor, v)])
+            views = [v for v in views if _may_read(actor, v) and (not startable or _may_start(actor, v))]
+            return deployment_views.with_usage(connection, views)
 
         return self._engine.query(run)
 
@@ -208,6 +213,13 @@ def _may_read(actor: Actor, view: DefinitionView) -> bool:
     return view.properties.get("startableByApplicant", "").strip().lower() in {"true", "yes", "1"}
 
 
+def _may_start(actor: Actor, view: DefinitionView) -> bool:
+    model = DefinitionModel(view.key, view.name, view.properties, {}, {}, {})
+    return access.may_start(
+        actor, startable_by=model.startable_by, startable_by_applicant=model.startable_by_applicant
+    )
+
+
 def _readable(actor: Actor, view: DefinitionView) -> DefinitionView:
     if not _may_read(actor, view):
         raise NotFound(f"process definition {view.id} does not exist", code="definition_not_found")
@@ -215,7 +227,7 @@ def _readable(actor: Actor, view: DefinitionView) -> DefinitionView:
 
 
 def _view(row: Mapping[Any, Any]) -> DefinitionView:
-    model = json.loads(row["model_json"])
+    model = DefinitionModel.from_json(row["model_json"])
     return DefinitionView(
         id=row["id"],
         key=row["key"],
@@ -224,8 +236,10 @@ def _view(row: Mapping[Any, Any]) -> DefinitionView:
         deployment_id=row["deployment_id"],
         source_file=row["source_file"],
         created_at=row["created_at"],
-        properties=dict(model.get("properties", {})),
-        lanes=dict(model.get("lane_ids", {})),
+        properties=dict(model.properties),
+        lanes=dict(model.lane_ids),
+        start_form=model.start_form,
+        needs_applicant=model.needs_applicant,
     )
 
 

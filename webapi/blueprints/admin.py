@@ -12,6 +12,8 @@ from webapi import settings
 from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, protected_blueprint
 from webapi.schemas.admin import (
+    ApplicantQuerySchema,
+    ApplicantSchema,
     DepartmentCreateSchema,
     DepartmentQuerySchema,
     DepartmentSchema,
@@ -146,3 +148,12 @@ def revoke_token(token_id: UUID) -> tuple[str, int]:
     """Revoke an API token (admins, or the token's owner)."""
     current_engine().identity.revoke_token(current_actor(), str(token_id))
     return "", 204
+
+
+@blp.route("/applicants", methods=["GET"])
+@blp.arguments(ApplicantQuerySchema, location="query")
+@blp.response(200, ApplicantSchema(many=True), headers=PAGINATION_HEADERS)
+@documents(blp, 403, 422)
+def list_applicants(args: dict[str, Any]) -> Any:
+    """The companies' active users (role `applicant`) a case may be opened for: staff, supervisors, admins."""
+    return page_in_memory(current_engine().identity.list_applicants(current_actor()), args)

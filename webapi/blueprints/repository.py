@@ -97,8 +97,10 @@ def get_deployment_file(deployment_id: UUID, name: str) -> Response:
 @blp.response(200, DefinitionSchema(many=True), headers=PAGINATION_HEADERS)
 @documents(blp, 422)
 def list_definitions(args: dict[str, Any]) -> Any:
-    """Deployed process definitions, by key and newest version first."""
-    items = current_engine().repository.list_definitions(current_actor(), args.get("key"), args["latest"])
+    """Deployed process definitions, by key and newest version first; `startable=true`: what the caller may start."""
+    items = current_engine().repository.list_definitions(
+        current_actor(), args.get("key"), args["latest"], startable=args["startable"]
+    )
     return page_in_memory(items, args)
 
 

@@ -6,6 +6,7 @@ blueprint has no ``before_request`` hook, because signing in cannot require bein
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from uuid import UUID
 
@@ -38,9 +39,11 @@ BOTH: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}, {COOKIE_SCHEME: []}]
 
 
 def _body(session: WebSession) -> dict[str, Any]:
-    user = current_engine().identity.get_user(session.actor, session.actor.user_id or "")
+    engine = current_engine()
+    user = engine.identity.get_user(session.actor, session.actor.user_id or "")
+    may_start = bool(engine.repository.list_definitions(session.actor, startable=True))
     return {
-        "user": user,
+        "user": {**dataclasses.asdict(user), "may_start": may_start},
         "csrf_token": session.csrf_token,
         "created_at": session.created_at,
         "idle_expires_at": session.idle_expires_at,

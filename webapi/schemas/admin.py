@@ -76,6 +76,17 @@ class UserSchema(ma.Schema):
     notify_via = fields.String(allow_none=True, metadata={"description": "`sms`, `email` or `dingtalk`"})
 
 
+class ApplicantSchema(ma.Schema):
+    id = fields.String(metadata={"description": "the `applicant_id` to open a case for this company's user"})
+    username = fields.String()
+    display_name = fields.String()
+    company = fields.Nested(CompanySchema, allow_none=True)
+
+
+class ApplicantQuerySchema(ListArgs):
+    pass
+
+
 class TokenCreateSchema(ma.Schema):
     name = text(100, allow_none=True)
     expires_in_days = fields.Integer(

@@ -51,6 +51,11 @@ class DeploymentSchema(ma.Schema):
 class DefinitionQuerySchema(ma.Schema):
     key = text(255)
     latest = fields.Boolean(load_default=False, metadata={"description": "only the newest version of each key"})
+    startable = fields.Boolean(
+        load_default=False,
+        metadata={"description": "only the newest version of each process the caller may start (the rule of "
+                  "`POST /process-definitions/key/{key}/start`)"},
+    )
 
 
 class DefinitionSchema(ma.Schema):
@@ -67,6 +72,12 @@ class DefinitionSchema(ma.Schema):
     running_cases = fields.Integer(metadata={"description": "cases of this version still running (or in error)"})
     deployed_by = fields.Nested(lambda: DeployerSchema(), allow_none=True,
                                 metadata={"description": "who deployed this version"})
+    start_form = fields.Dict(allow_none=True, metadata={
+        "description": "the JSON Schema (draft 2020-12) the start `variables` must match "
+                       "(`startFormJsonSchemaFilename`); null when the process has none"})
+    needs_applicant = fields.Boolean(metadata={
+        "description": "the process has steps only the company may complete (`applicantOnly`): staff starting "
+                       "it name the applicant (`applicant_id`)"})
 
 
 class ElementChangeSchema(ma.Schema):

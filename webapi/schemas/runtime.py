@@ -76,6 +76,22 @@ class IncidentSchema(ma.Schema):
     blocking = fields.Boolean(metadata={"description": "false: the incident does not stop the case (template_failed)"})
 
 
+class CaseStepSchema(ma.Schema):
+    name = fields.String(allow_none=True)
+    name_en = fields.String(allow_none=True, metadata={"description": "the step's `nameEn`"})
+    activity_id = fields.String()
+    department = fields.String(allow_none=True, metadata={"description": "the department that has the step"})
+    department_name = fields.String(allow_none=True)
+    department_name_en = fields.String(allow_none=True)
+    since = fields.DateTime(metadata={"description": "when the step opened"})
+    since_local = local_twin("since")
+    due_at = fields.DateTime(allow_none=True)
+    due_at_local = local_twin("due_at")
+    due_status = fields.String(allow_none=True)
+    with_applicant = fields.Boolean(metadata={"description": "the step waits for the case's company (its "
+                                              "`applicant` lane); the company finds it in `open_tasks`"})
+
+
 class InstanceSchema(ma.Schema):
     id = fields.String()
     number = fields.String()
@@ -102,6 +118,10 @@ class InstanceSchema(ma.Schema):
         "description": "`on_time`, `due_soon` or `overdue` while running; null without a deadline"})
     original_due_at = fields.DateTime(allow_none=True)
     original_due_at_local = local_twin("original_due_at")
+    process_name = fields.String(allow_none=True)
+    current_steps = fields.List(fields.Nested(CaseStepSchema), metadata={
+        "description": "where the case stands: its open steps with their departments, since when and due when, "
+                       "for every reader of the case (a company sees which department has its problem)"})
 
     @ma.pre_dump
     def _shape(self, view: Any, **_: Any) -> dict[str, Any]:

@@ -14,8 +14,13 @@ class SignInSchema(ma.Schema):
     password = text(1000, required=True, load_only=True)
 
 
+class SessionUserSchema(UserSchema):
+    may_start = fields.Boolean(metadata={
+        "description": "the user may start at least one deployed process (`GET /process-definitions?startable=true`)"})
+
+
 class SessionSchema(ma.Schema):
-    user = fields.Nested(UserSchema)
+    user = fields.Nested(SessionUserSchema)
     csrf_token = fields.String(
         metadata={"description": "send it back in the `X-CSRF-Token` header on every state-changing request"}
     )

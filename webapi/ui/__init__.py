@@ -72,11 +72,18 @@ def task(task_id: object) -> Response:
     return _page()
 
 
-@bp.get("/supervision")
-@bp.get("/notifications")
+# Each area's pages (webapi/ui/src/<area>/area.jsx decides what a path shows; the API what it holds)
+AREA_PATHS = ("/start", "/company", "/supervision", "/notifications", "/ledger", "/figures")
+
+
 def area_page() -> Response:
-    """Supervision (督办) and the signed-in user's notifications."""
+    """An area's page: start a case, the company's page, supervision (督办), notifications, the
+    ledger and the figures."""
     return _page()
+
+
+for _path in AREA_PATHS:
+    bp.add_url_rule(_path, endpoint=f"area{_path.replace('/', '_')}", view_func=area_page, methods=["GET"])
 
 
 @bp.get("/designer")

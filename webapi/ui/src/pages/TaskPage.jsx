@@ -134,7 +134,7 @@ export default function TaskPage({ taskId, user }) {
         </section>
       )}
       <div className="d-flex gap-2 mb-3">
-        {task.state === "open" && (
+        {task.state === "open" && task.assignee !== user.id && ( // a step already given to me needs no claim
           <button type="button" className="btn btn-outline-success" disabled={busy} onClick={() => act("claim")}>
             {t("task.claim")}
           </button>
