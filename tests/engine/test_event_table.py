@@ -98,6 +98,7 @@ NOT_COMMANDS = {
         "list_departments",
         "get_user",
         "list_users",
+        "list_applicants",
         "find_user",
         "list_tokens",
         "check_token",
