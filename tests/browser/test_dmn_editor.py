@@ -4,6 +4,7 @@ new rule while a case started earlier keeps the old one; a broken table is repor
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def open_routing_table(journey: Journey) -> Any:
     return table
 
 
-def edit_cell(journey: Journey, table: Any, entry_id: str, text: str) -> None:
+def edit_cell(journey: Journey, table: Any, entry_id: str, text: str, state: str = "已修改") -> None:
     """Type ``text`` into the table cell of ``entry_id`` as a designer does: click, select all, type."""
     page = journey.page
     cell = table.locator(f'td[data-element-id="{entry_id}"]')
@@ -50,7 +51,7 @@ def edit_cell(journey: Journey, table: Any, entry_id: str, text: str) -> None:
     page.keyboard.type(text)
     page.keyboard.press("Tab")  # on to the next cell: the edit is done
     expect(cell).to_have_text(text)
-    expect(page.get_by_test_id("decision-state")).to_have_text("已修改")
+    expect(page.get_by_test_id("decision-state")).to_have_text(state)
 
 
 def start_and_accept(site: Site) -> dict[str, Any]:
@@ -122,7 +123,27 @@ def test_a_broken_table_is_reported_by_the_check_and_deploys_nothing(journey: Jo
     expect(page.get_by_test_id("modeler-message")).to_contain_text("发现 1 个问题")
     problem = page.get_by_test_id("check-problems").locator("li[data-code=expression_syntax]")
     expect(problem).to_contain_text("problem_routing.dmn")
+    # the cell is marked in the table, with the message as its title
+    marked = table.locator('td[data-element-id="rule_other_limit"].wt-cell-problem')
+    expect(marked).to_be_visible()
+    expect(marked).to_have_attribute("title", re.compile("does not compile"))
 
     page.get_by_role("button", name="部署新版本").click()
     expect(page.get_by_test_id("modeler-message")).to_contain_text("发现 1 个问题")
     assert [v["version"] for v in site.api("GET", "/process-definitions?key=enterprise_problem", "designer")] == [1]
+
+
+def test_a_new_decision_table_is_made_in_the_editor_and_passes_the_check(journey: Journey, site: Site) -> None:
+    page = journey.page
+    table = open_routing_table(journey)
+    page.get_by_label("新决策表名称").fill("site_visit_days")
+    page.get_by_role("button", name="新建决策表").click()
+    expect(page.get_by_label("决策表文件")).to_have_value("site_visit_days.dmn")
+    expect(page.get_by_test_id("decision-state")).to_have_text("新建")
+    expect(table).to_contain_text("site_visit_days")
+    edit_cell(journey, table, "site_visit_days_rule_1_output", '"P3D"', state="新建")
+
+    page.get_by_role("button", name="检查").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("检查通过")
+    versions = site.api("GET", "/process-definitions?key=enterprise_problem", "designer")
+    assert [v["version"] for v in versions] == [1]  # a check stores nothing

@@ -41,7 +41,25 @@ export const NEW_TABLE = (id, name) => `<?xml version="1.0" encoding="UTF-8"?>
 // The decision table views of the opened file (a file may hold several decisions).
 const tables = (modeler) => modeler.getViews().filter((view) => view.type === "decisionTable");
 
-export default function DecisionEditor({ files, original, onChange }) {
+// Marks the cells (or rows) of ``problems`` in ``root``, the message as their title; a table re-renders
+// only the cells it changes, so the marks stay until the next check.
+function markProblems(root, problems, file) {
+  if (!root) return; // the editor has closed
+  for (const marked of root.querySelectorAll(".wt-cell-problem")) {
+    marked.classList.remove("wt-cell-problem");
+    marked.removeAttribute("title");
+  }
+  for (const problem of problems) {
+    if (problem.file !== file || !problem.element_id) continue;
+    const id = CSS.escape(problem.element_id);
+    const cell = root.querySelector(`[data-element-id="${id}"], [data-row-id="${id}"]`);
+    if (!cell) continue;
+    cell.classList.add("wt-cell-problem");
+    cell.title = problem.message;
+  }
+}
+
+export default function DecisionEditor({ files, original, onChange, problems }) {
   const { t } = useTranslation();
   const containerRef = useRef(null);
   const modelerRef = useRef(null);
@@ -54,6 +72,8 @@ export default function DecisionEditor({ files, original, onChange }) {
   const selectedRef = useRef(selected);
   const filesRef = useRef(files);
   filesRef.current = files;
+  const problemsRef = useRef(problems);
+  problemsRef.current = problems;
 
   useEffect(() => {
     const modeler = new DmnModeler({ container: containerRef.current });
@@ -72,6 +92,10 @@ export default function DecisionEditor({ files, original, onChange }) {
       if (attached) attached.get("eventBus").off("elements.changed", save);
       attached = viewer;
       viewer.get("eventBus").on("elements.changed", save);
+    });
+    modeler.on("views.changed", () => {
+      // after the view has rendered
+      setTimeout(() => markProblems(containerRef.current, problemsRef.current, selectedRef.current), 0);
     });
     return () => modeler.destroy();
   }, [onChange]);
@@ -93,6 +117,10 @@ export default function DecisionEditor({ files, original, onChange }) {
         setFailed(true);
       });
   }, [selected]);
+
+  useEffect(() => {
+    markProblems(containerRef.current, problems, selected);
+  }, [problems, selected]);
 
   const open = (id) => {
     const view = tables(modelerRef.current).find((candidate) => candidate.element.id === id);

@@ -107,7 +107,13 @@ export default function ModelerPage({ definitionId }) {
 
   const select = (elementId) => {
     const element = modelerRef.current.get("elementRegistry").get(elementId);
-    if (!element) return;
+    if (!element) {
+      // a decision table's cell: its problem is marked in the table
+      if (report && report.problems.some((p) => p.element_id === elementId && (p.file || "").endsWith(".dmn"))) {
+        setTab("decisions");
+      }
+      return;
+    }
     setTab("diagram");
     modelerRef.current.get("selection").select(element);
     modelerRef.current.get("canvas").scrollToElement(element);
@@ -203,7 +209,8 @@ export default function ModelerPage({ definitionId }) {
       )}
       {tab === "decisions" && version && (
         <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
-          <DecisionEditor files={files} original={version.files} onChange={setFile} />
+          <DecisionEditor files={files} original={version.files} onChange={setFile}
+                          problems={report ? report.problems : []} />
         </Suspense>
       )}
       {report && <Problems problems={report.problems} onSelect={select} />}
