@@ -1,8 +1,9 @@
 // The BPMN modeler: opens a deployed version with all its files, edits the diagram with the palette and
 // the properties panel (Wutong's entries included), checks the files against the server (each problem
-// shown at its element on the diagram), shows what changed from the newest version, and deploys.
+// shown at its element on the diagram), shows what changed from the newest version, and deploys. Its tabs
+// edit the forms and the decision tables deployed with the diagram.
 // (its styles are imported by routes.jsx, into app.css: a lazily loaded chunk's CSS is not loaded)
-import { useCallback, useEffect, useRef, useState } from "react";
+import { Suspense, lazy, useCallback, useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import Modeler from "bpmn-js/lib/Modeler";
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from "bpmn-js-properties-panel";
@@ -13,6 +14,9 @@ import spiffworkflow from "./spiffworkflow.json";
 import { checkFiles, deployFiles, filesToDeploy, loadVersion } from "./files.js";
 import FormEditor from "./FormEditor.jsx";
 import { Changes, Problems } from "./CheckReport.jsx";
+
+// dmn-js is fetched only when the decision tables tab is opened
+const DecisionEditor = lazy(() => import("./DecisionEditor.jsx"));
 
 const PROBLEM_OVERLAY = "wutong-problem";
 
@@ -82,7 +86,7 @@ export default function ModelerPage({ definitionId }) {
   // the files to check and deploy: the edited diagram, the processes it calls, the forms
   const currentFiles = async () => {
     const { xml } = await modelerRef.current.saveXML({ format: true });
-    return filesToDeploy(filesRef.current, version.definition.source_file, xml);
+    return filesToDeploy(filesRef.current, version.definition.source_file, xml, version.files);
   };
 
   const showProblems = (problems) => {
@@ -103,7 +107,13 @@ export default function ModelerPage({ definitionId }) {
 
   const select = (elementId) => {
     const element = modelerRef.current.get("elementRegistry").get(elementId);
-    if (!element) return;
+    if (!element) {
+      // a decision table's cell: its problem is marked in the table
+      if (report && report.problems.some((p) => p.element_id === elementId && (p.file || "").endsWith(".dmn"))) {
+        setTab("decisions");
+      }
+      return;
+    }
     setTab("diagram");
     modelerRef.current.get("selection").select(element);
     modelerRef.current.get("canvas").scrollToElement(element);
@@ -181,7 +191,7 @@ export default function ModelerPage({ definitionId }) {
         </div>
       )}
       <ul className="nav nav-tabs mb-2">
-        {["diagram", "forms"].map((name) => (
+        {["diagram", "forms", "decisions"].map((name) => (
           <li className="nav-item" key={name}>
             <button type="button" className={`nav-link ${tab === name ? "active" : ""}`}
                     onClick={() => setTab(name)}>
@@ -196,6 +206,12 @@ export default function ModelerPage({ definitionId }) {
       </div>
       {tab === "forms" && definition && (
         <FormEditor files={files} processKey={definition.key} onChange={setFile} />
+      )}
+      {tab === "decisions" && version && (
+        <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
+          <DecisionEditor files={files} original={version.files} onChange={setFile}
+                          problems={report ? report.problems : []} />
+        </Suspense>
       )}
       {report && <Problems problems={report.problems} onSelect={select} />}
       {changes && <Changes process={changes} onSelect={select} />}

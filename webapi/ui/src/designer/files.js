@@ -37,14 +37,16 @@ export const checkFiles = (files) => call("POST", "/deployments?dry_run=true", f
 export const deployFiles = (files) => call("POST", "/deployments", formData(files));
 
 // What a deploy of the opened version sends: its BPMN file (edited), the files of the processes it calls,
-// and the forms. Not the deployment's other BPMN or DMN files: they may have newer versions since, and
-// sending these old copies would deploy them again as newer versions. A business rule task binds the
-// newest deployed version of its decision table.
-export function filesToDeploy(files, sourceFile, xml) {
+// the forms, and the decision tables edited or created in the DMN editor (those differing from
+// ``original``, the files as loaded). Not the deployment's other BPMN or DMN files: they may have newer
+// versions since, and sending these old copies would deploy them again as newer versions. A business
+// rule task binds the table sent with it, else the newest deployed version of its decision table.
+export function filesToDeploy(files, sourceFile, xml, original = {}) {
   const chosen = { [sourceFile]: xml };
   const called = new Set([...xml.matchAll(/calledElement="([^"]+)"/g)].map((match) => match[1]));
   for (const [name, text] of Object.entries(files)) {
     if (name.endsWith(".json")) chosen[name] = text;
+    else if (name.endsWith(".dmn") && text !== original[name]) chosen[name] = text;
     else if (name.endsWith(".bpmn") && name !== sourceFile
              && [...called].some((key) => text.includes(`id="${key}"`))) chosen[name] = text;
   }
