@@ -91,3 +91,26 @@ def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, 
     assert not isinstance(results["first"], Exception), results
     assert isinstance(results["second"], Conflict), results
     assert waited >= hold * 0.5
+
+
+def test_first_cases_of_a_year_started_at_once_get_distinct_numbers(engine: ProcessEngine, org: Org) -> None:
+    # no counter row for the year yet: every starter finds none and creates it (a unique-key error on
+    # PostgreSQL before the counter became one upsert)
+    engine.repository.deploy(org["designer"], corpus_files("standard_loop.bpmn"))
+    starters = 6
+    barrier = threading.Barrier(starters, timeout=20)
+    results: dict[str, Any] = {}
+
+    def start() -> Any:
+        barrier.wait()
+        return engine.runtime.start(org["staff_D1"], "standard_loop")
+
+    threads = [threading.Thread(target=_run, args=(results, f"s{i}", start)) for i in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    failures = [outcome for outcome in results.values() if isinstance(outcome, Exception)]
+    assert failures == []
+    numbers = sorted(case.number.rsplit("-", 1)[1] for case in results.values())
+    assert numbers == [f"{n:06d}" for n in range(1, starters + 1)]
