@@ -24,7 +24,7 @@ import tempfile
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -172,10 +172,11 @@ class Org:
         return self.actors[name]
 
 
-def make_engine(database_url: str, *, cache: bool = True) -> ProcessEngine:
+def make_engine(database_url: str, *, cache: bool = True, env: Mapping[str, str] | None = None) -> ProcessEngine:
     """An engine with default settings (SQLite: WAL, synchronous=FULL) and the real clock; the audit
-    key is WUTONG_AUDIT_KEY(_FILE) when set, else a throw-away one."""
-    keys = AuditKeyring.from_env() or AuditKeyring.parse("bench:" + secrets.token_hex(16))
+    key is WUTONG_AUDIT_KEY(_FILE) of ``env`` (default: this process's environment) when set, else a
+    throw-away one."""
+    keys = AuditKeyring.from_env(env) or AuditKeyring.parse("bench:" + secrets.token_hex(16))
     config = EngineConfig(database_url=database_url, cache_cases=cache, audit_keys=keys)
     engine = ProcessEngine(config, clock=SystemClock())
     engine.upgrade_schema()

@@ -22,13 +22,13 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from engine import audit, case_events
 from engine.actors import Actor
 from engine.audit_values import capped
+from engine.case_numbers import next_case_number
 from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
 from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.ledger import project_case
 from engine.persistence.tables import (
-    case_numbers,
     case_state_rows,
     incidents,
     message_subscriptions,
@@ -220,17 +220,7 @@ class CommandContext:
         return case
 
     def _next_number(self) -> str:
-        year = self.now.year
-        bumped = self.connection.execute(
-            update(case_numbers)
-            .where(case_numbers.c.year == year)
-            .values(last_value=case_numbers.c.last_value + 1)
-            .returning(case_numbers.c.last_value)
-        ).scalar()
-        if bumped is None:
-            self.connection.execute(insert(case_numbers).values(year=year, last_value=1))
-            bumped = 1
-        return f"WT-{year}-{bumped:06d}"
+        return next_case_number(self.connection, self.now.year)
 
     # --- advancing ----------------------------------------------------------------------------
 

@@ -16,13 +16,18 @@ Extra interceptors (a benchmark's probe, say) are added with :meth:`CommandExecu
 
 from __future__ import annotations
 
+import logging
+import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
+
 from engine.commands.base import Command
+from engine.errors import Conflict
 from engine.spiff.sandbox_command import command_budget
 from engine.spiff.timekeeping import using_clock
 
@@ -31,6 +36,16 @@ if TYPE_CHECKING:
     from engine.core import ProcessEngine
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+# PostgreSQL's "deadlock detected" and "could not serialize": the whole transaction was rolled back,
+# so the command can run again from the start against the state the other transaction left
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
+
+
+def retryable(error: DBAPIError) -> bool:
+    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 CommandObserver = Callable[[str, float, BaseException | None], None]
 """Told after every command: its kind (class name), seconds taken, and the error it raised (None when
@@ -90,6 +105,25 @@ class TransactionInterceptor(CommandInterceptor):
         self._engine = engine
 
     def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
+        """Run the command in one transaction; when the database aborted it for a deadlock or a
+        serialization failure (another command locked the same rows in the other order, e.g. the
+        timer worker firing a case a completion is saving), run it again, at most ``ATTEMPTS`` times,
+        then answer a conflict: never a 500 for a race the caller can simply retry."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._once(run, proceed)
+            except DBAPIError as error:
+                if not retryable(error):
+                    raise
+                log.info("%s aborted by the database (%s), attempt %d of %d",
+                         run.command.kind, getattr(error.orig, "sqlstate", "?"), attempt, ATTEMPTS)
+                if attempt == ATTEMPTS:
+                    raise Conflict("the case was changed by someone else at the same moment; try again",
+                                   code="stale_case") from error
+                time.sleep(random.uniform(0.005, 0.05) * attempt)  # let the other transaction finish first
+        raise AssertionError("unreachable")
+
+    def _once(self, run: CommandRun, proceed: Proceed) -> Any:
         from engine.command_context import CommandContext
 
         engine = self._engine

@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 import pytest
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from engine import Conflict, ProcessEngine
 from engine.persistence.tables import audit_events, process_instances, tasks
@@ -91,3 +93,76 @@ def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, 
     assert not isinstance(results["first"], Exception), results
     assert isinstance(results["second"], Conflict), results
     assert waited >= hold * 0.5
+
+
+def test_first_cases_of_a_year_started_at_once_get_distinct_numbers(engine: ProcessEngine, org: Org) -> None:
+    # no counter row for the year yet: every starter finds none and creates it (a unique-key error on
+    # PostgreSQL before the counter became one upsert)
+    engine.repository.deploy(org["designer"], corpus_files("standard_loop.bpmn"))
+    starters = 6
+    barrier = threading.Barrier(starters, timeout=20)
+    results: dict[str, Any] = {}
+
+    def start() -> Any:
+        barrier.wait()
+        return engine.runtime.start(org["staff_D1"], "standard_loop")
+
+    threads = [threading.Thread(target=_run, args=(results, f"s{i}", start)) for i in range(starters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    failures = [outcome for outcome in results.values() if isinstance(outcome, Exception)]
+    assert failures == []
+    numbers = sorted(case.number.rsplit("-", 1)[1] for case in results.values())
+    assert numbers == [f"{n:06d}" for n in range(1, starters + 1)]
+
+
+def _deadlock() -> OperationalError:
+    """What SQLAlchemy raises when PostgreSQL aborts a transaction to break a deadlock."""
+    return OperationalError("DELETE FROM timers ...", {}, DeadlockDetected("deadlock detected"))
+
+
+def test_a_command_aborted_by_a_deadlock_runs_again_and_commits_once(engine: ProcessEngine, org: Org) -> None:
+    case_id, task_id = _one_open_task(engine, org)
+    attempts: list[str] = []
+
+    def deadlock_once(_instance: str) -> None:
+        attempts.append(_instance)
+        if len(attempts) == 1:
+            raise _deadlock()
+
+    engine.executor.test_hooks.after_load = deadlock_once
+    try:
+        engine.tasks.complete(org["staff_D1"], task_id, {"done": True})
+    finally:
+        engine.executor.test_hooks.after_load = None
+    assert len(attempts) == 2
+    with engine.db.transaction(write=False) as connection:
+        completions = connection.execute(
+            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
+        ).scalar_one()
+        version = connection.execute(
+            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
+        ).scalar_one()
+    assert (completions, version) == (1, 2)
+
+
+def test_a_command_deadlocked_every_time_is_a_conflict_that_writes_nothing(engine: ProcessEngine, org: Org) -> None:
+    case_id, task_id = _one_open_task(engine, org)
+
+    def always(_instance: str) -> None:
+        raise _deadlock()
+
+    engine.executor.test_hooks.after_load = always
+    try:
+        with pytest.raises(Conflict) as raised:
+            engine.tasks.complete(org["staff_D1"], task_id, {"done": True})
+    finally:
+        engine.executor.test_hooks.after_load = None
+    assert raised.value.code == "stale_case"
+    with engine.db.transaction(write=False) as connection:
+        version = connection.execute(
+            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
+        ).scalar_one()
+    assert version == 1
