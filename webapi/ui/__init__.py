@@ -72,6 +72,12 @@ def task(task_id: object) -> Response:
     return _page()
 
 
+@bp.get("/cases/<uuid:instance_id>")
+def case(instance_id: object) -> Response:
+    """One case's page."""
+    return _page()
+
+
 @bp.get("/designer")
 @bp.get("/designer/<path:rest>")
 def designer(rest: str = "") -> Response:
