@@ -65,3 +65,18 @@ def test_staff_of_the_case_record_the_message_it_waits_for_and_it_moves_on(journ
     expect(page.get_by_test_id("timeline").locator('li[data-action="message.received"]')).to_contain_text(ACCOUNT_NO)
     tasks = site.api("GET", f"/tasks?instance_id={case_id}&state=open", "ops_center.staff1")
     assert [t["activity_id"] for t in tasks if t["kind"] == "user"] == ["confirm_supply"]
+
+
+def test_a_case_the_reader_may_not_see_is_explained_in_words(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    journey.expect("GET", r"/api/v1/process-instances/[0-9a-f-]{36}", 404)
+    company = site.api("GET", "/users/me", "jinggong.applicant")["id"]
+    case = site.api("POST", "/process-definitions/key/utility_connection/start", "ops_center.staff1",
+                    json={"business_key": "UC-CASE-PAGE-3", "applicant_id": company})
+
+    journey.sign_in("water_supply.staff1")  # the water company has no part in the case yet
+    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    journey.goto(f"/cases/{case['id']}")
+    expect(page.get_by_test_id("case-failure")).to_contain_text("找不到该案件，或您无权查看")
+    expect(page.get_by_test_id("case-diagram")).to_have_count(0)

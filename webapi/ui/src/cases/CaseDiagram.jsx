@@ -24,7 +24,7 @@ function overlayBadge(state, text) {
   return badge;
 }
 
-export default function CaseDiagram({ definitionId, progress, departments }) {
+export default function CaseDiagram({ definitionId, progress, departments, onNames }) {
   const { t, i18n } = useTranslation();
   const container = useRef(null);
   const viewer = useRef(null);
@@ -45,13 +45,14 @@ export default function CaseDiagram({ definitionId, progress, departments }) {
           if (element.businessObject && element.businessObject.name) found[element.id] = element.businessObject.name;
         }
         setNames(found);
+        if (onNames) onNames(found);
       })
       .catch(() => !gone && setFailed(true));
     return () => {
       gone = true;
       instance.destroy();
     };
-  }, [definitionId]);
+  }, [definitionId, onNames]);
 
   // the markers and overlays follow the progress (and the language of the overlays' words)
   useEffect(() => {

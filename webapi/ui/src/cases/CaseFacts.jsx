@@ -11,7 +11,9 @@ function Due({ at, status }) {
   return (
     <>
       {at ? formatDateTime(at, i18n.language) : ""}{" "}
-      <span className={`badge ${DUE_BADGE[status] || "bg-secondary"}`}>{t(dueKey(status))}</span>
+      {(status || !at) && (
+        <span className={`badge ${DUE_BADGE[status] || "bg-secondary"}`}>{t(dueKey(status))}</span>
+      )}
     </>
   );
 }

@@ -40,6 +40,7 @@ export default function CasePage({ instanceId, user }) {
   const [history, setHistory] = useState(null);
   const [messages, setMessages] = useState([]);
   const [steps, setSteps] = useState({});
+  const [names, setNames] = useState({}); // element id -> its name in the diagram
   const [definition, setDefinition] = useState(null);
   const [departments, setDepartments] = useState({});
   const [failure, setFailure] = useState(null);
@@ -107,7 +108,8 @@ export default function CasePage({ instanceId, user }) {
         {instance.ended_at ? ` · ${t("cases.endedAt", { at: formatDateTime(instance.ended_at, language) })}` : ""}
       </p>
       <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
-        <CaseDiagram definitionId={instance.definition_id} progress={progress} departments={departments} />
+        <CaseDiagram definitionId={instance.definition_id} progress={progress} departments={departments}
+                     onNames={setNames} />
       </Suspense>
       <div className="row g-3 mt-1">
         <div className="col-lg-5 d-flex flex-column gap-3">
@@ -117,8 +119,8 @@ export default function CasePage({ instanceId, user }) {
           {hasRole(user, "auditor", "admin") && <ChainCheck instanceId={instanceId} history={history} />}
         </div>
         <div className="col-lg-7">
-          <Timeline instanceId={instanceId} events={history} steps={steps} user={user} departments={departments}
-                    onCommented={reload} />
+          <Timeline instanceId={instanceId} events={history} steps={steps} names={names} user={user}
+                    departments={departments} onCommented={reload} />
         </div>
       </div>
     </article>

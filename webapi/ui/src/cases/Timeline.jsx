@@ -26,17 +26,18 @@ function Values({ values, label }) {
 }
 
 // What an event says beyond its kind: the step, the reason, the values.
-function Details({ event, steps, departments }) {
+function Details({ event, steps, names, departments }) {
   const { t, i18n } = useTranslation();
   const d = event.details || {};
   const step = event.task_id && steps[event.task_id];
+  const element = d.activity_id || d.element_id;
   const parts = [];
   if (step) parts.push(step.name || step.activity_id);
+  else if (element) parts.push(names[element] || element);
   if (d.department) parts.push(departmentName(departments, d.department, i18n.language));
   if (d.to_department) parts.push(`→ ${departmentName(departments, d.to_department, i18n.language)}`);
   if (d.name && event.action === "message.received") parts.push(d.name);
   if (d.code) parts.push(d.code);
-  if (d.element_id && !step) parts.push(d.element_id);
   return (
     <>
       {parts.length > 0 && <div>{parts.join(" · ")}</div>}
@@ -89,7 +90,7 @@ function CommentForm({ instanceId, onCommented }) {
   );
 }
 
-export default function Timeline({ instanceId, events, steps, user, departments, onCommented }) {
+export default function Timeline({ instanceId, events, steps, names, user, departments, onCommented }) {
   const { t, i18n } = useTranslation();
   const [engineEvents, setEngineEvents] = useState(false);
   const shown = engineEvents ? events : events.filter((e) => !ENGINE_EVENTS.test(e.action));
@@ -118,7 +119,7 @@ export default function Timeline({ instanceId, events, steps, user, departments,
                 )}
               </div>
               <strong>{t(`cases.action.${event.action}`, { defaultValue: event.action })}</strong>
-              <Details event={event} steps={steps} departments={departments} />
+              <Details event={event} steps={steps} names={names} departments={departments} />
             </li>
           ))}
         </ol>
