@@ -5,6 +5,7 @@ and staff of the water company record the message the case waits for, which move
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -80,3 +81,31 @@ def test_a_case_the_reader_may_not_see_is_explained_in_words(journey: Journey, s
     journey.goto(f"/cases/{case['id']}")
     expect(page.get_by_test_id("case-failure")).to_contain_text("找不到该案件，或您无权查看")
     expect(page.get_by_test_id("case-diagram")).to_have_count(0)
+
+
+def test_a_supervisor_fixes_the_data_of_a_stopped_case_and_retries_it(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    model = Path(__file__).resolve().parents[1] / "fixtures" / "corpus" / "exclusive_inclusive.bpmn"
+    site.api("POST", "/deployments", "designer", files=[("files", (model.name, model.read_bytes()))])
+    case = site.api("POST", "/process-definitions/key/exclusive_inclusive/start", "ops_center.staff1",
+                    json={"business_key": "EI-CASE-PAGE-4"})
+    [request] = site.api("GET", f"/tasks?instance_id={case['id']}&state=open", "admin")
+    site.api("POST", f"/tasks/{request['id']}/complete", "admin", json={"data": {}})  # the gateway misses `priority`
+
+    journey.sign_in("ops_center.supervisor")
+    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    journey.goto(f"/cases/{case['id']}")
+    expect(page.get_by_test_id("case-state")).to_have_text("出错待处理")
+    expect(page.get_by_test_id("case-incidents")).to_contain_text("priority")
+    page.get_by_label(re.compile("^变量名")).fill("priority")
+    page.get_by_label(re.compile("^新值")).fill("high")
+    page.get_by_label(re.compile("^理由")).fill("受理时漏填优先级，按企业来电补录")
+    page.get_by_role("button", name="修正数据").click()
+    expect(page.get_by_role("alert").filter(has_text="数据已修正")).to_be_visible()
+    page.get_by_role("button", name="重试").click()
+
+    expect(page.get_by_test_id("case-state")).to_have_text("办理中")
+    expedite = page.get_by_test_id("case-diagram").locator('g.djs-element[data-element-id="expedite"]')
+    expect(expedite).to_have_class(re.compile(r"\bwt-active\b"))
+    expect(page.get_by_test_id("timeline")).to_contain_text("受理时漏填优先级，按企业来电补录")

@@ -112,7 +112,7 @@ export default function CasePage({ instanceId, user }) {
                      onNames={setNames} />
       </Suspense>
       <div className="row g-3 mt-1">
-        <div className="col-lg-5 d-flex flex-column gap-3">
+        <div className="col-lg-5 d-flex flex-column gap-3 wt-case-side">
           <CaseFacts instance={instance} progress={progress} departments={departments} />
           <Incidents instance={instance} user={user} onChanged={reload} />
           <Messages instance={instance} messages={messages} onSent={reload} />
