@@ -109,3 +109,22 @@ def test_a_supervisor_fixes_the_data_of_a_stopped_case_and_retries_it(journey: J
     expedite = page.get_by_test_id("case-diagram").locator('g.djs-element[data-element-id="expedite"]')
     expect(expedite).to_have_class(re.compile(r"\bwt-active\b"))
     expect(page.get_by_test_id("timeline")).to_contain_text("受理时漏填优先级，按企业来电补录")
+
+
+def test_in_english_the_steps_carry_their_english_names_and_the_page_fits_375_px(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    case_id = waiting_for_supply(site, "UC-CASE-PAGE-5")
+    page.add_init_script("window.localStorage.setItem('wutong.language', 'en')")
+    page.set_viewport_size({"width": 375, "height": 800})
+
+    journey.sign_in("auditor")
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    journey.goto(f"/cases/{case_id}")
+    expect(page.get_by_test_id("chain-result")).to_contain_text("The audit chain is intact")
+    page.get_by_text("Steps as a list").click()
+    steps = page.get_by_test_id("diagram-steps")
+    expect(steps).to_contain_text("Accept the request and form a working group: completed")  # nameEn, state in words
+    expect(steps).to_contain_text("Supply connected: in progress")
+    expect(page.get_by_test_id("timeline")).to_contain_text("Step completed")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375

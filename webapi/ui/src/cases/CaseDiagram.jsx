@@ -3,7 +3,7 @@
 // in words on open steps, a legend with counts and a list of the steps with their state in words,
 // so colour never carries the meaning alone.
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { formatDateTime } from "../format.js";
 import { departmentName } from "./values.js";
@@ -17,6 +17,17 @@ async function definitionXml(definitionId) {
   return response.text();
 }
 
+// An element's English name: its spiffworkflow property ``nameEn`` (bpmn-js keeps the extension,
+// whose namespace it does not know, as generic children of ``extensionElements``).
+function englishName(businessObject) {
+  for (const extension of (businessObject.extensionElements || {}).values || []) {
+    for (const child of extension.$children || []) {
+      if (child.name === "nameEn" && child.value) return child.value;
+    }
+  }
+  return null;
+}
+
 function overlayBadge(state, text) {
   const badge = document.createElement("span");
   badge.className = `wt-state-badge wt-state-badge-${state}`;
@@ -28,7 +39,7 @@ export default function CaseDiagram({ definitionId, progress, departments, onNam
   const { t, i18n } = useTranslation();
   const container = useRef(null);
   const viewer = useRef(null);
-  const [names, setNames] = useState({});
+  const [labels, setLabels] = useState({}); // element id -> {zh, en}
   const [failed, setFailed] = useState(false);
 
   useEffect(() => {
@@ -42,17 +53,27 @@ export default function CaseDiagram({ definitionId, progress, departments, onNam
         instance.get("canvas").zoom("fit-viewport");
         const found = {};
         for (const element of instance.get("elementRegistry").getAll()) {
-          if (element.businessObject && element.businessObject.name) found[element.id] = element.businessObject.name;
+          const business = element.businessObject;
+          if (business && business.name) found[element.id] = { zh: business.name, en: englishName(business) };
         }
-        setNames(found);
-        if (onNames) onNames(found);
+        setLabels(found);
       })
       .catch(() => !gone && setFailed(true));
     return () => {
       gone = true;
       instance.destroy();
     };
-  }, [definitionId, onNames]);
+  }, [definitionId]);
+
+  // the steps' names in the page's language (the Chinese name where a step has no ``nameEn``)
+  const english = i18n.language === "en";
+  const names = useMemo(
+    () => Object.fromEntries(Object.entries(labels).map(([id, l]) => [id, (english && l.en) || l.zh])),
+    [labels, english],
+  );
+  useEffect(() => {
+    if (onNames) onNames(names);
+  }, [names, onNames]);
 
   // the markers and overlays follow the progress (and the language of the overlays' words)
   useEffect(() => {

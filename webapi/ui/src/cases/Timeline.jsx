@@ -30,10 +30,10 @@ function Details({ event, steps, names, departments }) {
   const { t, i18n } = useTranslation();
   const d = event.details || {};
   const step = event.task_id && steps[event.task_id];
-  const element = d.activity_id || d.element_id;
+  const element = d.activity_id || d.element_id || (step && step.activity_id);
   const parts = [];
-  if (step) parts.push(step.name || step.activity_id);
-  else if (element) parts.push(names[element] || element);
+  // the diagram's name (in the page's language), else the task's, else the element's id
+  if (element) parts.push(names[element] || (step && step.name) || element);
   if (d.department) parts.push(departmentName(departments, d.department, i18n.language));
   if (d.to_department) parts.push(`→ ${departmentName(departments, d.to_department, i18n.language)}`);
   if (d.name && event.action === "message.received") parts.push(d.name);
