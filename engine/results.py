@@ -328,6 +328,7 @@ class CaseProgress:
     state: str
     elements: tuple[ElementState, ...]
     departments: tuple[str, ...]  # the owning department first, then every task department
+    may_repair: bool = False  # the reader may fix the case's data, retry and cancel it (engine.access)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from engine import access
 from engine.access import messages as message_access
 from engine.access.cases import task_departments
 from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
+from engine.errors import Forbidden
 from engine.persistence.tables import message_subscriptions, process_definitions, tasks
 from engine.results import CaseProgress, ElementState, WaitingMessageView
 from engine.vocabulary import OPEN_TASK_STATES
@@ -26,7 +28,7 @@ from engine.vocabulary import OPEN_TASK_STATES
 LIVE_CASE_STATES = ("running", "error")
 
 
-def progress(connection: Connection, case: Mapping[str, Any], judge: DueJudge) -> CaseProgress:
+def progress(connection: Connection, actor: Actor, case: Mapping[str, Any], judge: DueJudge) -> CaseProgress:
     """Each element the case has reached: ``overdue`` (an open step past its deadline), ``active`` (open
     or waiting now) or ``completed``; an element that is both done and open again (a loop) is open."""
     live = case["state"] in LIVE_CASE_STATES
@@ -63,7 +65,17 @@ def progress(connection: Connection, case: Mapping[str, Any], judge: DueJudge) -
         state=case["state"],
         elements=tuple(states.values()),
         departments=tuple(involved),
+        may_repair=_may_repair(actor, case["department_code"]),
     )
+
+
+def _may_repair(actor: Actor, department: str | None) -> bool:
+    """``engine.access.require_case_supervisor`` as a yes or no, so a page offers only what would be accepted."""
+    try:
+        access.require_case_supervisor(actor, department=department)
+    except Forbidden:
+        return False
+    return True
 
 
 def waiting_messages(connection: Connection, actor: Actor, case: Mapping[str, Any]) -> list[WaitingMessageView]:

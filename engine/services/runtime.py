@@ -102,7 +102,7 @@ class RuntimeService:
     def progress(self, actor: Actor, instance_id: str) -> CaseProgress:
         """The state of each element of a visible case (for marking its diagram) and its departments."""
         return self._engine.query(
-            lambda c: case_progress.progress(c, visible_instance(c, actor, instance_id), self._engine.judge())
+            lambda c: case_progress.progress(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
         )
 
     def waiting_messages(self, actor: Actor, instance_id: str) -> builtins.list[WaitingMessageView]:

@@ -139,3 +139,12 @@ def test_a_declared_payload_schema_is_offered_as_it_is(api: Api, engine: Process
     case = _waiting_case(engine, "A-11")
     [message] = api.get(f"/process-instances/{case}/messages", "staff_D1").get_json()
     assert (message["schema_declared"], message["payload_schema"]) == (True, schema)
+
+
+@pytest.mark.parametrize(("who", "may_repair"), [("supervisor_D1", True), ("admin", True), ("staff_D1", False),
+                                                 ("auditor", False)])
+def test_progress_says_whether_the_reader_may_repair_the_case(api: Api, who: str, may_repair: bool) -> None:
+    assert api.deploy({"deadlines.bpmn": DEADLINES.read_bytes()}).status_code == 201
+    case = start(api)
+    response = api.get(f"/process-instances/{case}/progress", who)
+    assert response.get_json()["may_repair"] is may_repair

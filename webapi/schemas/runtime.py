@@ -127,6 +127,9 @@ class CaseProgressSchema(ma.Schema):
     elements = fields.List(fields.Nested(ElementStateSchema))
     departments = fields.List(fields.String(), metadata={
         "description": "the owning department first, then every department that has or had a task in the case"})
+    may_repair = fields.Boolean(metadata={
+        "description": "whether the caller may fix the case's data, retry and cancel it (supervisors of the owning "
+        "department, admins)"})
 
 
 class WaitingMessageSchema(ma.Schema):

@@ -114,7 +114,7 @@ export default function CasePage({ instanceId, user }) {
       <div className="row g-3 mt-1">
         <div className="col-lg-5 d-flex flex-column gap-3 wt-case-side">
           <CaseFacts instance={instance} progress={progress} departments={departments} />
-          <Incidents instance={instance} user={user} onChanged={reload} />
+          <Incidents instance={instance} progress={progress} onChanged={reload} />
           <Messages instance={instance} messages={messages} onSent={reload} />
           {hasRole(user, "auditor", "admin") && <ChainCheck instanceId={instanceId} history={history} />}
         </div>

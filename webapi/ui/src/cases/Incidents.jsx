@@ -1,6 +1,6 @@
 // What stopped the case (its open incidents) and, for supervisors of the owning department and
 // admins, fixing its data with a reason (PATCH /process-instances/{id}/variables) and retrying it
-// (POST /process-instances/{id}/retry). The server decides who may; a refusal is said in words.
+// (POST /process-instances/{id}/retry), offered when the API says the reader may (``may_repair``).
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import Form from "@rjsf/react-bootstrap";
@@ -8,7 +8,6 @@ import { ApiError, call, post } from "../api.js";
 import { formatDateTime } from "../format.js";
 import { extraErrorsOf } from "../pages/TaskPage.jsx";
 import validator from "../validator.js";
-import { hasRole } from "./values.js";
 
 // A typed value: JSON when it reads as JSON (numbers, true, lists...), else the text itself.
 function parsed(text) {
@@ -87,12 +86,10 @@ function FixData({ instance, onChanged }) {
   );
 }
 
-export default function Incidents({ instance, user, onChanged }) {
+export default function Incidents({ instance, progress, onChanged }) {
   const { t, i18n } = useTranslation();
   const open = (instance.incidents || []).filter((i) => !i.resolved_at);
   if (!open.length && instance.state !== "error") return null;
-  const supervises = hasRole(user, "admin") || (hasRole(user, "supervisor") &&
-    (user.departments || []).includes(instance.department));
   return (
     <section className="card card-body border-danger" aria-labelledby="case-incidents-title">
       <h2 id="case-incidents-title" className="h6 text-danger">{t("cases.incidents.title")}</h2>
@@ -106,7 +103,7 @@ export default function Incidents({ instance, user, onChanged }) {
           </li>
         ))}
       </ul>
-      {supervises && instance.state === "error" && <FixData instance={instance} onChanged={onChanged} />}
+      {progress.may_repair && instance.state === "error" && <FixData instance={instance} onChanged={onChanged} />}
     </section>
   );
 }
