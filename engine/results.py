@@ -321,3 +321,37 @@ class CalendarDayView:
     day: date
     working: bool
     note: str
+
+
+@dataclass(frozen=True)
+class ElementState:
+    """One BPMN element of a case as its diagram marks it: ``completed``, ``active`` or ``overdue``."""
+
+    element_id: str
+    state: str
+    department: str | None = None  # an open step's department (the first of several openings)
+    due_at: datetime | None = None  # the earliest deadline of its open steps
+    due_status: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseProgress:
+    """Where a case stands, element by element, and the departments that took part."""
+
+    instance_id: str
+    definition_id: str
+    state: str
+    elements: tuple[ElementState, ...]
+    departments: tuple[str, ...]  # the owning department first, then every task department
+    may_repair: bool = False  # the reader may fix the case's data, retry and cancel it (engine.access)
+
+
+@dataclass(frozen=True)
+class WaitingMessageView:
+    """A message a case waits for: its correlation values, the payload's schema, and whether the reader may send it."""
+
+    name: str
+    correlation: dict[str, Any]
+    payload_schema: dict[str, Any]
+    schema_declared: bool  # the process declares the payload's schema (payloadJsonSchemaFilename)
+    may_send: bool

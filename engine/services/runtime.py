@@ -30,8 +30,16 @@ from engine.persistence.tables import (
     process_instances,
     timers,
 )
-from engine.results import IncidentView, InstanceView, MessageResult, Page, TimerRun
-from engine.services import message_payloads
+from engine.results import (
+    CaseProgress,
+    IncidentView,
+    InstanceView,
+    MessageResult,
+    Page,
+    TimerRun,
+    WaitingMessageView,
+)
+from engine.services import case_progress, message_payloads
 from engine.views import incident_view, instance_view, order_by, require_choice, require_reason, visible_instance
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
@@ -89,6 +97,18 @@ class RuntimeService:
     def get(self, actor: Actor, instance_id: str) -> InstanceView:
         return self._engine.query(
             lambda c: instance_view(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
+        )
+
+    def progress(self, actor: Actor, instance_id: str) -> CaseProgress:
+        """The state of each element of a visible case (for marking its diagram) and its departments."""
+        return self._engine.query(
+            lambda c: case_progress.progress(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
+        )
+
+    def waiting_messages(self, actor: Actor, instance_id: str) -> builtins.list[WaitingMessageView]:
+        """The messages a visible case waits for, and whether the actor may record them."""
+        return self._engine.query(
+            lambda c: case_progress.waiting_messages(c, actor, visible_instance(c, actor, instance_id))
         )
 
     def list(

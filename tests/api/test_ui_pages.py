@@ -9,7 +9,8 @@ from webapi.ui import DIST
 
 
 @pytest.mark.parametrize("path", ["/", "/signin", "/tasks/6f1c1a8e-8d3e-4a53-9d67-2b1f3f1f2a10", "/start", "/company",
-                                  "/supervision", "/notifications", "/ledger", "/figures"])
+                                  "/supervision", "/notifications", "/ledger", "/figures",
+                                  "/cases/6f1c1a8e-8d3e-4a53-9d67-2b1f3f1f2a10"])
 def test_every_application_path_serves_the_shell_without_inline_script(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     if not (DIST / "app.js").is_file():

@@ -9,6 +9,7 @@ from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
 from webapi.schemas.runtime import (
     CancelSchema,
+    CaseProgressSchema,
     IncidentQuerySchema,
     IncidentSchema,
     InstanceQuerySchema,
@@ -16,6 +17,7 @@ from webapi.schemas.runtime import (
     MessageResultSchema,
     MessageSchema,
     VariablesPatchSchema,
+    WaitingMessageSchema,
 )
 
 blp = protected_blueprint("instances", __name__, "Cases, their incidents, and messages to them.")
@@ -45,6 +47,22 @@ def list_instances(args: dict[str, Any]) -> Any:
 def get_instance(instance_id: UUID) -> Any:
     """One case, with the open tasks the caller may see."""
     return current_engine().runtime.get(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/progress", methods=["GET"])
+@blp.response(200, CaseProgressSchema)
+@documents(blp, 404)
+def get_progress(instance_id: UUID) -> Any:
+    """Each element the case reached (completed, active, overdue) and the departments that took part."""
+    return current_engine().runtime.progress(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/messages", methods=["GET"])
+@blp.response(200, WaitingMessageSchema(many=True))
+@documents(blp, 404)
+def list_waiting_messages(instance_id: UUID) -> Any:
+    """The messages the case waits for, their payload's schema and whether the caller may record them."""
+    return current_engine().runtime.waiting_messages(current_actor(), str(instance_id))
 
 
 @blp.route("/process-instances/<uuid:instance_id>/cancel", methods=["POST"])

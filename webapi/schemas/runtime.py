@@ -129,3 +129,34 @@ class InstanceSchema(ma.Schema):
         data["owner"] = {"user_id": view.owner_user_id, "username": view.owner_username}
         data["applicant"] = view.applicant_id
         return data
+
+
+class ElementStateSchema(ma.Schema):
+    element_id = fields.String(metadata={"description": "the BPMN element's id"})
+    state = fields.String(metadata={"description": "`completed`, `active` (open or waiting now) or `overdue`"})
+    department = fields.String(allow_none=True, metadata={"description": "an open step's department"})
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "the earliest deadline of its open steps"})
+    due_at_local = local_twin("due_at")
+    due_status = fields.String(allow_none=True)
+
+
+class CaseProgressSchema(ma.Schema):
+    instance_id = fields.String()
+    definition_id = fields.String(metadata={"description": "its BPMN file: GET /process-definitions/{id}/xml"})
+    state = fields.String()
+    elements = fields.List(fields.Nested(ElementStateSchema))
+    departments = fields.List(fields.String(), metadata={
+        "description": "the owning department first, then every department that has or had a task in the case"})
+    may_repair = fields.Boolean(metadata={
+        "description": "whether the caller may fix the case's data, retry and cancel it (supervisors of the owning "
+        "department, admins)"})
+
+
+class WaitingMessageSchema(ma.Schema):
+    name = fields.String()
+    correlation = fields.Dict(metadata={"description": "the case's correlation values for the message"})
+    payload_schema = fields.Dict(metadata={"description": "the JSON Schema of the payload"})
+    schema_declared = fields.Boolean(metadata={
+        "description": "true: the process declares it (payloadJsonSchemaFilename); false: derived from the correlation "
+        "values"})
+    may_send = fields.Boolean(metadata={"description": "whether the caller may record it with POST /messages"})

@@ -86,6 +86,12 @@ for _path in AREA_PATHS:
     bp.add_url_rule(_path, endpoint=f"area{_path.replace('/', '_')}", view_func=area_page, methods=["GET"])
 
 
+@bp.get("/cases/<uuid:instance_id>")
+def case(instance_id: object) -> Response:
+    """One case's page."""
+    return _page()
+
+
 @bp.get("/designer")
 @bp.get("/designer/<path:rest>")
 def designer(rest: str = "") -> Response:

@@ -25,7 +25,7 @@ export function extraErrorsOf(problem) {
 function Summary({ task, instance, department }) {
   const { t, i18n } = useTranslation();
   const rows = [
-    ["task.case", instance.number],
+    ["task.case", <Link to={`/cases/${instance.id}`}>{instance.number}</Link>],
     ["task.subject", instance.business_key || "—"],
     ["task.process", task.process_key],
     ["task.department", department || task.department || "—"],

@@ -1,0 +1,73 @@
+// What a case is at a glance: the departments that took part, its deadline and those of its open
+// steps (due status in words), and its data (the variables the reader may see).
+import { useTranslation } from "react-i18next";
+import { formatDateTime } from "../format.js";
+import { Link } from "../router.jsx";
+import { DUE_BADGE, dueKey } from "../pages/due.js";
+import { departmentName, formatValue } from "./values.js";
+
+function Due({ at, status }) {
+  const { t, i18n } = useTranslation();
+  return (
+    <>
+      {at ? formatDateTime(at, i18n.language) : ""}{" "}
+      {(status || !at) && (
+        <span className={`badge ${DUE_BADGE[status] || "bg-secondary"}`}>{t(dueKey(status))}</span>
+      )}
+    </>
+  );
+}
+
+export default function CaseFacts({ instance, progress, departments }) {
+  const { t, i18n } = useTranslation();
+  const language = i18n.language;
+  const variables = Object.entries(instance.variables || {});
+  return (
+    <>
+      <section className="card card-body" aria-labelledby="case-departments-title">
+        <h2 id="case-departments-title" className="h6">{t("cases.departments.title")}</h2>
+        <ul className="list-inline mb-0" data-testid="case-departments">
+          {progress.departments.map((code, index) => (
+            <li key={code} className="list-inline-item badge text-bg-light border">
+              {departmentName(departments, code, language)}
+              {index === 0 && code === instance.department ? ` (${t("cases.departments.owner")})` : ""}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section className="card card-body" aria-labelledby="case-deadlines-title">
+        <h2 id="case-deadlines-title" className="h6">{t("cases.deadlines.title")}</h2>
+        <p className="mb-2 small">
+          {t("cases.deadlines.case")}: {instance.due_at ? <Due at={instance.due_at} status={instance.due_status} />
+            : t("due.none")}
+        </p>
+        {instance.open_tasks.length === 0 ? (
+          <p className="text-muted small mb-0">{t("cases.deadlines.none")}</p>
+        ) : (
+          <ul className="list-unstyled small mb-0" data-testid="case-open-tasks">
+            {instance.open_tasks.map((task) => (
+              <li key={task.id} className="mb-1">
+                <Link to={`/tasks/${task.id}`}>{task.name || task.activity_id}</Link>
+                {" · "}{departmentName(departments, task.department, language)}
+                {" · "}<Due at={task.due_at} status={task.due_status} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="card card-body" aria-labelledby="case-data-title">
+        <h2 id="case-data-title" className="h6">{t("cases.data.title")}</h2>
+        {variables.length === 0 ? <p className="text-muted small mb-0">{t("cases.data.none")}</p> : (
+          <dl className="row small mb-0" data-testid="case-variables">
+            {variables.map(([name, value]) => (
+              <div key={name} className="col-12 d-flex gap-2">
+                <dt className="fw-normal text-muted">{name}</dt>
+                <dd className="mb-0 wt-value">{formatValue(value, t, language)}</dd>
+              </div>
+            ))}
+          </dl>
+        )}
+      </section>
+    </>
+  );
+}
