@@ -119,7 +119,8 @@ def ledger_page(
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     offset = (page - 1) * page_size
     branches = visible_branches(actor)
-    if branches is None:
+    if branches is None or len(branches) == 1:  # one index-friendly condition (or none): a plain query
+        conditions = [*conditions, *(branches or ())]
         total = connection.execute(select(func.count()).select_from(ledger_cases).where(*conditions)).scalar_one()
         everything = select(ledger_cases).where(*conditions).order_by(order, ledger_cases.c.number)
         rows = connection.execute(everything.offset(offset).limit(page_size)).mappings().all()
