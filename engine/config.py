@@ -73,6 +73,7 @@ class EngineConfig:
             sandbox=sandbox,
             parse=parse,
             cache_cases=env.get("WUTONG_CACHE_CASES", "1") != "0",
+            count_cap=int(env.get("WUTONG_COUNT_CAP", "10000")),
             time_zone=env.get("WUTONG_TIME_ZONE", "Asia/Shanghai"),
             close_of_business=env.get("WUTONG_CLOSE_OF_BUSINESS", "18:00"),
             due_soon_working_days=int(env.get("WUTONG_DUE_SOON_WORKING_DAYS", "1")),
