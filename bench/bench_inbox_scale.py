@@ -34,15 +34,16 @@ import sqlalchemy as sa
 
 from bench.bench_http_throughput import MODEL, PROCESS, Server
 from bench.common import (
-    databases,
-    environment,
+    Databases,
+    add_departments,
+    add_user,
+    analyze,
     fmt,
     make_engine,
     parse_args,
+    per_database,
     percentile,
-    print_environment,
     print_table,
-    selected_backends,
     write_json,
 )
 from engine import SYSTEM
@@ -65,17 +66,13 @@ def prepare(database_url: str, open_tasks: int) -> dict[str, str]:
     engine. Returns the two tokens."""
     engine = make_engine(database_url)
     try:
-        identity = engine.identity
-        for code in DEPARTMENTS:
-            identity.create_department(SYSTEM, code, f"部门{code}", f"Department {code}")
-        identity.create_user(SYSTEM, "inbox_staff", roles=["staff"], departments_=[MEMBER_OF])
-        identity.create_user(SYSTEM, "inbox_auditor", roles=["auditor"], departments_=[])
-        identity.create_user(SYSTEM, "inbox_designer", roles=["designer"], departments_=[])
+        add_departments(engine, DEPARTMENTS)
+        designer, _ = add_user(engine, "inbox_designer", ["designer"], [])
         tokens = {
-            name: identity.create_token(SYSTEM, identity.find_user(f"inbox_{name}").id).secret or ""
-            for name in ("staff", "auditor", "designer")
+            "staff": add_user(engine, "inbox_staff", ["staff"], [MEMBER_OF])[1],
+            "auditor": add_user(engine, "inbox_auditor", ["auditor"], [])[1],
         }
-        engine.repository.deploy(identity.authenticate(tokens["designer"]), {MODEL.name: MODEL.read_bytes()})
+        engine.repository.deploy(designer, {MODEL.name: MODEL.read_bytes()})
         staff_by_department: dict[str, Any] = {}
         for index in range(max(open_tasks // 100, 10)):
             department = DEPARTMENTS[index % len(DEPARTMENTS)]
@@ -145,13 +142,8 @@ def bulk_insert(database_url: str, open_tasks: int, finished: int, seed: int = 7
                 rows.append(row)
             flush()
         flush(force=True)
-    if db.dialect.name == "postgresql":
-        with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
-    else:
-        with db.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
     db.dispose()
+    analyze(database_url)
     return time.perf_counter() - started
 
 
@@ -201,24 +193,23 @@ def main() -> None:
     open_tasks = args.open or (2_000 if args.quick else 100_000)
     finished = args.finished if args.finished is not None else (20_000 if args.quick else 1_000_000)
     requests_each = 30 if args.quick else REQUESTS
-    runs: list[dict[str, Any]] = []
-    with databases() as dbs:
-        for backend in selected_backends(args.db):
-            url = dbs.fresh(backend)
-            prep_started = time.perf_counter()
-            tokens = prepare(url, open_tasks)
-            engine_seconds = time.perf_counter() - prep_started
-            insert_seconds = bulk_insert(url, open_tasks, finished)
-            print(f"{backend}: engine cases {engine_seconds:.1f} s, bulk insert {insert_seconds:.1f} s", flush=True)
-            server = Server(url, 1, dbs.directory / f"serve-{backend}.log")
-            try:
-                results = measure(server.base, tokens, requests_each)
-            finally:
-                server.stop()
-            runs.append({"backend": backend, "open": open_tasks, "finished": finished, "queries": results,
-                         "bulk_insert_s": insert_seconds})
-        env = environment(dbs)
-    print_environment(env)
+
+    def run(dbs: Databases, backend: str, url: str) -> dict[str, Any]:
+        prep_started = time.perf_counter()
+        tokens = prepare(url, open_tasks)
+        engine_seconds = time.perf_counter() - prep_started
+        insert_seconds = bulk_insert(url, open_tasks, finished)
+        print(f"{backend}: engine cases {engine_seconds:.1f} s, bulk insert {insert_seconds:.1f} s", flush=True)
+        server = Server(url, 1, dbs.directory / f"serve-{backend}.log")
+        try:
+            results = measure(server.base, tokens, requests_each)
+        finally:
+            server.stop()
+        return {"backend": backend, "open": open_tasks, "finished": finished, "queries": results,
+                "bulk_insert_s": insert_seconds}
+
+    by_backend, env = per_database(args.db, run)
+    runs = list(by_backend.values())
     rows = [
         [run["backend"], label, fmt(q["p50_ms"], 1), fmt(q["p95_ms"], 1), int(q["total"]),
          "yes" if q["p95_ms"] <= 25 else "no"]

@@ -6,11 +6,18 @@ row), spread over a year, 20 departments and 8 categories. Then, per database, t
 
 - the summary over everything (``engine.reports.summary`` as an auditor: totals, rates, percentiles,
   per department, per category and per month);
-- a ledger page of 50 filtered by department and sorted by due date (as an auditor, and as a staff
-  member, whose visibility adds a sub-query).
+- a ledger page of 50 filtered by department and sorted by due date, as an auditor and as a staff
+  member (whose visibility is paged per branch, engine/services/ledger_list.py), and the same staff
+  page through the single visibility filter used before 0012_perf (``staff_page_before``);
+- a staff member's default ledger page (no filter, newest first), for a member of an owning
+  department (D1) and of a lead department that has the cases' tasks (X07).
+
+With ``--engine-only`` no case is bulk-inserted: every case is started (and nine in ten completed)
+through the engine's services, owned by D1-D3 and led by X01-X20.
 
     .venv/bin/python bench/bench_ledger.py            # 100,000 closed + 10,000 open, both databases
     .venv/bin/python bench/bench_ledger.py --quick    # 10,000 + 1,000
+    .venv/bin/python bench/bench_ledger.py --engine-only --closed 9000 --open 1000   # 10,000 engine-made
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,25 +36,25 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 
 from bench.common import (
-    MODELS,
-    databases,
-    environment,
+    add_departments,
+    add_user,
+    analyze,
+    engine_with_models,
     fmt,
-    make_engine,
+    p50_p95,
     parse_args,
-    percentile,
-    print_environment,
+    per_database,
     print_table,
-    selected_backends,
-    setup_org,
+    timed_ms,
     write_json,
 )
-from engine import ProcessEngine
+from engine import SYSTEM, Actor, ProcessEngine
+from engine.access.cases import visible_case_ids
 from engine.persistence.tables import ledger_cases, process_definitions, process_instances
-from engine.services.identity import actor_for
+from engine.services import ledger_list
 from engine.services.ledger_list import EQUAL_FILTERS, LedgerQuery
 from engine.services.reports import ReportFilter
 
@@ -59,18 +68,22 @@ def _extra(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--closed", type=int, default=100_000, help="closed cases")
     parser.add_argument("--open", type=int, default=10_000, help="open cases")
     parser.add_argument("--runs", type=int, default=30, help="timed runs of each query")
+    parser.add_argument("--engine-only", action="store_true",
+                        help="every case through the engine, none bulk-inserted (e.g. --closed 9000 --open 1000)")
 
 
-def _through_engine(engine: ProcessEngine, org: Any, count: int) -> float:
-    """Start ``count`` cases through the engine and complete nine in ten; seconds per case."""
+def _through_engine(engine: ProcessEngine, count: int, open_share: float) -> float:
+    """Start ``count`` cases through the engine (owned by D1-D3, led by X01-X20, whose staff get the
+    task) and complete all but ``open_share`` of them; seconds per case."""
+    rng = random.Random(5)
     began = time.perf_counter()
-    actor = org["staff_D1"]
     for n in range(count):
-        view = engine.runtime.start(actor, "ledger_case", variables={
-            "company": f"企业{n}", "category": CATEGORIES[n % 8], "lead_department": "D1", "accepted": True,
-            "closed": False, "terminate": False})
-        if n % 10:
-            engine.tasks.complete(actor, view.open_tasks[0].id, {"closed": True, "satisfaction": 1 + n % 5})
+        view = engine.runtime.start(SYSTEM, "ledger_case", department=("D1", "D2", "D3")[n % 3], variables={
+            "company": f"企业{rng.randint(1, 3000)}", "category": CATEGORIES[n % 8],
+            "lead_department": DEPARTMENTS[n % len(DEPARTMENTS)], "accepted": True, "closed": False,
+            "terminate": False})
+        if rng.random() >= open_share:
+            engine.tasks.complete(SYSTEM, view.open_tasks[0].id, {"closed": True, "satisfaction": 1 + n % 5})
     return (time.perf_counter() - began) / max(count, 1)
 
 
@@ -121,65 +134,99 @@ def _bulk(engine: ProcessEngine, closed: int, open_: int) -> float:
         if rows:
             connection.execute(insert(process_instances), cases)
             connection.execute(insert(ledger_cases), rows)
-    with engine.db.connect() as connection:  # fresh statistics for the planner, as a DBA would keep them
-        connection.exec_driver_sql("ANALYZE")
-        connection.commit()
     return time.perf_counter() - began
 
 
-def _timed(call: Any, runs: int) -> list[float]:
-    call()  # warm the statement caches
-    times = []
-    for _ in range(runs):
-        began = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - began) * 1000)
-    return times
+@contextmanager
+def single_visibility_filter() -> Iterator[None]:
+    """The staff ledger as it was before 0012_perf, for the ratio in the same run: one condition, an
+    ``IN`` over every case the actor may see (``access.cases.visible_case_ids``), instead of the paged
+    branches. ``ledger_page`` runs a single condition as one plain count and one plain page query,
+    which is exactly what the old ``list_ledger`` ran."""
+    original = ledger_list.visible_branches
+
+    def old(actor: Actor) -> list[Any] | None:
+        if actor.reads_every_report:
+            return None
+        condition = ledger_cases.c.instance_id.in_(visible_case_ids(actor))
+        if actor.has("supervisor"):
+            return [or_(ledger_cases.c.department_code.in_(sorted(actor.departments)), condition)]
+        return [condition]
+
+    ledger_list.visible_branches = old
+    try:
+        yield
+    finally:
+        ledger_list.visible_branches = original
 
 
-def measure(url: str, closed: int, open_: int, runs: int) -> dict[str, Any]:
-    engine = make_engine(url)
-    org = setup_org(engine)
-    auditor = engine.identity.create_user(org["admin"], "bench_auditor", roles=["auditor"], departments_=[])
-    auditor_actor = engine.query(lambda c: actor_for(c, auditor.id))
-    engine.repository.deploy(org["designer"], {"ledger_case.bpmn": (MODELS / "ledger_case.bpmn").read_bytes()})
-    through = max(10, (closed + open_) // 100)
-    per_case = _through_engine(engine, org, through)
-    bulk_s = _bulk(engine, closed, open_)
-    page = LedgerQuery(equal={**dict.fromkeys(EQUAL_FILTERS), "department_code": "X07"}, sort="due_at")
-    summary = _timed(lambda: engine.reports.summary(auditor_actor, ReportFilter()), runs)
-    ledger_all = _timed(lambda: engine.reports.ledger(auditor_actor, page, 1, 50), runs)
-    ledger_staff = _timed(lambda: engine.reports.ledger(org["staff_D1"], page, 1, 50), runs)
-    total = engine.reports.summary(auditor_actor, ReportFilter())["received"]
+def _before(call: Any) -> Any:
+    def run() -> Any:
+        with single_visibility_filter():
+            return call()
+
+    return run
+
+
+def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> dict[str, Any]:
+    engine, org = engine_with_models(url, "ledger_case.bpmn")
+    add_departments(engine, DEPARTMENTS)
+    auditor = add_user(engine, "bench_auditor", ["auditor"], [])[0]
+    staff_x07 = add_user(engine, "bench_staff_x07", ["staff"], ["X07"])[0]
+    total = closed + open_
+    through = total if engine_only else max(10, total // 100)
+    per_case = _through_engine(engine, through, open_ / max(total, 1))
+    bulk_s = 0.0 if engine_only else _bulk(engine, closed, open_)
+    analyze(url)
+    by_due = LedgerQuery(equal={**dict.fromkeys(EQUAL_FILTERS), "department_code": "X07"}, sort="due_at")
+    default = LedgerQuery(equal={})
+    reports = engine.reports
+    queries = {
+        "summary": lambda: reports.summary(auditor, ReportFilter()),
+        "auditor_page": lambda: reports.ledger(auditor, by_due, 1, 50),
+        "staff_page": lambda: reports.ledger(org["staff_D1"], by_due, 1, 50),
+        "staff_default": lambda: reports.ledger(org["staff_D1"], default, 1, 50),
+        "staff_x07_default": lambda: reports.ledger(staff_x07, default, 1, 50),
+        "staff_page_before": _before(lambda: reports.ledger(org["staff_D1"], by_due, 1, 50)),
+        "staff_default_before": _before(lambda: reports.ledger(org["staff_D1"], default, 1, 50)),
+    }
+    timings = {label: p50_p95(timed_ms(call, runs)) for label, call in queries.items()}
+    counts = {
+        "staff_page": reports.ledger(org["staff_D1"], by_due, 1, 50).total,
+        "staff_page_before": _before(lambda: reports.ledger(org["staff_D1"], by_due, 1, 50).total)(),
+        "staff_default": reports.ledger(org["staff_D1"], default, 1, 50).total,
+        "staff_x07_default": reports.ledger(staff_x07, default, 1, 50).total,
+    }
+    received = reports.summary(auditor, ReportFilter())["received"]
     engine.close()
     return {
-        "cases": total, "through_engine": through, "ms_per_engine_case": round(per_case * 1000, 1),
-        "bulk_insert_s": round(bulk_s, 1),
-        "summary_p50_ms": round(percentile(summary, 50), 1), "summary_p95_ms": round(percentile(summary, 95), 1),
-        "ledger_page_p50_ms": round(percentile(ledger_all, 50), 1),
-        "ledger_page_p95_ms": round(percentile(ledger_all, 95), 1),
-        "ledger_page_staff_p50_ms": round(percentile(ledger_staff, 50), 1),
-        "ledger_page_staff_p95_ms": round(percentile(ledger_staff, 95), 1),
+        "cases": received, "through_engine": through, "ms_per_engine_case": round(per_case * 1000, 1),
+        "seed_engine_s": round(per_case * through, 1), "bulk_insert_s": round(bulk_s, 1),
+        "queries": timings, "totals": counts,
     }
+
+
+LABELS = ("summary", "auditor_page", "staff_page", "staff_page_before", "staff_default", "staff_default_before",
+          "staff_x07_default")
 
 
 def main() -> None:
     args = parse_args(__doc__ or "", extra=_extra)
     closed, open_ = (10_000, 1_000) if args.quick else (args.closed, args.open)
-    results: dict[str, Any] = {}
-    with databases() as dbs:
-        for backend in selected_backends(args.db):
-            results[backend] = measure(dbs.fresh(backend), closed, open_, args.runs)
-        env = environment(dbs)
-    print_environment(env)
-    headers = ["database", "cases", "summary p50 ms", "summary p95 ms", "page p50 ms", "page p95 ms",
-               "staff page p50 ms", "staff page p95 ms"]
-    rows = [[b, r["cases"], fmt(r["summary_p50_ms"]), fmt(r["summary_p95_ms"]), fmt(r["ledger_page_p50_ms"]),
-             fmt(r["ledger_page_p95_ms"]), fmt(r["ledger_page_staff_p50_ms"]), fmt(r["ledger_page_staff_p95_ms"])]
-            for b, r in results.items()]
-    print_table("The summary and a ledger page (50, one department, by due date)", headers, rows)
+    results, env = per_database(
+        args.db, lambda _dbs, _backend, url: measure(url, closed, open_, args.runs, args.engine_only)
+    )
+    rows = [[b, r["cases"], r["through_engine"], label, fmt(r["queries"][label]["p50_ms"], 1),
+             fmt(r["queries"][label]["p95_ms"], 1)] for b, r in results.items() for label in LABELS]
+    print_table("The summary and ledger pages of 50 (ms)", ["database", "cases", "via engine", "query", "p50", "p95"],
+                rows)
+    for backend, result in results.items():
+        print(f"{backend}: seeding {result['seed_engine_s']} s through the engine "
+              f"({result['ms_per_engine_case']} ms per case), bulk insert {result['bulk_insert_s']} s; "
+              f"totals {result['totals']}")
     if not args.no_json:
-        write_json("ledger", {"environment": env, "results": results, "quick": args.quick})
+        write_json("ledger", {"environment": env, "results": results, "quick": args.quick,
+                              "engine_only": args.engine_only, "runs": args.runs})
 
 
 if __name__ == "__main__":

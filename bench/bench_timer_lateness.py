@@ -25,20 +25,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from sqlalchemy import select
 
-from bench.common import (
-    MODELS,
-    databases,
-    environment,
-    fmt,
-    make_engine,
-    parse_args,
-    percentile,
-    print_environment,
-    print_table,
-    selected_backends,
-    setup_org,
-    write_json,
-)
+from bench.common import engine_with_models, fmt, parse_args, per_database, percentile, print_table, write_json
 from engine.persistence.tables import audit_events, timers
 from engine.worker import Worker
 
@@ -50,9 +37,7 @@ def _extra(parser: argparse.ArgumentParser) -> None:
 
 
 def measure(url: str, count: int, window: float, poll: float) -> dict[str, Any]:
-    engine = make_engine(url)
-    org = setup_org(engine)
-    engine.repository.deploy(org["designer"], {"timer_wait.bpmn": (MODELS / "timer_wait.bpmn").read_bytes()})
+    engine, org = engine_with_models(url, "timer_wait.bpmn")
     started = time.monotonic()
     for _ in range(min(50, count)):  # calibrate how long creating the cases takes
         engine.runtime.start(org["staff_D1"], "timer_wait", variables={"due_at": "2099-01-01T00:00:00+00:00"})
@@ -111,12 +96,7 @@ def measure(url: str, count: int, window: float, poll: float) -> dict[str, Any]:
 def main() -> None:
     args = parse_args(__doc__ or "", extra=_extra)
     count, window = (300, 15.0) if args.quick else (args.timers, args.window)
-    results: dict[str, Any] = {}
-    with databases() as dbs:
-        for backend in selected_backends(args.db):
-            results[backend] = measure(dbs.fresh(backend), count, window, args.poll)
-        env = environment(dbs)
-    print_environment(env)
+    results, env = per_database(args.db, lambda _dbs, _backend, url: measure(url, count, window, args.poll))
     headers = ["database", "timers", "window s", "fired", "twice", "never", "p50 s", "p90 s", "p99 s", "max s"]
     rows = [
         [b, r["timers"], fmt(r["window_s"]), r["fired"], r["fired_twice"], r["never_fired"], fmt(r["p50_s"], 3),

@@ -183,25 +183,67 @@ def make_engine(database_url: str, *, cache: bool = True, env: Mapping[str, str]
     return engine
 
 
+def add_departments(engine: ProcessEngine, codes: Sequence[str]) -> None:
+    """Departments named after their codes (``部门<code>``)."""
+    for code in codes:
+        engine.identity.create_department(SYSTEM, code, f"部门{code.lstrip('D')}", f"Department {code.lstrip('D')}")
+
+
+def add_user(engine: ProcessEngine, username: str, roles: list[str], departments: list[str]) -> tuple[Actor, str]:
+    """A user with a token: the actor (for in-process calls) and the token's secret (for HTTP)."""
+    identity = engine.identity
+    identity.create_user(SYSTEM, username, roles=roles, departments_=departments)
+    token = identity.create_token(SYSTEM, identity.find_user(username).id)
+    assert token.secret is not None
+    return identity.authenticate(token.secret), token.secret
+
+
 def setup_org(engine: ProcessEngine) -> Org:
     """Departments D1-D3 and their staff, like tests/engine/conftest.py, plus a staff member of all three."""
-    identity = engine.identity
-    for code in ("D1", "D2", "D3"):
-        identity.create_department(SYSTEM, code, f"部门{code[-1]}", f"Department {code[-1]}")
+    add_departments(engine, ("D1", "D2", "D3"))
     org = Org()
-
-    def add(username: str, roles: list[str], departments: list[str]) -> None:
-        identity.create_user(SYSTEM, username, roles=roles, departments_=departments)
-        token = identity.create_token(SYSTEM, identity.find_user(username).id)
-        assert token.secret is not None
-        org.actors[username] = identity.authenticate(token.secret)
-
     for code in ("D1", "D2", "D3"):
-        add(f"staff_{code}", ["staff"], [code])
-    add("staff_all", ["staff"], ["D1", "D2", "D3"])
-    add("admin", ["admin"], [])
-    add("designer", ["designer"], [])
+        org.actors[f"staff_{code}"] = add_user(engine, f"staff_{code}", ["staff"], [code])[0]
+    org.actors["staff_all"] = add_user(engine, "staff_all", ["staff"], ["D1", "D2", "D3"])[0]
+    org.actors["admin"] = add_user(engine, "admin", ["admin"], [])[0]
+    org.actors["designer"] = add_user(engine, "designer", ["designer"], [])[0]
     return org
+
+
+def engine_with_models(database_url: str, *models: str, cache: bool = True) -> tuple[ProcessEngine, Org]:
+    """:func:`make_engine` with :func:`setup_org` and the named ``bench/models`` files deployed."""
+    engine = make_engine(database_url, cache=cache)
+    org = setup_org(engine)
+    if models:
+        engine.repository.deploy(org["designer"], {name: (MODELS / name).read_bytes() for name in models})
+    return engine, org
+
+
+def analyze(database_url: str) -> None:
+    """Fresh planner statistics after a bulk insert, as a DBA would keep them (no VACUUM: on PostgreSQL
+    the visibility map stays as a bulk insert leaves it, before autovacuum comes by)."""
+    db = sa.create_engine(database_url)
+    try:
+        if db.dialect.name == "postgresql":
+            with db.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("ANALYZE")
+        else:
+            with db.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+    finally:
+        db.dispose()
+
+
+def per_database(choice: str, measure: Callable[[Databases, str, str], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run ``measure(dbs, backend, fresh_url)`` on each selected database; its results by backend and
+    the environment (load average taken at the end), printed."""
+    results: dict[str, Any] = {}
+    with databases() as dbs:
+        for backend in selected_backends(choice):
+            results[backend] = measure(dbs, backend, dbs.fresh(backend))
+        env = environment(dbs)
+    print_environment(env)
+    return results, env
 
 
 # --- timing probe ---------------------------------------------------------------------------------
@@ -396,6 +438,22 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def median(values: Sequence[float]) -> float:
     return percentile(values, 50)
+
+
+def timed_ms(call: Callable[[], Any], runs: int, warm_up: int = 1) -> list[float]:
+    """Wall milliseconds of ``runs`` calls after ``warm_up`` untimed ones (statement caches, pages)."""
+    for _ in range(warm_up):
+        call()
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def p50_p95(values_ms: Sequence[float]) -> dict[str, float]:
+    return {"p50_ms": round(percentile(values_ms, 50), 1), "p95_ms": round(percentile(values_ms, 95), 1)}
 
 
 def fmt(value: float, digits: int = 2) -> str:

@@ -35,6 +35,7 @@ class EngineConfig:
     due_soon_working_days: int = 1
     cache_cases: bool = True  # keep live workflows between commands (checked against row_version)
     max_cached_cases: int = 2000
+    count_cap: int = 10_000  # task and case lists count their total up to this many (then say "capped")
     sqlite_synchronous: str = "FULL"
     # audit chain: the MAC key (never in the database) and where signed digests of the chain heads go
     audit_keys: AuditKeyring | None = field(default_factory=AuditKeyring.from_env)
@@ -72,6 +73,7 @@ class EngineConfig:
             sandbox=sandbox,
             parse=parse,
             cache_cases=env.get("WUTONG_CACHE_CASES", "1") != "0",
+            count_cap=int(env.get("WUTONG_COUNT_CAP", "10000")),
             time_zone=env.get("WUTONG_TIME_ZONE", "Asia/Shanghai"),
             close_of_business=env.get("WUTONG_CLOSE_OF_BUSINESS", "18:00"),
             due_soon_working_days=int(env.get("WUTONG_DUE_SOON_WORKING_DAYS", "1")),

@@ -273,10 +273,12 @@ class AuditVerification:
 
 @dataclass(frozen=True)
 class Page:
-    """A slice of a list plus the total, for pagination headers."""
+    """A slice of a list plus the total, for pagination headers; ``capped``: the list holds more than
+    ``total`` rows, which is the cap its count stopped at (see ``engine.paging.capped_count``)."""
 
     items: tuple[Any, ...]
     total: int
+    capped: bool = False
 
 
 @dataclass(frozen=True)

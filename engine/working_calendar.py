@@ -29,6 +29,15 @@ def _national(year: int) -> Any:
     return holidays.country_holidays("CN", years=year)
 
 
+@lru_cache(maxsize=64)
+def _national_working_days(year: int) -> bytes:
+    """One byte per day of ``year`` (January 1 first), 1 for a national working day: counting working
+    days over a range becomes a slice count instead of one library lookup per day."""
+    first, national = date(year, 1, 1), _national(year)
+    days = (date(year + 1, 1, 1) - first).days
+    return bytes(1 if national.is_working_day(first + timedelta(days=n)) else 0 for n in range(days))
+
+
 @lru_cache(maxsize=256)
 def _library_covers(year: int) -> bool:
     return any(day.year == year for day in getattr(_national(year), "weekend_workdays", ()))
@@ -87,17 +96,26 @@ class WorkingCalendar:
         return day
 
     def working_days_between(self, first: date | datetime, second: date | datetime) -> int:
-        """Working days after ``first`` up to and including ``second`` (negative if reversed)."""
+        """Working days after ``first`` up to and including ``second`` (negative if reversed).
+
+        Counts the national working days year by year from a cached day map, then corrects for the
+        overrides inside the range: a ledger page computes the age of every open case with it."""
         a = first.date() if isinstance(first, datetime) else first
         b = second.date() if isinstance(second, datetime) else second
         sign = 1
         if b < a:
             a, b, sign = b, a, -1
         count = 0
-        while a < b:
-            a += timedelta(days=1)
-            if self.is_working_day(a):
-                count += 1
+        day = a + timedelta(days=1)  # the range is (a, b]
+        while day <= b:
+            year_end = min(b, date(day.year, 12, 31))
+            start = day.timetuple().tm_yday - 1
+            count += _national_working_days(day.year).count(1, start, start + (year_end - day).days + 1)
+            day = year_end + timedelta(days=1)
+        for override_day, working in self.overrides().items():
+            if a < override_day <= b:
+                national = bool(_national_working_days(override_day.year)[override_day.timetuple().tm_yday - 1])
+                count += int(working) - int(national)
         return sign * count
 
     def sandbox_helpers(self) -> dict[str, Callable[..., Any]]:

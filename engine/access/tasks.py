@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, func, or_, select, true, union
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, or_, select, true, union
 
 from engine.actors import Actor
+from engine.paging import capped_count
 from engine.persistence.tables import escalations, tasks
 
 
@@ -105,10 +106,11 @@ def visible_task_branches(actor: Actor) -> list[ColumnElement[bool]] | None:
 
 
 def task_page(
-    connection: Connection, actor: Actor, filters: list[Any], sort: str, page: int, page_size: int
-) -> tuple[int, Select[Any]]:
-    """The total of the visible tasks matching ``filters`` and a sub-select of the ids on ``page``, sorted
-    by ``sort`` (``field`` or ``-field``) then id.
+    connection: Connection, actor: Actor, filters: list[Any], sort: str, page: int, page_size: int, cap: int
+) -> tuple[int, bool, Select[Any]]:
+    """The total of the visible tasks matching ``filters`` (counted up to ``cap``; the flag says whether
+    there are more) and a sub-select of the ids on ``page``, sorted by ``sort`` (``field`` or ``-field``)
+    then id.
 
     For an actor who sees part of the tasks, each branch of :func:`visible_task_branches` is counted
     and paged on its own (its first ``page * page_size`` ids in order, through an index such as
@@ -121,13 +123,13 @@ def task_page(
     offset = (page - 1) * page_size
     branches = visible_task_branches(actor)
     if branches is None:
-        total = connection.execute(select(func.count()).select_from(tasks).where(*filters)).scalar_one()
+        total, capped = capped_count(connection, select(tasks.c.id).where(*filters), cap)
         ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
-        return int(total), ids
+        return total, capped, ids
     if not branches:
-        return 0, select(tasks.c.id).where(false())
+        return 0, False, select(tasks.c.id).where(false())
     every = union(*(select(tasks.c.id).where(*filters, branch) for branch in branches)).subquery()
-    total = connection.execute(select(func.count()).select_from(every)).scalar_one()
+    total, capped = capped_count(connection, select(every.c.id), cap)
     tops = [
         select(tasks.c.id, key.label("sort_key"))
         .where(*filters, branch)
@@ -139,7 +141,7 @@ def task_page(
     merged = union(*(select(top.c.id, top.c.sort_key) for top in tops)).subquery()
     merged_order = merged.c.sort_key.desc() if descending else merged.c.sort_key.asc()
     ids = select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
-    return int(total), ids
+    return total, capped, ids
 
 
 def supervised_tasks_clause(actor: Actor) -> ColumnElement[bool]:

@@ -306,6 +306,7 @@ tasks = Table(
     Index("ix_tasks_assignee_state_due", "assignee_user_id", "state", "due_at"),
     Index("ix_tasks_instance", "instance_id"),
     Index("ix_tasks_spiff_task_id", "spiff_task_id"),
+    Index("ix_tasks_department_instance", "department_code", "instance_id"),  # cases a department worked on
 )
 
 timers = Table(
@@ -467,6 +468,9 @@ ledger_cases = Table(
     Index("ix_ledger_cases_category", "category"),
     Index("ix_ledger_cases_company", "company"),
     Index("ix_ledger_cases_state_due", "state", "due_at"),
+    # the staff ledger's visibility branches (engine/services/ledger_list.py)
+    Index("ix_ledger_cases_applicant_started", "applicant_user_id", "started_at"),
+    Index("ix_ledger_cases_owner_started", "owner_department_code", "started_at"),
     # covering indexes of the summary's three grouped scans (engine/services/reports.py)
     Index(
         "ix_ledger_cases_figures", "department_code", "category", "start_month", "accepted", "closed", "state",

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import access
@@ -25,6 +25,7 @@ from engine.commands.runtime import (
 )
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.forms import validate_submission
+from engine.paging import capped_count
 from engine.persistence.tables import (
     incidents,
     process_instances,
@@ -134,12 +135,13 @@ class RuntimeService:
             if business_key is not None:
                 query = query.where(process_instances.c.business_key == business_key)
             query = query.where(visible_cases_clause(actor))
-            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            ids = query.with_only_columns(process_instances.c.id)
+            total, capped = capped_count(connection, ids, self._engine.config.count_cap)
             rows = connection.execute(
                 query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
             ).mappings()
             judge = self._engine.judge()
-            return Page(tuple(instance_view(connection, actor, r, judge) for r in rows), total)
+            return Page(tuple(instance_view(connection, actor, r, judge) for r in rows), total, capped)
 
         return self._engine.query(run)
 

@@ -87,3 +87,20 @@ def test_overrides_make_a_year_covered() -> None:
 def test_working_days_between_counts_both_ways() -> None:
     assert calendar.working_days_between(date(2025, 9, 30), date(2025, 10, 9)) == 1
     assert calendar.working_days_between(date(2025, 10, 9), date(2025, 9, 30)) == -1
+
+
+def test_working_days_between_agrees_with_a_day_by_day_walk_across_years_and_overrides() -> None:
+    """The year-map count (used for every open case's age on a ledger page) equals walking the days."""
+    overrides = {date(2025, 10, 1): True, date(2025, 12, 31): False, date(2026, 1, 3): True, date(2024, 2, 29): False}
+    park = WorkingCalendar(lambda: overrides)
+
+    def walk(a: date, b: date) -> int:
+        sign, (low, high) = (1, (a, b)) if a <= b else (-1, (b, a))
+        days = range(low.toordinal() + 1, high.toordinal() + 1)
+        return sign * sum(park.is_working_day(date.fromordinal(n)) for n in days)
+
+    ends = [date(2023, 12, 30), date(2024, 2, 28), date(2024, 2, 29), date(2025, 9, 30), date(2025, 10, 1),
+            date(2025, 12, 31), date(2026, 1, 1), date(2026, 1, 3), date(2026, 6, 30)]
+    for a in ends:
+        for b in ends:
+            assert park.working_days_between(a, b) == walk(a, b), (a, b)

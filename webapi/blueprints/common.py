@@ -29,6 +29,19 @@ class Decorator(Protocol):
 
 
 PAGINATION_HEADERS = {"X-Pagination": "PAGINATION"}
+# lists whose total is counted only up to a cap (EngineConfig.count_cap): GET /tasks and /instances
+COUNTED_PAGINATION_HEADERS: dict[str, Any] = {
+    **PAGINATION_HEADERS,
+    "X-Total-Count": {
+        "description": "the number of matching rows, counted up to the server's cap (10,000 by default)",
+        "schema": {"type": "integer"},
+    },
+    "X-Total-Count-Capped": {
+        "description": "`true` when more rows match than `X-Total-Count` (the cap); absent otherwise. "
+        "`X-Pagination`'s total and last page then count only up to the cap.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+}
 API_PREFIX = "/api/v1"
 MAX_JSON_DEPTH = 64
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -152,10 +165,16 @@ def documents(blp: RoleBlueprint, *statuses: int) -> Decorator:
     return decorator
 
 
-def page_of(items: Sequence[Any], total: int, args: Mapping[str, Any]) -> tuple[list[Any], int, dict[str, str]]:
-    """A list body plus flask-smorest's ``X-Pagination`` header."""
+def page_of(
+    items: Sequence[Any], total: int, args: Mapping[str, Any], *, capped: bool = False
+) -> tuple[list[Any], int, dict[str, str]]:
+    """A list body plus flask-smorest's ``X-Pagination`` header and ``X-Total-Count`` (with
+    ``X-Total-Count-Capped: true`` when the total stopped at the cap)."""
     meta = RoleBlueprint._make_pagination_metadata(args["page"], args["page_size"], total)
-    return list(items), 200, {"X-Pagination": json.dumps(meta)}
+    headers = {"X-Pagination": json.dumps(meta), "X-Total-Count": str(total)}
+    if capped:
+        headers["X-Total-Count-Capped"] = "true"
+    return list(items), 200, headers
 
 
 def page_in_memory(items: Sequence[Any], args: Mapping[str, Any]) -> tuple[list[Any], int, dict[str, str]]:

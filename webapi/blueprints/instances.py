@@ -6,7 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from webapi.auth import current_actor, current_engine
-from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
+from webapi.blueprints.common import (
+    COUNTED_PAGINATION_HEADERS,
+    PAGINATION_HEADERS,
+    documents,
+    page_in_memory,
+    page_of,
+    protected_blueprint,
+)
 from webapi.schemas.runtime import (
     CancelSchema,
     CaseProgressSchema,
@@ -25,7 +32,7 @@ blp = protected_blueprint("instances", __name__, "Cases, their incidents, and me
 
 @blp.route("/process-instances", methods=["GET"])
 @blp.arguments(InstanceQuerySchema, location="query")
-@blp.response(200, InstanceSchema(many=True), headers=PAGINATION_HEADERS)
+@blp.response(200, InstanceSchema(many=True), headers=COUNTED_PAGINATION_HEADERS)
 @documents(blp, 422)
 def list_instances(args: dict[str, Any]) -> Any:
     """The cases the caller may see, newest first by default."""
@@ -38,7 +45,7 @@ def list_instances(args: dict[str, Any]) -> Any:
         page_size=args["page_size"],
         sort=args["sort"],
     )
-    return page_of(page.items, page.total, args)
+    return page_of(page.items, page.total, args, capped=page.capped)
 
 
 @blp.route("/process-instances/<uuid:instance_id>", methods=["GET"])

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from webapi.auth import current_actor, current_engine
-from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_of, protected_blueprint
+from webapi.blueprints.common import COUNTED_PAGINATION_HEADERS, documents, page_of, protected_blueprint
 from webapi.schemas.tasks import CompleteSchema, CompletionSchema, TaskQuerySchema, TaskSchema, TaskSummarySchema
 
 blp = protected_blueprint("tasks", __name__, "Work on tasks: list, claim, unclaim, complete.")
@@ -14,7 +14,7 @@ blp = protected_blueprint("tasks", __name__, "Work on tasks: list, claim, unclai
 
 @blp.route("/tasks", methods=["GET"])
 @blp.arguments(TaskQuerySchema, location="query")
-@blp.response(200, TaskSummarySchema(many=True), headers=PAGINATION_HEADERS)
+@blp.response(200, TaskSummarySchema(many=True), headers=COUNTED_PAGINATION_HEADERS)
 @documents(blp, 422)
 def list_tasks(args: dict[str, Any]) -> Any:
     """The tasks the caller may see, newest first by default (`?due_status=overdue&sort=due_at`: late work)."""
@@ -34,7 +34,7 @@ def list_tasks(args: dict[str, Any]) -> Any:
         page_size=args["page_size"],
         sort=args["sort"],
     )
-    return page_of(page.items, page.total, args)
+    return page_of(page.items, page.total, args, capped=page.capped)
 
 
 @blp.route("/tasks/<uuid:task_id>", methods=["GET"])

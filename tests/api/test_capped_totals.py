@@ -1,0 +1,63 @@
+"""Task and case lists count their total only up to a cap (``EngineConfig.count_cap``, 10,000 by
+default): beyond it they answer the cap with ``X-Total-Count-Capped: true``, so an auditor's list of
+100,000 open tasks does not pay for counting them all. Below the cap the total is exact."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from engine import ProcessEngine
+from tests.api.conftest import Api, corpus, make_engine
+
+CAP = 4
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[ProcessEngine]:
+    process_engine = make_engine(database_url, count_cap=CAP)
+    yield process_engine
+    process_engine.close()
+
+
+@pytest.fixture
+def cases(api: Api) -> list[str]:
+    """Five cases of ``parallel``: fifteen open tasks, five in each of D1, D2 and D3."""
+    assert api.deploy(corpus("parallel.bpmn")).status_code == 201
+    return [api.start("parallel", business_key=f"case {n}")["id"] for n in range(5)]
+
+
+def _totals(api: Api, path: str, as_: str, **query: object) -> tuple[str, str | None, int, int]:
+    response = api.get(path, as_, query_string={"page_size": 100, **query})
+    assert response.status_code == 200, response.get_json()
+    headers = response.headers
+    pagination = json.loads(headers["X-Pagination"])["total"]
+    return headers["X-Total-Count"], headers.get("X-Total-Count-Capped"), pagination, len(response.get_json())
+
+
+def test_an_auditors_open_tasks_past_the_cap_say_capped(api: Api, cases: list[str]) -> None:
+    assert _totals(api, "/tasks", "auditor", state="open") == (str(CAP), "true", CAP, 15)
+
+
+def test_a_staff_members_tasks_past_the_cap_say_capped(api: Api, cases: list[str]) -> None:
+    assert _totals(api, "/tasks", "staff_D1", state="open") == (str(CAP), "true", CAP, 5)
+
+
+def test_a_total_under_the_cap_is_exact_and_not_marked(api: Api, cases: list[str]) -> None:
+    assert _totals(api, "/tasks", "auditor", instance_id=cases[0]) == ("3", None, 3, 3)
+    assert _totals(api, "/tasks", "staff_D1", instance_id=cases[0]) == ("1", None, 1, 1)
+
+
+def test_the_case_list_past_the_cap_says_capped(api: Api, cases: list[str]) -> None:
+    assert _totals(api, "/process-instances", "auditor") == (str(CAP), "true", CAP, 5)
+    assert _totals(api, "/process-instances", "auditor", business_key="case 1") == ("1", None, 1, 1)
+
+
+def test_the_openapi_spec_documents_the_count_headers(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/tasks", "/api/v1/process-instances"):
+        headers = spec["paths"][path]["get"]["responses"]["200"]["headers"]
+        assert {"X-Pagination", "X-Total-Count", "X-Total-Count-Capped"} <= set(headers), path
