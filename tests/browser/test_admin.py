@@ -22,9 +22,14 @@ def site(shared_site: Site) -> Site:
 
 
 def deploy_into(site: Site, department: str) -> None:
-    """The e2e approval model with its approval step in ``department`` (started by the ops centre)."""
+    """The e2e approval model with its approval step in ``department`` (started by the ops centre), due
+    one second after it opens."""
     model = (E2E_MODELS / "approval.bpmn").read_text(encoding="utf-8")
     model = model.replace('name="D1"', 'name="ops_center"').replace('name="D2"', f'name="{department}"')
+    form = '<spiffworkflow:property name="formJsonSchemaFilename" value="approval_form.json" />'
+    assert form in model
+    model = model.replace(form, form + '<spiffworkflow:property name="deadline" value="PT1S" />'
+                          '<spiffworkflow:property name="deadlineCalendar" value="calendar" />')
     files = [("files", ("approval.bpmn", model.encode(), "application/xml")),
              ("files", ("approval_form.json", (E2E_MODELS / "approval_form.json").read_bytes(), "application/json"))]
     site.api("POST", "/deployments", "designer", files=files)
@@ -65,6 +70,7 @@ def test_an_admin_adds_a_department_and_a_user_who_then_works_its_inbox(journey:
     expect(row).to_contain_text("QA-ADMIN-1")
     expect(row).to_contain_text("质量监督科")
     expect(page.get_by_test_id("nav-inbox-count")).to_have_text("1")  # the count in the navigation
+    expect(page.get_by_test_id("nav-inbox-overdue")).to_have_text("1 项逾期")  # in words, not only red
 
 
 def test_an_admin_adds_a_closed_day_sees_it_listed_and_removes_it(journey: Journey, site: Site) -> None:
