@@ -1,6 +1,7 @@
 """Issue 12, the admin pages: an admin adds a department and a user with a password, and that user
-signs in and sees the department's inbox; an admin adds a closed day to the working-day calendar,
-sees it listed, and removes it after confirming."""
+signs in and sees the department's inbox (with its counts in the navigation); an admin adds a closed
+day to the working-day calendar, sees it listed, and removes it after confirming; an admin sees a
+locked-out user and lifts the lock."""
 
 from __future__ import annotations
 
@@ -93,3 +94,24 @@ def test_an_admin_adds_a_closed_day_sees_it_listed_and_removes_it(journey: Journ
     expect(dialog).to_contain_text("确定吗")
     dialog.get_by_role("button", name="删除").click()
     expect(page.get_by_test_id("calendar-empty")).to_be_visible()
+
+
+def test_an_admin_sees_a_locked_out_user_and_lifts_the_lock(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    wrong = {"username": "village.staff2", "password": "not the password"}
+    for _ in range(5):
+        assert site.server.call("POST", "/session", json=wrong).status_code == 401
+    journey.sign_in("admin")
+    page.get_by_role("link", name="系统管理").click()
+    page.get_by_role("link", name="用户", exact=True).click()
+    row = page.locator("tr[data-username='village.staff2']")
+    expect(row.get_by_test_id("locked")).to_contain_text("登录锁定至")  # in words, not only a colour
+    row.get_by_role("button", name="编辑").click()
+    editor = page.get_by_test_id("user-editor")
+    expect(editor.get_by_test_id("lock-state")).to_contain_text("登录锁定至")
+    editor.get_by_role("button", name="解除登录锁定").click()
+    expect(editor).to_contain_text("已解除锁定")
+    expect(row.get_by_test_id("locked")).to_have_count(0)
+    response = site.server.call("POST", "/session", json={"username": "village.staff2", "password": "wutong-demo"})
+    assert response.status_code == 201

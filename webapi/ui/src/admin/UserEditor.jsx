@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { call, post } from "../api.js";
+import { formatDateTime } from "../format.js";
 import { DepartmentChoices, RoleChoices } from "./choices.jsx";
 import { ConfirmButton, Field, FormError, errorsOf } from "./fields.jsx";
 
@@ -91,13 +92,14 @@ function Password({ user }) {
   );
 }
 
-function Unlock({ user }) {
-  const { t } = useTranslation();
+function Unlock({ user, lock, onUnlocked }) {
+  const { t, i18n } = useTranslation();
   const [message, setMessage] = useState(null);
   const unlock = async () => {
     try {
       await post(`/users/${user.id}/unlock`);
       setMessage({ ok: true, text: t("admin.users.unlocked") });
+      onUnlocked();
     } catch (error) {
       setMessage({ ok: false, text: errorsOf(error, t)[""] });
     }
@@ -106,7 +108,12 @@ function Unlock({ user }) {
     <div className="mb-2">
       <h3 className="h6">{t("admin.users.unlock")}</h3>
       <p className="small text-muted">{t("admin.users.unlockHelp")}</p>
-      <button type="button" className="btn btn-outline-secondary" onClick={unlock}>{t("admin.users.unlock")}</button>
+      <p data-testid="lock-state">
+        {lock
+          ? t("admin.users.lockedUntil", { time: formatDateTime(lock.locked_until, i18n.language) })
+          : t("admin.users.notLocked")}
+      </p>
+      <button type="button" className="btn btn-outline-secondary" onClick={unlock} disabled={!lock}>{t("admin.users.unlock")}</button>
       {message && (
         <div className={`alert ${message.ok ? "alert-success" : "alert-danger"} py-2 mt-2`} role="status">
           {message.text}
@@ -116,7 +123,7 @@ function Unlock({ user }) {
   );
 }
 
-export default function UserEditor({ user, departments, onSaved, onClose }) {
+export default function UserEditor({ user, departments, lock, onSaved, onUnlocked, onClose }) {
   const { t } = useTranslation();
   return (
     <section aria-labelledby="user-edit" data-testid="user-editor">
@@ -124,13 +131,13 @@ export default function UserEditor({ user, departments, onSaved, onClose }) {
         <h2 className="h5 mb-0 me-auto" id="user-edit">
           {t("admin.users.editing")} <span data-case-data>{user.display_name} ({user.username})</span>
         </h2>
-        <button type="button" className="btn btn-sm btn-outline-secondary" onClick={onClose}>
+        <button type="button" className="btn btn-sm btn-outline-secondary text-nowrap" onClick={onClose}>
           {t("admin.users.newInstead")}
         </button>
       </div>
       <Membership user={user} departments={departments} onSaved={onSaved} />
       <Password user={user} />
-      <Unlock user={user} />
+      <Unlock user={user} lock={lock} onUnlocked={onUnlocked} />
     </section>
   );
 }

@@ -1,8 +1,10 @@
 // Users: every user with roles, departments or company and whether active; a form to add one with a
-// password; choosing a user opens the editor (roles, departments, active, password, unlock).
+// password; who is locked out of signing in (GET /sign-in-locks); choosing a user opens the editor
+// (roles, departments, active, password, unlock).
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { post } from "../api.js";
+import { formatDateTime } from "../format.js";
 import { DepartmentChoices, RoleChoices } from "./choices.jsx";
 import { Field, FormError, errorsOf } from "./fields.jsx";
 import UserEditor from "./UserEditor.jsx";
@@ -74,6 +76,8 @@ export default function Users() {
   const { t, i18n } = useTranslation();
   const { items, failed, reload } = useList("/users?page_size=200");
   const departments = useList("/departments?page_size=200").items || [];
+  const locks = useList("/sign-in-locks");
+  const lockOf = Object.fromEntries((locks.items || []).filter((l) => l.user_id).map((l) => [l.user_id, l]));
   const [chosen, setChosen] = useState(null);
   const [done, setDone] = useState(null);
 
@@ -120,6 +124,11 @@ export default function Users() {
                       <span className={`badge ${u.active ? "bg-success" : "bg-secondary"}`}>
                         {t(u.active ? "admin.users.active" : "admin.users.inactive")}
                       </span>
+                      {lockOf[u.id] && (
+                        <span className="badge bg-warning text-dark ms-1" data-testid="locked">
+                          {t("admin.users.lockedUntil", { time: formatDateTime(lockOf[u.id].locked_until, i18n.language) })}
+                        </span>
+                      )}
                     </td>
                     <td>
                       <button type="button" className="btn btn-sm btn-outline-success" onClick={() => setChosen(u)}
@@ -137,6 +146,7 @@ export default function Users() {
       <div className="col-lg-4">
         {chosen ? (
           <UserEditor key={chosen.id} user={chosen} departments={departments} onSaved={saved}
+                      lock={lockOf[chosen.id]} onUnlocked={locks.reload}
                       onClose={() => setChosen(null)} />
         ) : (
           <NewUser departments={departments} onCreated={created} />
