@@ -115,3 +115,25 @@ def test_an_admin_sees_a_locked_out_user_and_lifts_the_lock(journey: Journey, si
     expect(row.get_by_test_id("locked")).to_have_count(0)
     response = site.server.call("POST", "/session", json={"username": "village.staff2", "password": "wutong-demo"})
     assert response.status_code == 201
+
+
+def test_an_admin_issues_a_token_shown_once_and_revokes_it_after_confirming(journey: Journey, site: Site) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    journey.sign_in("admin")
+    page.get_by_role("link", name="系统管理").click()
+    page.get_by_role("link", name="令牌").click()
+    page.get_by_label("用户", exact=True).select_option(label="leader (周振华)")
+    page.get_by_label("令牌名称").fill("大屏看板")
+    page.get_by_role("button", name="签发", exact=True).click()
+    secret = page.get_by_test_id("token-secret").inner_text()
+    assert secret.startswith("wt_")
+    assert site.server.call("GET", "/ledger", secret).status_code == 200  # the token works
+    row = page.get_by_test_id("tokens").locator("tr", has_text="大屏看板")
+    expect(row).to_contain_text("有效")
+    expect(row).not_to_contain_text(secret)  # the list never shows the secret
+
+    row.get_by_role("button", name="吊销").click()
+    page.get_by_role("dialog").get_by_role("button", name="吊销").click()
+    expect(row).to_contain_text("已吊销")
+    assert site.server.call("GET", "/ledger", secret).status_code == 401

@@ -106,6 +106,26 @@ def site(shared_site: Site) -> Site:
     return shared_site
 
 
+def test_the_admin_forms_behind_buttons_are_english_too(journey: Journey, site: Site) -> None:
+    """The user editor and a user's tokens open by buttons and choices, which the crawl does not press."""
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    keys, tops = catalogue_keys()
+    journey.goto("/")
+    page.get_by_role("button", name="English").click()
+    journey.sign_in("admin")
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="Users").click()
+    page.locator("tr[data-username='leader']").get_by_role("button", name="Edit").click()
+    expect(page.get_by_test_id("user-editor")).to_be_visible()
+    found = problems_on(page, "user editor", keys, tops)
+    page.get_by_role("link", name="Tokens").click()
+    page.get_by_label("User", exact=True).select_option(label="leader (周振华)")
+    expect(page.get_by_test_id("tokens")).to_be_visible()  # the demo token
+    found += problems_on(page, "tokens", keys, tops)
+    assert found == [], "\n".join(found)
+
+
 @pytest.mark.parametrize("username", DEMO_USERS)
 def test_every_page_in_english_has_no_chinese_interface_text_and_no_raw_key(
     journey: Journey, site: Site, username: str
