@@ -7,6 +7,8 @@ changes are the commands of ``engine/commands/sessions.py``.
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, select
@@ -26,11 +28,22 @@ from engine.commands.sessions import (
     session_view,
 )
 from engine.errors import Forbidden, InvalidInput, Problem, SignInLocked, Unauthenticated
-from engine.persistence.tables import users, web_sessions
+from engine.persistence.tables import sign_in_throttle, users, web_sessions
 from engine.services.identity_users import actor_for
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
+
+
+@dataclass(frozen=True)
+class SignInLock:
+    """A username locked out of signing in until ``locked_until``; ``user_id`` is None when no user has
+    that name (failures are counted per name typed, known or not)."""
+
+    username: str
+    user_id: str | None
+    display_name: str | None
+    locked_until: datetime
 
 
 class SessionService:
@@ -111,3 +124,20 @@ class SessionService:
         """Lift a user's sign-in lock and forget their failures (admins)."""
         access.require_role(actor, "admin")
         self._engine.execute(UnlockSignIn(actor=actor, user_id=user_id))
+
+    def locks(self, actor: Actor) -> list[SignInLock]:
+        """The usernames locked out now, soonest released first (admins): who an admin may unlock."""
+        access.require_role(actor, "admin")
+        now = self._engine.clock.now()
+
+        def read(connection: Connection) -> list[SignInLock]:
+            rows = connection.execute(
+                select(sign_in_throttle, users.c.id, users.c.display_name)
+                .outerjoin(users, users.c.username == sign_in_throttle.c.username)
+                .where(sign_in_throttle.c.locked_until > now)
+                .order_by(sign_in_throttle.c.locked_until, sign_in_throttle.c.username)
+            ).mappings()
+            return [SignInLock(r["username"], r["id"], r["display_name"], r["locked_until"])
+                    for r in rows]
+
+        return self._engine.query(read)

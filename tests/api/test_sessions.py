@@ -213,3 +213,21 @@ def test_demo_users_sign_in_with_the_printed_password(client: FlaskClient, engin
     assert "demo-password" in user_table(result.users)[1]
     load_demo(engine, data, {})  # loading again keeps the password usable
     assert client.post(f"{V1}/session", json={"username": "w.staff", "password": "demo-password"}).status_code == 201
+
+
+def test_admins_see_who_is_locked_out_until_unlocked(client: FlaskClient, org: Org) -> None:
+    fail(client, 5)
+    fail(client, 2, username="staff_D2")  # failures without a lock are not listed
+    fail(client, 5, username="nobody")  # a name no user has is locked all the same
+    locks = client.get(f"{V1}/sign-in-locks", headers=org.headers("admin")).get_json()
+    assert [(lock["username"], lock["user_id"]) for lock in locks] == [
+        ("nobody", None), ("staff_D1", org.user_ids["staff_D1"])]  # the same release time: by name
+    assert all(lock["locked_until"] for lock in locks)
+    client.post(f"{V1}/users/{org.user_ids['staff_D1']}/unlock", headers=org.headers("admin"))
+    locks = client.get(f"{V1}/sign-in-locks", headers=org.headers("admin")).get_json()
+    assert [lock["username"] for lock in locks] == ["nobody"]
+
+
+def test_only_admins_see_sign_in_locks(client: FlaskClient, org: Org) -> None:
+    response = client.get(f"{V1}/sign-in-locks", headers=org.headers("staff_D2"))
+    assert response.status_code == 403

@@ -40,3 +40,8 @@ def test_the_designer_pages_are_served_and_their_chunks_only_by_name(client: Fla
     if chunks:
         response = client.get(f"/ui/dist/chunks/{chunks[0].name}")
         assert response.status_code == 200 and "javascript" in response.mimetype
+
+
+@pytest.mark.parametrize("path", ["/admin", "/admin/users", "/admin/calendar"])
+def test_the_admin_pages_are_served(client: FlaskClient, path: str) -> None:
+    assert client.get(path).status_code in (200, 503)  # 503: the page saying the build is missing

@@ -2,6 +2,8 @@
 ``wutong worker`` on 127.0.0.1 with a fresh SQLite database holding the demo organisation.
 
 * ``site`` - the running server with ``wutong demo load`` done: its base URL and the demo tokens.
+* ``shared_site`` - the same, once per module: a module whose tests do not disturb each other
+  overrides ``site`` with a module-scoped fixture that returns it (see test_admin.py).
 * ``journey`` - a browser page that fails the test on any console error or failed request, except
   the 4xx answers the test declares with ``journey.expect(method, path, status)``, and saves a
   screenshot of the last page to tests/browser/artifacts/<test>.png, pass or fail.
@@ -16,13 +18,23 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Server, Wutong, serve, stop, wutong, wutong_executable  # noqa: F401 - fixtures
+from tests.e2e.conftest import (  # noqa: F401 - fixtures
+    Server,
+    Wutong,
+    clean_environment,
+    launch,
+    serve,
+    stop,
+    wutong,
+    wutong_executable,
+)
 
 pytestmark = pytest.mark.only_db("sqlite")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -53,24 +65,55 @@ class Site:
         return response.json() if response.content else None
 
 
-@pytest.fixture
-def site(wutong: Wutong, serve: Callable[..., Server], tmp_path: Path) -> Iterator[Site]:  # noqa: F811
-    out = wutong.run("demo", "load").stdout
+@contextmanager
+def running_site(cli: Wutong, start: Callable[[], Server], directory: Path) -> Iterator[Site]:
+    """The demo organisation loaded, then the server ``start`` starts and a worker, until the block ends."""
+    out = cli.run("demo", "load").stdout
     tokens = {}
     for line in out.splitlines():
         cells = line.split()
         if cells and TOKEN.match(cells[-1]):
             tokens[cells[0]] = cells[-1]
-    server = serve()
-    with (tmp_path / "worker.log").open("wb") as log:
+    server = start()
+    with (directory / "worker.log").open("wb") as log:
         worker = subprocess.Popen(
-            [str(wutong_executable()), "worker", "--poll", "0.5"], env=wutong.env, cwd=wutong.cwd,
+            [str(wutong_executable()), "worker", "--poll", "0.5"], env=cli.env, cwd=cli.cwd,
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
         yield Site(server, tokens)
     finally:
         stop(worker)
+
+
+@pytest.fixture
+def site(wutong: Wutong, serve: Callable[..., Server], tmp_path: Path) -> Iterator[Site]:  # noqa: F811
+    with running_site(wutong, serve, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One site for a whole module (a fresh SQLite database of its own), for modules whose tests do not
+    disturb each other; such a module overrides ``site`` with it (see test_admin.py)."""
+    directory = tmp_path_factory.mktemp("site")
+    env = clean_environment(directory)
+    env["WUTONG_DATABASE_URL"] = f"sqlite:///{directory / 'wutong.db'}"
+    env["WUTONG_SECRET_KEY"] = "browser-" + os.urandom(8).hex()
+    cli = Wutong(env, directory)
+    cli.run("db", "upgrade")
+    started: list[Server] = []
+
+    def start() -> Server:
+        started.append(launch(cli, directory))
+        return started[-1]
+
+    try:
+        with running_site(cli, start, directory) as running:
+            yield running
+    finally:
+        for server in started:
+            stop(server.process)
 
 
 @pytest.fixture(scope="session")

@@ -134,44 +134,51 @@ def wutong(database_url: str, tmp_path: Path) -> Wutong:
     return cli
 
 
+def launch(wutong: Wutong, directory: Path, *args: str) -> Server:
+    """Start ``wutong serve`` on a free port (log in ``directory``) and wait until it answers; the caller
+    stops ``server.process``. Fails the test (after stopping it) if it does not come up."""
+    port = free_port()
+    log = directory / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(wutong_executable()), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+            env=wutong.env,
+            cwd=wutong.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"wutong serve exited {process.returncode}:\n{server.log_tail()}")
+        try:
+            if server.call("GET", "/healthz").status_code == 200:
+                return server
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            stop(process)
+            pytest.fail(f"wutong serve did not answer /api/v1/healthz within {START_TIMEOUT}s:\n"
+                        f"{server.log_tail()}")
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def serve(wutong: Wutong, tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    started: list[subprocess.Popen[bytes]] = []
+    started: list[Server] = []
 
     def start(*args: str) -> Server:
-        port = free_port()
-        log = tmp_path / f"serve-{port}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                [str(wutong_executable()), "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-                env=wutong.env,
-                cwd=wutong.cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        started.append(process)
-        server = Server(f"http://127.0.0.1:{port}", process, log)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"wutong serve exited {process.returncode}:\n{server.log_tail()}")
-            try:
-                if server.call("GET", "/healthz").status_code == 200:
-                    return server
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"wutong serve did not answer /api/v1/healthz within {START_TIMEOUT}s:\n"
-                            f"{server.log_tail()}")
-            time.sleep(0.2)
+        started.append(launch(wutong, tmp_path, *args))
+        return started[-1]
 
     try:
         yield start
     finally:
-        for process in started:
-            stop(process)
+        for server in started:
+            stop(server.process)
 
 
 @pytest.fixture

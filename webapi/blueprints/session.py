@@ -25,7 +25,7 @@ from webapi.auth import (
     session_secret,
 )
 from webapi.blueprints.common import API_PREFIX, RoleBlueprint, documents
-from webapi.schemas.session import PasswordChangeSchema, SessionSchema, SignInSchema
+from webapi.schemas.session import PasswordChangeSchema, SessionSchema, SignInLockSchema, SignInSchema
 
 blp = RoleBlueprint(
     "session", __name__, url_prefix=API_PREFIX,
@@ -127,3 +127,14 @@ def unlock_user(user_id: UUID) -> tuple[str, int]:
     authenticate()
     current_engine().sessions.unlock(current_actor(), str(user_id))
     return "", 204
+
+
+@blp.route("/sign-in-locks", methods=["GET"])
+@blp.response(200, SignInLockSchema(many=True))
+@documents(blp, 403)
+@blp.doc(security=BOTH)
+def list_sign_in_locks() -> Any:
+    """The usernames locked out of signing in now, soonest released first (admins), so they can be
+    unlocked with `POST /users/{id}/unlock`."""
+    authenticate()
+    return current_engine().sessions.locks(current_actor())

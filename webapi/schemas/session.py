@@ -32,3 +32,10 @@ class SessionSchema(ma.Schema):
 class PasswordChangeSchema(ma.Schema):
     current_password = text(1000, required=True, load_only=True)
     new_password = text(1000, required=True, load_only=True, metadata={"description": "at least 8 characters"})
+
+
+class SignInLockSchema(ma.Schema):
+    username = fields.String(metadata={"description": "the name typed at sign-in"})
+    user_id = fields.String(allow_none=True, metadata={"description": "null: no user has this name"})
+    display_name = fields.String(allow_none=True)
+    locked_until = fields.DateTime(metadata={"description": "when the lock lifts by itself"})

@@ -99,6 +99,13 @@ def designer(rest: str = "") -> Response:
     return _page()
 
 
+@bp.get("/admin")
+@bp.get("/admin/<section>")
+def admin(section: str = "") -> Response:
+    """The admin pages: departments, users, tokens, the working-day calendar."""
+    return _page()
+
+
 @bp.get("/ui/dist/<name>")
 def asset(name: str) -> Response:
     """The built script and styles (nothing else is served from the build directory)."""

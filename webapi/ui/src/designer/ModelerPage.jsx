@@ -171,7 +171,7 @@ export default function ModelerPage({ definitionId }) {
       <p className="mb-2"><Link to="/designer">← {t("designer.processes.title")}</Link></p>
       <div className="d-flex flex-wrap align-items-center gap-2 mb-2">
         <h1 id="modeler-title" className="h4 mb-0 me-auto">
-          {definition ? `${definition.name || definition.key}` : t("app.loading")}{" "}
+          {definition ? <span data-case-data>{definition.name || definition.key}</span> : t("app.loading")}{" "}
           {definition && (
             <span className="badge bg-secondary fw-normal" data-testid="modeler-version">
               {t("designer.processes.version", { version: definition.version })}

@@ -52,7 +52,7 @@ export default function ProcessesPage() {
                 <tr key={key} data-key={key}>
                   <td><code>{key}</code></td>
                   <td>
-                    <div>{newest.name}</div>
+                    <div data-case-data>{newest.name}</div>
                     {newest.properties.nameEn && <div className="small text-muted">{newest.properties.nameEn}</div>}
                   </td>
                   <td>
@@ -71,7 +71,7 @@ export default function ProcessesPage() {
                   </td>
                   <td className="small">
                     <div>{formatDateTime(newest.created_at, i18n.language)}</div>
-                    <div className="text-muted">{newest.deployed_by ? newest.deployed_by.display_name : "—"}</div>
+                    <div className="text-muted" data-case-data>{newest.deployed_by ? newest.deployed_by.display_name : "—"}</div>
                   </td>
                 </tr>
               );

@@ -1,88 +1,47 @@
 // The inbox: open tasks of the signed-in user's departments and the tasks they claimed, most urgent
-// first, with counts, filters by process and status, and a refresh every POLL_MS.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+// first, with counts, filters by process and status; the rows come from the shared poller (inboxTasks.js).
+import { useEffect, useMemo, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { get } from "../api.js";
 import { formatDateTime, formatWaiting } from "../format.js";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "./due.js";
+import { countTasks, useInboxTasks } from "./inboxTasks.js";
 
-export const POLL_MS = 10000;
 const STATUSES = ["all", "open", "mine", "due_soon", "overdue"];
-
-function byDue(a, b) {
-  if (!a.due_at && !b.due_at) return (a.created_at || "").localeCompare(b.created_at || "");
-  if (!a.due_at) return 1;
-  if (!b.due_at) return -1;
-  return a.due_at.localeCompare(b.due_at);
-}
 
 export default function Inbox({ user }) {
   const { t, i18n } = useTranslation();
-  const [rows, setRows] = useState(null);
+  const { rows, failed, refresh } = useInboxTasks(user);
   const [names, setNames] = useState({});
   const [departments, setDepartments] = useState({});
   const [status, setStatus] = useState("all");
   const [process, setProcess] = useState("");
-  const [error, setError] = useState(null);
-  const alive = useRef(true);
-
-  const load = useCallback(async () => {
-    try {
-      const [open, mine] = await Promise.all([
-        get("/tasks?state=open&page_size=200&sort=due_at"),
-        get("/tasks?state=claimed&assignee=me&page_size=200&sort=due_at"),
-      ]);
-      const mineIds = new Set(mine.map((task) => task.id));
-      const visible = [
-        ...open.filter((task) => user.departments.includes(task.department)),
-        ...mine,
-      ].filter((task) => task.kind !== "escalation");
-      // summaries carry their case (number, business key, process), so one list request is enough
-      const full = visible.map((summary) => ({ ...summary, mine: mineIds.has(summary.id) }));
-      if (alive.current) {
-        setRows(full.sort(byDue));
-        setError(null);
-      }
-    } catch (e) {
-      if (alive.current) setError(t("app.loadFailed"));
-    }
-  }, [user, t]);
+  const error = failed ? t("app.loadFailed") : null;
 
   useEffect(() => {
-    alive.current = true;
-    load();
+    let alive = true;
+    refresh(); // the shared poller may be up to POLL_MS old (e.g. just after completing a task)
     get("/process-definitions?page_size=200")
       .then((definitions) => {
         const map = {};
         for (const d of definitions) map[d.key] = d.name || d.key;
-        if (alive.current) setNames(map);
+        if (alive) setNames(map);
       })
       .catch(() => {});
     get("/departments?page_size=200")
       .then((list) => {
         const map = {};
         for (const d of list) map[d.code] = { "zh-CN": d.name, en: d.name_en || d.name };
-        if (alive.current) setDepartments(map);
+        if (alive) setDepartments(map);
       })
       .catch(() => {});
-    const timer = window.setInterval(load, POLL_MS);
     return () => {
-      alive.current = false;
-      window.clearInterval(timer);
+      alive = false;
     };
-  }, [load]);
+  }, [user]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const counts = useMemo(() => {
-    const all = rows || [];
-    return {
-      all: all.length,
-      open: all.filter((r) => r.state === "open").length,
-      mine: all.filter((r) => r.mine).length,
-      due_soon: all.filter((r) => r.due_status === "due_soon").length,
-      overdue: all.filter((r) => r.due_status === "overdue").length,
-    };
-  }, [rows]);
+  const counts = useMemo(() => countTasks(rows), [rows]);
 
   const shown = (rows || []).filter((r) => {
     if (process && r.process_key !== process) return false;
@@ -115,7 +74,7 @@ export default function Inbox({ user }) {
           <select className="form-select form-select-sm" value={process} onChange={(e) => setProcess(e.target.value)}>
             <option value="">{t("inbox.allProcesses")}</option>
             {processes.map((key) => (
-              <option key={key} value={key}>
+              <option key={key} value={key} data-case-data>
                 {names[key] || key}
               </option>
             ))}
@@ -148,12 +107,12 @@ export default function Inbox({ user }) {
                     <Link to={`/tasks/${r.id}`}>{r.case_number}</Link>
                     {r.mine && <span className="badge bg-info text-dark ms-2">{t("inbox.claimedByMe")}</span>}
                   </td>
-                  <td>{r.business_key || "—"}</td>
-                  <td>{names[r.process_key] || r.process_key}</td>
+                  <td data-case-data>{r.business_key || "—"}</td>
+                  <td data-case-data>{names[r.process_key] || r.process_key}</td>
                   <td>
-                    <Link to={`/tasks/${r.id}`}>{r.name || r.activity_id}</Link>
+                    <Link to={`/tasks/${r.id}`} data-case-data>{r.name || r.activity_id}</Link>
                   </td>
-                  <td>{(departments[r.department] && departments[r.department][i18n.language]) || r.department}</td>
+                  <td data-case-data>{(departments[r.department] && departments[r.department][i18n.language]) || r.department}</td>
                   <td>
                     {r.due_at ? formatDateTime(r.due_at, i18n.language) : ""}{" "}
                     <span className={`badge ${DUE_BADGE[r.due_status] || "bg-secondary"}`}>{t(dueKey(r.due_status))}</span>

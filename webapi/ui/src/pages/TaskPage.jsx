@@ -36,7 +36,7 @@ function Summary({ task, instance, department }) {
       {rows.map(([key, value]) => (
         <div key={key} className="col-6 col-md-4">
           <dt className="small text-muted">{t(key)}</dt>
-          <dd>{value}</dd>
+          <dd data-case-data>{value}</dd>
         </div>
       ))}
       <div className="col-6 col-md-4">
@@ -115,7 +115,7 @@ export default function TaskPage({ taskId, user }) {
         <Link to="/">← {t("task.back")}</Link>
       </p>
       <h1 id="task-title" className="h4">
-        {task.name || task.activity_id}{" "}
+        <span data-case-data>{task.name || task.activity_id}</span>{" "}
         <span className="badge bg-secondary fw-normal" data-testid="task-state">{t(`state.${task.state}`)}</span>
       </h1>
       <section className="card card-body mb-3" aria-label={t("task.summary")}>
@@ -130,7 +130,7 @@ export default function TaskPage({ taskId, user }) {
       {task.instructions && (
         <section className="card card-body mb-3" aria-label={t("task.instructions")}>
           <h2 className="h6">{t("task.instructions")}</h2>
-          <div className="wt-instructions">{task.instructions}</div>
+          <div className="wt-instructions" data-case-data>{task.instructions}</div>
         </section>
       )}
       <div className="d-flex gap-2 mb-3">
@@ -146,7 +146,7 @@ export default function TaskPage({ taskId, user }) {
         )}
       </div>
       {workable && (
-        <section className="card card-body" aria-label={t("task.form")}>
+        <section className="card card-body" aria-label={t("task.form")} data-case-data>
           <Form
             schema={task.form || { type: "object" }}
             formData={formData}
