@@ -108,7 +108,7 @@ NOT_COMMANDS = {
     },
     "history": {"case_events", "search", "verify_case", "verify_all", "write_digest"},  # a digest is a file
     "calendars": {"overrides"},
-    "sessions": {"authenticate", "check_csrf"},  # authenticate moves the session's last-seen time
+    "sessions": {"authenticate", "check_csrf", "locks"},  # authenticate moves the session's last-seen time
     "operations": {"figures"},
     # rebuild recomputes the ledger projection from stored cases: no state change of its own
     "reports": {"ledger", "summary", "departments", "people", "points_rules", "rebuild"},
