@@ -19,7 +19,8 @@ from playwright.sync_api import expect, sync_playwright
 PASSWORD = "wutong-demo"
 REQUEST = {
     "company_name": "郑州梧桐精工机械有限公司", "credit_code": "91410100MA44R7QK24", "utility_type": "water",
-    "site_address": "郑州高新区梧桐街与贾庄路交叉口东北角", "problem_description": "门前道路和供水管网多年未建成，企业只能自备井取水",
+    "site_address": "郑州高新区梧桐街与贾庄路交叉口东北角",
+    "problem_description": "门前道路和供水管网多年未建成，企业只能自备井取水",
     "demand": "日用水量约 30 立方米", "source": "visit", "contact_person": "马志成", "contact_phone": "0371-6789 1234",
     "working_group": "运营中心牵头，供水、路桥、市政、城管、街道、村委会各派联络人",
 }
