@@ -20,8 +20,8 @@ from engine.access.cases import task_departments
 from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
-from engine.errors import Forbidden
-from engine.persistence.tables import message_subscriptions, process_definitions, tasks
+from engine.errors import Forbidden, NotFound
+from engine.persistence.tables import deployment_files, message_subscriptions, process_definitions, tasks
 from engine.results import CaseProgress, ElementState, WaitingMessageView
 from engine.vocabulary import OPEN_TASK_STATES
 
@@ -137,3 +137,20 @@ def _json_type(value: Any) -> str:
     if isinstance(value, float):
         return "number"
     return "string"
+
+
+def case_diagram(connection: Connection, instance: Mapping[str, Any]) -> bytes:
+    """The BPMN file the case runs, as deployed: readable by whoever may see the case (a company sees
+    its own case's diagram although the process model itself is not listed to it)."""
+    definition = connection.execute(
+        select(process_definitions.c.deployment_id, process_definitions.c.source_file)
+        .where(process_definitions.c.id == instance["definition_id"])
+    ).one()
+    content = connection.execute(
+        select(deployment_files.c.content)
+        .where(deployment_files.c.deployment_id == definition.deployment_id)
+        .where(deployment_files.c.name == definition.source_file)
+    ).scalar()
+    if content is None:
+        raise NotFound("the case's process file is missing", code="definition_not_found")
+    return bytes(content)

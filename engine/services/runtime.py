@@ -106,6 +106,10 @@ class RuntimeService:
             lambda c: case_progress.progress(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
         )
 
+    def diagram(self, actor: Actor, instance_id: str) -> bytes:
+        """The BPMN file a visible case runs (for its page's diagram)."""
+        return self._engine.query(lambda c: case_progress.case_diagram(c, visible_instance(c, actor, instance_id)))
+
     def waiting_messages(self, actor: Actor, instance_id: str) -> builtins.list[WaitingMessageView]:
         """The messages a visible case waits for, and whether the actor may record them."""
         return self._engine.query(

@@ -4,27 +4,19 @@ and the messages a case waits for with who may record them (``GET /process-insta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from engine import SYSTEM, FrozenClock, ProcessEngine
-from tests.api.conftest import Api, corpus, make_engine
+from tests.api.conftest import Api, corpus
 from tests.api.test_supervision import DEADLINES, MONDAY_0900, at_review, complete, start
 
 
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(MONDAY_0900)
-
-
-@pytest.fixture
-def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
-    process_engine = make_engine(database_url, clock=clock)
-    yield process_engine
-    process_engine.close()
 
 
 def _states(api: Api, case_id: str, as_: str = "auditor") -> dict[str, dict[str, Any]]:
@@ -148,3 +140,22 @@ def test_progress_says_whether_the_reader_may_repair_the_case(api: Api, who: str
     case = start(api)
     response = api.get(f"/process-instances/{case}/progress", who)
     assert response.get_json()["may_repair"] is may_repair
+
+
+def test_whoever_sees_a_case_gets_its_diagram_even_a_company(api: Api) -> None:
+    assert api.deploy({"deadlines.bpmn": DEADLINES.read_bytes()}).status_code == 201
+    case = api.start("deadlines", variables={"reply_limit": "P3D"}, applicant_id=api.org.user_ids["applicant"])["id"]
+    definition = api.get(f"/process-instances/{case}", "applicant").get_json()["definition_id"]
+    assert api.get(f"/process-definitions/{definition}/xml", "applicant").status_code == 404  # the model is not listed
+    response = api.get(f"/process-instances/{case}/diagram", "applicant")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    assert response.get_data() == DEADLINES.read_bytes()
+
+
+def test_the_diagram_of_a_case_the_caller_may_not_see_is_not_found(api: Api) -> None:
+    assert api.deploy({"deadlines.bpmn": DEADLINES.read_bytes()}).status_code == 201
+    case = start(api)
+    response = api.get(f"/process-instances/{case}/diagram", "staff_D3")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "case_not_found"

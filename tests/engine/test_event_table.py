@@ -90,7 +90,7 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
 # Public methods that change no state anyone audits: reads, checks, and bookkeeping of use.
 NOT_COMMANDS = {
     "repository": {"list_definitions", "get_definition", "get_xml", "latest", "check", "get_deployment", "get_file"},
-    "runtime": {"get", "list", "incidents", "progress", "waiting_messages"},
+    "runtime": {"get", "list", "incidents", "progress", "waiting_messages", "diagram"},
     "tasks": {"list", "get", "with_instructions", "view_in", "case_of"},
     "supervision": {"overview", "notifications"},
     "notifications": {"mine", "unread_count"},

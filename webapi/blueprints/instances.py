@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from flask import Response
+
 from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import (
     COUNTED_PAGINATION_HEADERS,
@@ -62,6 +64,14 @@ def get_instance(instance_id: UUID) -> Any:
 def get_progress(instance_id: UUID) -> Any:
     """Each element the case reached (completed, active, overdue) and the departments that took part."""
     return current_engine().runtime.progress(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/diagram", methods=["GET"])
+@blp.response(200, {"type": "string"}, content_type="application/xml", description="the BPMN file the case runs")
+@documents(blp, 404)
+def get_case_diagram(instance_id: UUID) -> Response:
+    """The deployed BPMN file of the case's process version, for anyone who may see the case."""
+    return Response(current_engine().runtime.diagram(current_actor(), str(instance_id)), mimetype="application/xml")
 
 
 @blp.route("/process-instances/<uuid:instance_id>/messages", methods=["GET"])

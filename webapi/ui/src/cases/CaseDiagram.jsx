@@ -11,8 +11,9 @@ import { departmentName } from "./values.js";
 export const STATES = ["completed", "active", "overdue"];
 const OVERLAY = "wt-state";
 
-async function definitionXml(definitionId) {
-  const response = await fetch(`/api/v1/process-definitions/${definitionId}/xml`, { credentials: "same-origin" });
+// The BPMN file the case runs (GET /process-instances/{id}/diagram: whoever sees the case may read it).
+async function caseXml(caseId) {
+  const response = await fetch(`/api/v1/process-instances/${caseId}/diagram`, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   return response.text();
 }
@@ -35,7 +36,7 @@ function overlayBadge(state, text) {
   return badge;
 }
 
-export default function CaseDiagram({ definitionId, progress, departments, onNames }) {
+export default function CaseDiagram({ caseId, progress, departments, onNames }) {
   const { t, i18n } = useTranslation();
   const container = useRef(null);
   const viewer = useRef(null);
@@ -46,7 +47,7 @@ export default function CaseDiagram({ definitionId, progress, departments, onNam
     const instance = new NavigatedViewer({ container: container.current });
     viewer.current = instance;
     let gone = false;
-    definitionXml(definitionId)
+    caseXml(caseId)
       .then((xml) => instance.importXML(xml))
       .then(() => {
         if (gone) return;
@@ -63,7 +64,7 @@ export default function CaseDiagram({ definitionId, progress, departments, onNam
       gone = true;
       instance.destroy();
     };
-  }, [definitionId]);
+  }, [caseId]);
 
   // the steps' names in the page's language (the Chinese name where a step has no ``nameEn``)
   const english = i18n.language === "en";

@@ -28,9 +28,8 @@ async function wholeHistory(instanceId) {
 }
 
 function processName(definition, instance, language) {
-  if (!definition) return instance.key;
-  const english = (definition.properties || {}).nameEn;
-  return (language === "en" && english) || definition.name || instance.key;
+  const english = definition && (definition.properties || {}).nameEn;
+  return (language === "en" && english) || instance.process_name || instance.key;
 }
 
 export default function CasePage({ instanceId, user }) {
@@ -75,7 +74,8 @@ export default function CasePage({ instanceId, user }) {
       .catch(() => {});
   }, []);
 
-  const definitionId = instance && instance.definition_id;
+  // the case view names the process; only its English name (nameEn) needs the definition
+  const definitionId = instance && i18n.language === "en" ? instance.definition_id : null;
   useEffect(() => {
     if (!definitionId) return;
     get(`/process-definitions/${definitionId}`).then(setDefinition).catch(() => setDefinition(null));
@@ -108,7 +108,7 @@ export default function CasePage({ instanceId, user }) {
         {instance.ended_at ? ` · ${t("cases.endedAt", { at: formatDateTime(instance.ended_at, language) })}` : ""}
       </p>
       <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
-        <CaseDiagram definitionId={instance.definition_id} progress={progress} departments={departments}
+        <CaseDiagram caseId={instance.id} progress={progress} departments={departments}
                      onNames={setNames} />
       </Suspense>
       <div className="row g-3 mt-1">
