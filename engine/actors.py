@@ -36,6 +36,12 @@ class Actor:
         return self.is_admin or self.is_auditor
 
     @property
+    def reads_every_case(self) -> bool:
+        """Auditors, admins and leaders read every case (leaders open the ledger's cases, read-only:
+        they see no department's task list and act on nothing)."""
+        return self.sees_everything or "leader" in self.roles
+
+    @property
     def reads_every_report(self) -> bool:
         """Auditors, leaders and admins read the whole ledger and every report."""
         return self.sees_everything or "leader" in self.roles

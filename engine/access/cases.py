@@ -24,8 +24,8 @@ def can_see_case(
     applicant_id: str | None,
     task_departments: Collection[str],
 ) -> bool:
-    """Auditors and admins, the case's applicant, and members of its owning or task departments."""
-    if actor.sees_everything:
+    """Auditors, admins and leaders, the case's applicant, and members of its owning or task departments."""
+    if actor.reads_every_case:
         return True
     if applicant_id is not None and actor.user_id == applicant_id:
         return True
@@ -59,7 +59,7 @@ def task_departments(connection: Connection, instance_id: str) -> list[str]:
 
 def visible_cases_clause(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause over ``process_instances``: the cases :func:`can_see_case` lets the actor see."""
-    if actor.sees_everything:
+    if actor.reads_every_case:
         return true()
     codes = sorted(actor.departments)
     conditions: list[ColumnElement[bool]] = []

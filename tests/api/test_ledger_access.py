@@ -36,6 +36,18 @@ def test_auditors_leaders_and_admins_see_every_ledger_row(api: Api, figures: dic
     assert _ids(api, "auditor") == _ids(api, leader) == _ids(api, "admin") == set(figures.values())
 
 
+def test_a_leader_opens_a_ledger_rows_case_and_its_history_but_acts_on_nothing(
+    api: Api, figures: dict[int, str], leader: str
+) -> None:
+    open_case = figures[7]  # still open: its step waits in D1
+    assert api.get(f"/process-instances/{open_case}", leader).status_code == 200
+    assert api.get(f"/process-instances/{open_case}/history", leader).status_code == 200
+    [task] = api.get(f"/process-instances/{open_case}", "admin").get_json()["open_tasks"]
+    assert api.get("/tasks?state=open", leader).get_json() == []  # no department's task list
+    refused = api.call("POST", f"/tasks/{task['id']}/complete", leader, json={"data": {}})
+    assert refused.status_code in (403, 404)
+
+
 @pytest.mark.parametrize("path", ["/ledger", "/reports/summary", "/reports/people"])
 def test_applicants_and_designers_may_not_read_the_ledger_or_reports(api: Api, path: str) -> None:
     for user in ("applicant", "designer"):
