@@ -47,7 +47,7 @@ export default function CaseFacts({ instance, progress, departments }) {
           <ul className="list-unstyled small mb-0" data-testid="case-open-tasks">
             {instance.open_tasks.map((task) => (
               <li key={task.id} className="mb-1">
-                <Link to={`/tasks/${task.id}`}>{task.name || task.activity_id}</Link>
+                <Link to={`/tasks/${task.id}`} data-case-data>{task.name || task.activity_id}</Link>
                 {" · "}{departmentName(departments, task.department, language)}
                 {" · "}<Due at={task.due_at} status={task.due_status} />
               </li>
@@ -62,7 +62,7 @@ export default function CaseFacts({ instance, progress, departments }) {
             {variables.map(([name, value]) => (
               <div key={name} className="col-12 d-flex gap-2">
                 <dt className="fw-normal text-muted">{name}</dt>
-                <dd className="mb-0 wt-value">{formatValue(value, t, language)}</dd>
+                <dd className="mb-0 wt-value" data-case-data>{formatValue(value, t, language)}</dd>
               </div>
             ))}
           </dl>

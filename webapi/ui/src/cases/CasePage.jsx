@@ -101,8 +101,8 @@ export default function CasePage({ instanceId, user }) {
         </span>
       </h1>
       <p className="text-muted mb-3">
-        {processName(definition, instance, language)}
-        {instance.business_key ? ` · ${instance.business_key}` : ""}
+        <span data-case-data>{processName(definition, instance, language)}</span>
+        {instance.business_key ? <> · <span data-case-data>{instance.business_key}</span></> : ""}
         {" · "}
         {t("cases.startedAt", { at: formatDateTime(instance.started_at, language) })}
         {instance.ended_at ? ` · ${t("cases.endedAt", { at: formatDateTime(instance.ended_at, language) })}` : ""}

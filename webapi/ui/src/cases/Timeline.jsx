@@ -18,7 +18,7 @@ function Values({ values, label }) {
       {entries.map(([name, value]) => (
         <div key={name} className="col-12 d-flex gap-2">
           <dt className="fw-normal text-muted">{name}</dt>
-          <dd className="mb-0 wt-value">{formatValue(value, t, i18n.language)}</dd>
+          <dd className="mb-0 wt-value" data-case-data>{formatValue(value, t, i18n.language)}</dd>
         </div>
       ))}
     </dl>
@@ -40,10 +40,10 @@ function Details({ event, steps, names, departments }) {
   if (d.code) parts.push(d.code);
   return (
     <>
-      {parts.length > 0 && <div>{parts.join(" · ")}</div>}
-      {d.reason && <div>{t("cases.timeline.reason", { reason: d.reason })}</div>}
-      {d.text && <div className="wt-value">{d.text}</div>}
-      {d.message && <div className="text-danger">{d.message}</div>}
+      {parts.length > 0 && <div data-case-data>{parts.join(" · ")}</div>}
+      {d.reason && <div>{t("cases.timeline.reasonLabel")} <span data-case-data>{d.reason}</span></div>}
+      {d.text && <div className="wt-value" data-case-data>{d.text}</div>}
+      {d.message && <div className="text-danger" data-case-data>{d.message}</div>}
       {d.to && event.action === "task.deadline_extended" && (
         <div>{t("cases.timeline.extendedTo", { at: formatDateTime(d.to, i18n.language) })}</div>
       )}
@@ -112,7 +112,7 @@ export default function Timeline({ instanceId, events, steps, names, user, depar
             <li key={event.id} className="border-bottom py-2" data-action={event.action}>
               <div className="d-flex flex-wrap gap-2 small text-muted">
                 <time dateTime={event.at}>{formatDateTime(event.at, i18n.language)}</time>
-                <span>{event.actor}</span>
+                <span data-case-data>{event.actor}</span>
                 {event.acting_for && <span>{t("cases.timeline.actingFor", { who: event.acting_for })}</span>}
                 {event.details && event.details.for_applicant && !event.acting_for && (
                   <span>{t("cases.timeline.forApplicant")}</span>

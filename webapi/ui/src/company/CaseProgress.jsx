@@ -1,9 +1,12 @@
 // One of the company's cases in plain words: which department has it now, since when, due when, what
 // waits for the company itself (a link to that task's page), or how it ended.
-import { useTranslation } from "react-i18next";
+import { Trans, useTranslation } from "react-i18next";
 import { formatDateTime } from "../format.js";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "../pages/due.js";
+
+// A step's name is the process's words, not the interface's (the English-page check skips it).
+const STEP = { step: <span data-case-data /> };
 
 function localised(language, chinese, english) {
   return (language === "en" && english) || chinese;
@@ -23,13 +26,13 @@ function Step({ step, task }) {
   if (step.with_applicant) {
     return (
       <li className="mb-2" data-testid="step-for-me">
-        <strong>{t("company.waitingForYou", { step: name })}</strong>{" "}
+        <strong><Trans i18nKey="company.waitingForYou" values={{ step: name }} components={STEP} /></strong>{" "}
         {due && <span>{t("company.dueBy", { due })} </span>}
         {step.due_status && <DueBadge status={step.due_status} />}
         {task && (
           <div className="mt-1">
             <Link to={`/tasks/${task.id}`} className="btn btn-sm btn-success">
-              {t("company.answer", { step: name })}
+              <Trans i18nKey="company.answer" values={{ step: name }} components={STEP} />
             </Link>
           </div>
         )}
@@ -39,7 +42,7 @@ function Step({ step, task }) {
   const department = localised(lang, step.department_name, step.department_name_en) || step.department || "—";
   return (
     <li className="mb-2" data-testid="step">
-      {t("company.withDepartment", { department, step: name, since })}{" "}
+      <Trans i18nKey="company.withDepartment" values={{ department, step: name, since }} components={STEP} />{" "}
       {due && <span>{t("company.dueBy", { due })} </span>}
       {step.due_status && <DueBadge status={step.due_status} />}
     </li>
@@ -70,10 +73,10 @@ export default function CaseProgress({ instance }) {
              aria-labelledby={`case-${instance.id}`}>
       <div className="card-body">
         <h3 id={`case-${instance.id}`} className="h6 card-title">
-          {instance.number} · {instance.process_name || instance.key}{" "}
+          {instance.number} · <span data-case-data>{instance.process_name || instance.key}</span>{" "}
           <span className="badge bg-secondary fw-normal">{t(`company.state.${instance.state}`)}</span>
         </h3>
-        {subject && <p className="text-muted small mb-2">{subject}</p>}
+        {subject && <p className="text-muted small mb-2" data-case-data>{subject}</p>}
         <p className="small mb-2">
           {t("company.raisedOn", { started: formatDateTime(instance.started_at, lang) })}
           {running && instance.due_at ? ` ${t("company.caseDue", { due: formatDateTime(instance.due_at, lang) })}` : ""}

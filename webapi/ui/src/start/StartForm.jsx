@@ -140,23 +140,26 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
           <div className="form-text">{t("start.businessKeyHelp")}</div>
         </Field>
       )}
-      <Form
-        schema={definition.start_form || { type: "object" }}
-        formData={formData}
-        validator={validator}
-        noValidate
-        omitExtraData
-        showErrorList={false}
-        extraErrors={extraErrors}
-        disabled={busy}
-        idPrefix={`root-${definition.key}`}
-        onChange={(event) => setFormData(event.formData)}
-        onSubmit={(event) => submit(event.formData || {})}
-      >
-        <button type="submit" className="btn btn-success" disabled={busy}>
-          {submitLabel || t("start.submit")}
-        </button>
-      </Form>
+      {/* the shipped form's own words are the process's, like case data */}
+      <div data-case-data>
+        <Form
+          schema={definition.start_form || { type: "object" }}
+          formData={formData}
+          validator={validator}
+          noValidate
+          omitExtraData
+          showErrorList={false}
+          extraErrors={extraErrors}
+          disabled={busy}
+          idPrefix={`root-${definition.key}`}
+          onChange={(event) => setFormData(event.formData)}
+          onSubmit={(event) => submit(event.formData || {})}
+        >
+          <button type="submit" className="btn btn-success" disabled={busy}>
+            {submitLabel || t("start.submit")}
+          </button>
+        </Form>
+      </div>
     </div>
   );
 }

@@ -68,7 +68,7 @@ export default function StartPage({ user }) {
                 <button key={d.key} type="button" aria-pressed={d.key === chosen}
                         className={`list-group-item list-group-item-action${d.key === chosen ? " active" : ""}`}
                         onClick={() => setChosen(d.key)}>
-                  {processName(d, i18n.language)}
+                  <span data-case-data>{processName(d, i18n.language)}</span>
                   <span className="d-block small">{d.key}</span>
                 </button>
               ))}
@@ -77,7 +77,7 @@ export default function StartPage({ user }) {
           <div className="col-12 col-md-8">
             {definition ? (
               <section className="card card-body" aria-label={t("start.form")}>
-                <h2 className="h5">{processName(definition, i18n.language)}</h2>
+                <h2 className="h5" data-case-data>{processName(definition, i18n.language)}</h2>
                 <StartForm key={definition.key} definition={definition} user={user} onStarted={setStarted} />
               </section>
             ) : (

@@ -108,10 +108,10 @@ export default function SupervisionPage() {
                 <tr key={task.id} data-task-id={task.id}>
                   <td>
                     <Link to={`/tasks/${task.id}`}>{task.case_number}</Link>
-                    <div className="small text-muted">{task.business_key || "—"} · {task.process_name || task.process_key}</div>
+                    <div className="small text-muted" data-case-data>{task.business_key || "—"} · {task.process_name || task.process_key}</div>
                   </td>
                   <td>
-                    {task.name || task.activity_id}
+                    <span data-case-data>{task.name || task.activity_id}</span>
                     <div className="small text-muted">{departmentName(task.department)}</div>
                   </td>
                   <td data-testid="assignee">{personName(task.assignee)}</td>
@@ -135,7 +135,7 @@ export default function SupervisionPage() {
         <ul className="list-group mb-3" data-testid="escalations">
           {escalations.map((task) => (
             <li key={task.id} className="list-group-item d-flex flex-wrap gap-2 align-items-center">
-              <Link to={`/tasks/${task.id}`}>{task.name || task.activity_id}</Link>
+              <Link to={`/tasks/${task.id}`} data-case-data>{task.name || task.activity_id}</Link>
               <span className="text-muted">{task.case_number}</span>
               <span className="ms-auto">{departmentName(task.department)}</span>
             </li>
