@@ -38,3 +38,8 @@ def test_the_designer_pages_are_served_and_their_chunks_only_by_name(client: Fla
     if chunks:
         response = client.get(f"/ui/dist/chunks/{chunks[0].name}")
         assert response.status_code == 200 and "javascript" in response.mimetype
+
+
+def test_the_ledger_and_figures_pages_are_served(client: FlaskClient) -> None:
+    for path in ("/ledger", "/figures"):
+        assert client.get(path).status_code in (200, 503)

@@ -60,6 +60,13 @@ def inbox() -> Response:
     return _page()
 
 
+@bp.get("/ledger")
+@bp.get("/figures")
+def figures() -> Response:
+    """The ledger (filtered by its URL query) and the figures."""
+    return _page()
+
+
 @bp.get("/signin")
 def sign_in() -> Response:
     """The sign-in form."""

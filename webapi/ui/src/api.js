@@ -36,3 +36,12 @@ export async function call(method, path, body) {
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body === undefined ? {} : body);
 export const del = (path) => call("DELETE", path);
+
+// A page of a list endpoint: its items and the X-Pagination header's metadata (total, total_pages, page).
+export async function getPage(path) {
+  const response = await fetch(V1 + path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new ApiError(response.status, data);
+  return { items: data || [], pagination: JSON.parse(response.headers.get("X-Pagination") || "{}") };
+}
