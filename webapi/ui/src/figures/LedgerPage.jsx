@@ -92,7 +92,9 @@ export default function LedgerPage() {
           <tbody>
             {(result?.items || []).map((row) => (
               <tr key={row.instance_id}>
-                {columns.map((column) => <td key={column.key}>{column.cell(row)}</td>)}
+                {columns.map((column) => (
+                  <td key={column.key} data-case-data={column.caseData ? "" : undefined}>{column.cell(row)}</td>
+                ))}
               </tr>
             ))}
           </tbody>
