@@ -41,9 +41,10 @@ export async function call(method, path, body) {
 export async function getPage(path) {
   const { data, response } = await send("GET", path);
   const meta = JSON.parse(response.headers.get("X-Pagination") || "{}");
-  return { items: data || [], total: meta.total ?? (data || []).length, pages: meta.total_pages ?? 1 };
+  return { items: data || [], pagination: meta, total: meta.total ?? (data || []).length, pages: meta.total_pages ?? 1 };
 }
 
 export const get = (path) => call("GET", path);
 export const post = (path, body) => call("POST", path, body === undefined ? {} : body);
 export const del = (path) => call("DELETE", path);
+

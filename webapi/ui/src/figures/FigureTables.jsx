@@ -1,90 +1,76 @@
-// The figures' tables: cases per department (summary), and the department and people reports with
-// points. Department rows link to the ledger filtered to that department's cases.
+// The department figures (summary.by_department) and the department / people tables with points
+// (GET /reports/departments, /reports/people); rows link to the ledger filtered to their cases.
 import { useTranslation } from "react-i18next";
 import { Link } from "../router.jsx";
-import { departmentName, formatRate } from "./names.js";
+import { ledgerLink } from "./query.js";
+import { RateText } from "./Totals.jsx";
 
-export function GroupTable({ rows, names, title, kind, testId, linkFor }) {
-  const { t, i18n } = useTranslation();
-  const language = i18n.language;
+export function DepartmentFigures({ rows, deptName, period }) {
+  const { t } = useTranslation();
   return (
-    <section className="card card-body mb-3">
-      <h2 className="h6">{title}</h2>
-      <div className="table-responsive">
-        <table className="table table-sm mb-0" data-testid={testId}>
-          <thead>
-            <tr>
-              <th scope="col">{t(`figures.col.${kind}`)}</th>
-              <th scope="col">{t("figures.col.received")}</th>
-              <th scope="col">{t("figures.col.closed")}</th>
-              <th scope="col">{t("figures.col.closureRate")}</th>
-              <th scope="col">{t("figures.col.onTimeRate")}</th>
-              <th scope="col">{t("figures.col.handlingMedian")}</th>
-              <th scope="col">{t("figures.col.satisfaction")}</th>
+    <div className="table-responsive">
+      <table className="table table-sm small bg-white text-nowrap" data-testid="department-figures">
+        <caption className="caption-top fw-semibold text-body">{t("figures.departmentFigures")}</caption>
+        <thead>
+          <tr>
+            {["department", "received", "accepted", "closed", "open", "on_time_closure_rate", "satisfaction"].map((c) => (
+              <th scope="col" key={c}>{t(`figures.col.${c}`)}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.key || "none"} data-department={row.key || ""}>
+              <th scope="row">
+                {row.key ? (
+                  <Link to={ledgerLink({ ...period, department: row.key })}>{deptName(row.key)}</Link>
+                ) : t("figures.none")}
+              </th>
+              <td>{row.received}</td>
+              <td>{row.accepted}</td>
+              <td>{row.closed}</td>
+              <td>{row.open}</td>
+              <td><RateText rate={row.on_time_closure_rate} /></td>
+              <td>{row.satisfaction_average ?? "—"}</td>
             </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => {
-              const label = kind === "department" ? departmentName(names, row.key, language) : row.key || "—";
-              return (
-                <tr key={row.key || "none"} data-key={row.key || ""}>
-                  <td>{linkFor ? <Link to={linkFor(row.key)}>{label}</Link> : label}</td>
-                  <td>{row.received}</td>
-                  <td>{row.closed}</td>
-                  <td>{formatRate(row.closure_rate, language)}</td>
-                  <td>{formatRate(row.on_time_closure_rate, language)}</td>
-                  <td>{row.handling_days_median ?? "—"}</td>
-                  <td>{row.satisfaction_average ?? "—"}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
-    </section>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
-export function HandlersTable({ report, names, title, kind, testId, linkFor }) {
-  const { t, i18n } = useTranslation();
-  const language = i18n.language;
-  if (!report) return null;
+const HANDLER_COLUMNS = ["handled", "claim_hours_median", "complete_hours_median", "overdue", "overdue_working_days",
+  "on_time_rate", "escalations", "send_backs_received", "satisfied", "unsatisfied", "points"];
+
+export function HandlersTable({ id, report, nameOf, linkOf }) {
+  const { t } = useTranslation();
   return (
-    <section className="card card-body mb-3">
-      <h2 className="h6">{title}</h2>
-      <div className="table-responsive">
-        <table className="table table-sm mb-0" data-testid={testId}>
-          <thead>
-            <tr>
-              <th scope="col">{t("figures.col.rank")}</th>
-              <th scope="col">{t(`figures.col.${kind}`)}</th>
-              <th scope="col">{t("figures.col.handled")}</th>
-              <th scope="col">{t("figures.col.onTimeRate")}</th>
-              <th scope="col">{t("figures.col.overdue")}</th>
-              <th scope="col">{t("figures.col.escalations")}</th>
-              <th scope="col">{t("figures.col.sendBacks")}</th>
-              <th scope="col">{t("figures.col.points")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {report.rows.map((row) => {
-              const label = kind === "department" ? departmentName(names, row.key, language) : row.name || row.key;
-              return (
-                <tr key={row.key} data-key={row.key}>
-                  <td>{row.rank}</td>
-                  <td>{linkFor ? <Link to={linkFor(row.key)}>{label}</Link> : label}</td>
-                  <td>{row.handled}</td>
-                  <td>{formatRate(row.on_time_rate, language)}</td>
-                  <td>{row.overdue}</td>
-                  <td>{row.escalations}</td>
-                  <td>{row.send_backs_received}</td>
-                  <td className="fw-semibold">{row.points}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
-    </section>
+    <div className="table-responsive">
+      <table className="table table-sm small bg-white text-nowrap" data-testid={id}>
+        <caption className="caption-top fw-semibold text-body">{t(`figures.${id}`)}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t("figures.col.rank")}</th>
+            <th scope="col">{t(`figures.col.${id === "people" ? "person" : "department"}`)}</th>
+            {HANDLER_COLUMNS.map((c) => <th scope="col" key={c}>{t(`figures.col.${c}`)}</th>)}
+          </tr>
+        </thead>
+        <tbody>
+          {report.rows.map((row) => {
+            const link = linkOf && linkOf(row);
+            return (
+              <tr key={row.key}>
+                <td>{row.rank}</td>
+                <th scope="row">{link ? <Link to={link}>{nameOf(row)}</Link> : nameOf(row)}</th>
+                {HANDLER_COLUMNS.map((c) => (
+                  <td key={c}>{c === "on_time_rate" ? <RateText rate={row[c]} /> : row[c] ?? "—"}</td>
+                ))}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

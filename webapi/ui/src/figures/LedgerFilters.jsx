@@ -1,47 +1,75 @@
-// The ledger's filter form: one labelled field per column that can be filtered.
-import { useState } from "react";
+// The ledger's filter form: a field for every filter GET /ledger takes; applying it writes the URL query.
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { departmentName, processName } from "./names.js";
+import { LEDGER_CHOICES, LEDGER_DATES, LEDGER_FILTERS, LEDGER_TEXT } from "./query.js";
+import { departmentName } from "./names.js";
 
-const STATES = ["running", "error", "completed", "cancelled"];
-const DUE = ["overdue", "due_soon", "on_time"];
+const DEPARTMENT_FILTERS = new Set(["department", "owner_department", "step_department"]);
 
-export default function LedgerFilters({ filters, names, onApply }) {
+function pick(query) {
+  return Object.fromEntries(LEDGER_FILTERS.filter((name) => query[name]).map((name) => [name, query[name]]));
+}
+
+export default function LedgerFilters({ query, departments, onApply }) {
   const { t, i18n } = useTranslation();
-  const [draft, setDraft] = useState(filters);
+  const [draft, setDraft] = useState(() => pick(query));
+  const queryKey = JSON.stringify(pick(query));
+  useEffect(() => setDraft(JSON.parse(queryKey)), [queryKey]);
+
   const set = (name) => (event) => setDraft({ ...draft, [name]: event.target.value });
-  const text = (name, type = "text") => (
-    <div className="col-6 col-md-3 col-xl-2" key={name}>
-      <label className="form-label small mb-1" htmlFor={`ledger-${name}`}>{t(`figures.ledger.filter.${name}`)}</label>
-      <input id={`ledger-${name}`} type={type} className="form-control form-control-sm" value={draft[name] || ""} onChange={set(name)} />
-    </div>
+  const id = (name) => `ledger-filter-${name}`;
+  const label = (name) => (
+    <label htmlFor={id(name)} className="form-label small mb-0">
+      {t(`figures.ledger.filter.${name}`)}
+    </label>
   );
-  const choice = (name, options, label) => (
-    <div className="col-6 col-md-3 col-xl-2" key={name}>
-      <label className="form-label small mb-1" htmlFor={`ledger-${name}`}>{t(`figures.ledger.filter.${name}`)}</label>
-      <select id={`ledger-${name}`} className="form-select form-select-sm" value={draft[name] || ""} onChange={set(name)}>
-        <option value="">{t("figures.ledger.any")}</option>
-        {options.map((value) => <option key={value} value={value}>{label(value)}</option>)}
-      </select>
-    </div>
+  const choice = (name, values, text) => (
+    <select id={id(name)} className="form-select form-select-sm" value={draft[name] || ""} onChange={set(name)}>
+      <option value="">{t("figures.ledger.any")}</option>
+      {values.map((value) => (
+        <option key={value} value={value}>
+          {text(value)}
+        </option>
+      ))}
+    </select>
   );
+  const field = (name) => {
+    if (DEPARTMENT_FILTERS.has(name)) {
+      const codes = departments.map((d) => d.code);
+      return choice(name, codes, (code) => departmentName(departments, code, i18n.language));
+    }
+    if (LEDGER_CHOICES[name]) return choice(name, LEDGER_CHOICES[name], (v) => t(`figures.ledger.value.${name}.${v}`));
+    const type = LEDGER_DATES.includes(name) ? "date" : "text";
+    return (
+      <input id={id(name)} type={type} className="form-control form-control-sm" value={draft[name] || ""}
+        onChange={set(name)} />
+    );
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    onApply(draft);
+  };
+  const reset = () => {
+    setDraft({});
+    onApply({});
+  };
+  const names = [...LEDGER_TEXT, ...Object.keys(LEDGER_CHOICES), ...LEDGER_DATES];
   return (
-    <form className="row g-2 align-items-end mb-3" aria-label={t("figures.ledger.filters")}
-          onSubmit={(event) => { event.preventDefault(); onApply(draft); }}>
-      {text("number")}
-      {text("company")}
-      {choice("process", Object.keys(names.processes).sort(), (key) => processName(names, key))}
-      {choice("department", Object.keys(names.departments).sort(), (code) => departmentName(names, code, i18n.language))}
-      {text("category")}
-      {choice("state", STATES, (state) => t(`figures.state.${state}`))}
-      {choice("closed", ["true", "false"], (value) => t(value === "true" ? "figures.yes" : "figures.no"))}
-      {choice("due_status", DUE, (status) => t(`due.${status}`))}
-      {text("from", "date")}
-      {text("to", "date")}
-      <div className="col-12 col-md-auto d-flex gap-2">
-        <button type="submit" className="btn btn-sm btn-success">{t("figures.ledger.apply")}</button>
-        <button type="button" className="btn btn-sm btn-outline-secondary" onClick={() => { setDraft({}); onApply({}); }}>
-          {t("figures.ledger.clear")}
+    <form className="border rounded p-2 mb-3 bg-light" onSubmit={submit} aria-label={t("figures.ledger.filters")}>
+      <div className="row g-2">
+        {names.map((name) => (
+          <div className="col-6 col-md-3 col-xl-2" key={name}>
+            {label(name)}
+            {field(name)}
+          </div>
+        ))}
+      </div>
+      <div className="mt-2 d-flex gap-2">
+        <button type="submit" className="btn btn-sm btn-success">
+          {t("figures.ledger.apply")}
+        </button>
+        <button type="button" className="btn btn-sm btn-outline-secondary" onClick={reset}>
+          {t("figures.ledger.reset")}
         </button>
       </div>
     </form>

@@ -1,40 +1,25 @@
-// Names for codes the ledger and figures show: departments and processes, in the page's language.
+// Department names from GET /departments, for labels and the department filters.
 import { useEffect, useState } from "react";
 import { get } from "../api.js";
 
-export function useNames() {
-  const [names, setNames] = useState({ departments: {}, processes: {} });
+export function useDepartments() {
+  const [departments, setDepartments] = useState([]);
   useEffect(() => {
-    let alive = true;
-    Promise.all([get("/departments?page_size=200"), get("/process-definitions?page_size=200")])
-      .then(([departments, processes]) => {
-        const d = {};
-        for (const dep of departments) d[dep.code] = { "zh-CN": dep.name, en: dep.name_en || dep.name };
-        const p = {};
-        for (const def of processes) p[def.key] = def.name || def.key;
-        if (alive) setNames({ departments: d, processes: p });
-      })
-      .catch(() => {});
+    let live = true;
+    get("/departments?page_size=200")
+      .then((list) => live && setDepartments(list || []))
+      .catch((error) => console.warn(error));
     return () => {
-      alive = false;
+      live = false;
     };
   }, []);
-  return names;
+  return departments;
 }
 
-export function departmentName(names, code, language) {
-  if (!code) return "—";
-  const entry = names.departments[code];
-  return (entry && entry[language]) || code;
-}
-
-export function processName(names, key) {
-  return names.processes[key] || key;
-}
-
-// "3/4 (75.0%)": a rate as the API gives it, numerator and denominator with the percentage.
-export function formatRate(rate, language) {
-  if (!rate || rate.denominator === 0) return "—";
-  const percent = new Intl.NumberFormat(language, { maximumFractionDigits: 1, minimumFractionDigits: 1 }).format(rate.percent);
-  return `${rate.numerator}/${rate.denominator} (${percent}%)`;
+// The department's name in ``language`` (its code when unknown or none).
+export function departmentName(departments, code, language) {
+  if (!code) return "";
+  const found = departments.find((d) => d.code === code);
+  if (!found) return code;
+  return (language.startsWith("en") && found.name_en) || found.name || code;
 }
