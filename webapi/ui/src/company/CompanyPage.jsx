@@ -55,7 +55,7 @@ export default function CompanyPage({ user }) {
       <h1 id="company-title" className="h4 mb-1">
         {t("company.title")}
       </h1>
-      <p className="text-muted mb-3">{company}</p>
+      <p className="text-muted mb-3" data-case-data>{company}</p>
       <div className="row g-3">
         <div className="col-12 col-lg-7">
           <h2 className="h5">{t("company.myCases")}</h2>
