@@ -159,6 +159,7 @@ class TaskView:
     deadline_warning: str | None = None
     kind: str = "user"
     sent_back: SentBackView | None = None
+    send_back_to: str | None = None  # the earlier step a supervisor may send this one back to (sendBackTo)
 
 
 @dataclass(frozen=True)

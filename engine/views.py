@@ -229,6 +229,7 @@ def task_view(
         deadline_warning=warning(row["due_at"]),
         kind=row["kind"],
         sent_back=sent_back,
+        send_back_to=((user_task.properties.get("sendBackTo") or "").strip() or None) if user_task else None,
     )
 
 

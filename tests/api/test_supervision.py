@@ -314,3 +314,10 @@ def test_only_admins_change_the_calendar(api: Api, database_url: str) -> None:
     no_note = api.call("PUT", "/calendar/overrides/2026-10-11", json={"working": False, "note": " "})
     assert (no_note.status_code, problem_fields(no_note)) == (422, ["/note"])
     assert row_counts(database_url) == before
+
+
+def test_a_task_says_which_step_it_may_be_sent_back_to(api: Api, case: str) -> None:
+    accept = task(api, case, "accept")
+    assert api.get(f"/tasks/{accept}", "staff_D1").get_json()["send_back_to"] is None  # no sendBackTo
+    review = at_review(api, case)
+    assert api.get(f"/tasks/{review}", "supervisor_D1").get_json()["send_back_to"] == "reply"

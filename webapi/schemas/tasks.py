@@ -69,6 +69,9 @@ class TaskSchema(TaskSummarySchema):
         "description": "set when the deadline falls in a year whose official holidays are not known yet"})
     sent_back = fields.Nested(SentBackSchema, allow_none=True, metadata={
         "description": "on a step reopened by a send-back (退回): why, by whom and when; null otherwise"})
+    send_back_to = fields.String(allow_none=True, metadata={
+        "description": "the earlier step (element id) a supervisor may send this step back to "
+                       "(the process's `sendBackTo`); null when the process allows no send-back"})
 
 
 class CompletionSchema(ma.Schema):

@@ -9,6 +9,11 @@ import { formatDateTime } from "../format.js";
 import { Link } from "../router.jsx";
 import validator from "../validator.js";
 import { DUE_BADGE, dueKey } from "./due.js";
+import SendBack from "./SendBack.jsx";
+import TaskComments from "./TaskComments.jsx";
+
+// Sending back is a supervisor's act (the server checks which departments); others see no button.
+const supervises = (user) => (user.roles || []).some((role) => role === "supervisor" || role === "admin");
 
 // Server errors ({field: "/a/b", message}) as rjsf's extraErrors ({a: {b: {__errors: [...]}}}).
 export function extraErrorsOf(problem) {
@@ -144,6 +149,12 @@ export default function TaskPage({ taskId, user }) {
             {t("task.unclaim")}
           </button>
         )}
+        {task.send_back_to && ["open", "claimed"].includes(task.state) && supervises(user) && (
+          <SendBack task={task} onSentBack={() => {
+            setMessage({ kind: "success", text: t("task.sendBack.done") });
+            load().catch(() => {});
+          }} />
+        )}
       </div>
       {workable && (
         <section className="card card-body" aria-label={t("task.form")} data-case-data>
@@ -165,6 +176,7 @@ export default function TaskPage({ taskId, user }) {
           </Form>
         </section>
       )}
+      <TaskComments taskId={task.id} instanceId={task.instance_id} />
     </article>
   );
 }
