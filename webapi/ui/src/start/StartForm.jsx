@@ -44,7 +44,7 @@ function Field({ id, label, errors, children }) {
 }
 
 export default function StartForm({ definition, user, onStarted, submitLabel, initialData }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const isApplicant = user.roles.includes("applicant");
   const askApplicant = definition.needs_applicant && !isApplicant;
   const askDepartment = !isApplicant && user.departments.length > 1;
@@ -54,6 +54,7 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
   const [applicants, setApplicants] = useState(null);
   const [applicant, setApplicant] = useState("");
   const [department, setDepartment] = useState(user.departments[0] || "");
+  const [departmentNames, setDepartmentNames] = useState({});
   const [businessKey, setBusinessKey] = useState("");
   const [message, setMessage] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -64,6 +65,17 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
       .then(setApplicants)
       .catch(() => setApplicants([]));
   }, [askApplicant]);
+
+  useEffect(() => {
+    if (!askDepartment) return;
+    get("/departments?page_size=200")
+      .then((list) => setDepartmentNames(Object.fromEntries(list.map((d) => [d.code, d]))))
+      .catch(() => {});
+  }, [askDepartment]);
+  const departmentLabel = (code) => {
+    const found = departmentNames[code];
+    return (found && (i18n.language === "en" ? found.name_en || found.name : found.name)) || code;
+  };
 
   const submit = async (variables) => {
     setBusy(true);
@@ -127,7 +139,7 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
                   onChange={(e) => setDepartment(e.target.value)}>
             {user.departments.map((code) => (
               <option key={code} value={code}>
-                {code}
+                {departmentLabel(code)}
               </option>
             ))}
           </select>
