@@ -3,11 +3,10 @@
 // (POST /process-instances/{id}/retry), offered when the API says the reader may (``may_repair``).
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import Form from "@rjsf/react-bootstrap";
 import { ApiError, call, post } from "../api.js";
 import { formatDateTime } from "../format.js";
 import { extraErrorsOf } from "../pages/TaskPage.jsx";
-import validator from "../validator.js";
+import ServerJudgedForm from "../ServerJudgedForm.jsx";
 
 // A typed value: JSON when it reads as JSON (numbers, true, lists...), else the text itself.
 function parsed(text) {
@@ -70,7 +69,7 @@ function FixData({ instance, onChanged }) {
     <div className="border-top pt-2 mt-2">
       <h3 className="h6">{t("cases.incidents.fixTitle")}</h3>
       {notice && <div className={`alert alert-${notice.kind} py-1`} role="alert">{notice.text}</div>}
-      <Form schema={schema} formData={formData} validator={validator} noValidate showErrorList={false}
+      <ServerJudgedForm schema={schema} formData={formData} omitExtraData={false}
             extraErrors={extraErrors} disabled={busy} idPrefix="fix"
             onChange={(event) => setFormData(event.formData)} onSubmit={(event) => fix(event.formData || {})}>
         <div className="d-flex gap-2">
@@ -81,7 +80,7 @@ function FixData({ instance, onChanged }) {
             {t("cases.incidents.retry")}
           </button>
         </div>
-      </Form>
+      </ServerJudgedForm>
     </div>
   );
 }

@@ -3,10 +3,9 @@
 // (rjsf from the payload's JSON Schema), sent with POST /messages naming the case.
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import Form from "@rjsf/react-bootstrap";
 import { ApiError, post } from "../api.js";
 import { extraErrorsOf } from "../pages/TaskPage.jsx";
-import validator from "../validator.js";
+import ServerJudgedForm from "../ServerJudgedForm.jsx";
 import { formatValue } from "./values.js";
 
 // The server's errors point into the body (/payload/account_no); the form holds the payload itself.
@@ -41,12 +40,12 @@ function MessageForm({ instance, message, onSent }) {
   return (
     <>
       {notice && <div className={`alert alert-${notice.kind} py-1`} role="alert">{notice.text}</div>}
-      <Form schema={message.payload_schema} formData={formData} validator={validator} noValidate omitExtraData={false}
-            showErrorList={false} extraErrors={extraErrors} disabled={busy} idPrefix={`message-${message.name}`}
+      <ServerJudgedForm schema={message.payload_schema} formData={formData} omitExtraData={false}
+            extraErrors={extraErrors} disabled={busy} idPrefix={`message-${message.name}`}
             onChange={(event) => setFormData(event.formData)}
             onSubmit={(event) => send(event.formData || {})}>
         <button type="submit" className="btn btn-sm btn-primary" disabled={busy}>{t("cases.messages.send")}</button>
-      </Form>
+      </ServerJudgedForm>
     </>
   );
 }

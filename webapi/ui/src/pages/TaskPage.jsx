@@ -3,11 +3,10 @@
 // the data: its 422 errors are shown next to their fields with the entered data kept; a 409 in words.
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import Form from "@rjsf/react-bootstrap";
 import { ApiError, get, post } from "../api.js";
 import { formatDateTime } from "../format.js";
 import { Link } from "../router.jsx";
-import validator from "../validator.js";
+import ServerJudgedForm from "../ServerJudgedForm.jsx";
 import { DUE_BADGE, dueKey } from "./due.js";
 import SendBack from "./SendBack.jsx";
 import TaskComments from "./TaskComments.jsx";
@@ -158,13 +157,9 @@ export default function TaskPage({ taskId, user }) {
       </div>
       {workable && (
         <section className="card card-body" aria-label={t("task.form")} data-case-data>
-          <Form
+          <ServerJudgedForm
             schema={task.form || { type: "object" }}
             formData={formData}
-            validator={validator}
-            noValidate
-            omitExtraData
-            showErrorList={false}
             extraErrors={extraErrors}
             disabled={busy}
             onChange={(event) => setFormData(event.formData)}
@@ -173,7 +168,7 @@ export default function TaskPage({ taskId, user }) {
             <button type="submit" className="btn btn-success" disabled={busy}>
               {t("task.complete")}
             </button>
-          </Form>
+          </ServerJudgedForm>
         </section>
       )}
       <TaskComments taskId={task.id} instanceId={task.instance_id} />

@@ -4,9 +4,8 @@
 // Also used by the company's page to raise a problem.
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import Form from "@rjsf/react-bootstrap";
 import { ApiError, get, post } from "../api.js";
-import validator from "../validator.js";
+import ServerJudgedForm from "../ServerJudgedForm.jsx";
 import { extraErrorsOf } from "../pages/TaskPage.jsx";
 
 const VARIABLES = "/variables";
@@ -154,13 +153,9 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
       )}
       {/* the shipped form's own words are the process's, like case data */}
       <div data-case-data>
-        <Form
+        <ServerJudgedForm
           schema={definition.start_form || { type: "object" }}
           formData={formData}
-          validator={validator}
-          noValidate
-          omitExtraData
-          showErrorList={false}
           extraErrors={extraErrors}
           disabled={busy}
           idPrefix={`root-${definition.key}`}
@@ -170,7 +165,7 @@ export default function StartForm({ definition, user, onStarted, submitLabel, in
           <button type="submit" className="btn btn-success" disabled={busy}>
             {submitLabel || t("start.submit")}
           </button>
-        </Form>
+        </ServerJudgedForm>
       </div>
     </div>
   );
