@@ -1,7 +1,11 @@
 """Browser fixtures: Debian's chromium driven by Playwright against a real ``wutong serve`` and
 ``wutong worker`` on 127.0.0.1 with a fresh SQLite database holding the demo organisation.
 
-* ``site`` - the running server with ``wutong demo load`` done: its base URL and the demo tokens.
+* ``demo_template`` - once per session: a SQLite database after ``wutong db upgrade`` and ``wutong demo
+  load``, with its audit key, secret key and the printed tokens. Each site gets a copy of it (the
+  ``sqlite3`` backup API), so every test starts from the same fresh demo without paying for the load.
+* ``wutong`` - (overrides e2e's) the CLI on the test's own copy of the demo database.
+* ``site`` - the running server and worker on that copy: its base URL and the demo tokens.
 * ``shared_site`` - the same, once per module: a module whose tests do not disturb each other
   overrides ``site`` with a module-scoped fixture that returns it (see test_admin.py).
 * ``journey`` - a browser page that fails the test on any console error or failed request, except
@@ -16,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,7 +37,6 @@ from tests.e2e.conftest import (  # noqa: F401 - fixtures
     launch,
     serve,
     stop,
-    wutong,
     wutong_executable,
 )
 
@@ -54,6 +58,7 @@ def chromium_path() -> str | None:
 class Site:
     server: Server
     tokens: dict[str, str]
+    cli: Wutong  # ``wutong`` on this site's database
 
     @property
     def base(self) -> str:
@@ -65,15 +70,55 @@ class Site:
         return response.json() if response.content else None
 
 
-@contextmanager
-def running_site(cli: Wutong, start: Callable[[], Server], directory: Path) -> Iterator[Site]:
-    """The demo organisation loaded, then the server ``start`` starts and a worker, until the block ends."""
-    out = cli.run("demo", "load").stdout
+@dataclass(frozen=True)
+class DemoTemplate:
+    """A demo database made once: copies of it share its keys and tokens."""
+
+    database: Path
+    env: dict[str, str]
+    tokens: dict[str, str]
+
+    def copy_into(self, directory: Path) -> Wutong:
+        """The CLI on a copy of the demo database in ``directory`` (same audit key and secret key)."""
+        target = directory / "wutong.db"
+        with sqlite3.connect(self.database) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        env = dict(self.env)
+        env["WUTONG_DATABASE_URL"] = f"sqlite:///{target}"
+        return Wutong(env, directory)
+
+
+def printed_tokens(out: str) -> dict[str, str]:
+    """username -> token from ``wutong demo load``'s table (the token is each row's last cell)."""
     tokens = {}
     for line in out.splitlines():
         cells = line.split()
         if cells and TOKEN.match(cells[-1]):
             tokens[cells[0]] = cells[-1]
+    return tokens
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> DemoTemplate:
+    directory = tmp_path_factory.mktemp("demo-template")
+    env = clean_environment(directory)
+    env["WUTONG_DATABASE_URL"] = f"sqlite:///{directory / 'wutong.db'}"
+    env["WUTONG_SECRET_KEY"] = "browser-" + os.urandom(8).hex()
+    cli = Wutong(env, directory)
+    cli.run("db", "upgrade")
+    tokens = printed_tokens(cli.run("demo", "load").stdout)
+    assert tokens, "wutong demo load printed no tokens"
+    return DemoTemplate(directory / "wutong.db", env, tokens)
+
+
+@pytest.fixture
+def wutong(demo_template: DemoTemplate, tmp_path: Path) -> Wutong:  # overrides e2e's
+    return demo_template.copy_into(tmp_path)
+
+
+@contextmanager
+def running_site(cli: Wutong, start: Callable[[], Server], directory: Path, tokens: dict[str, str]) -> Iterator[Site]:
+    """The server ``start`` starts and a worker on ``cli``'s demo database, until the block ends."""
     server = start()
     with (directory / "worker.log").open("wb") as log:
         worker = subprocess.Popen(
@@ -81,27 +126,24 @@ def running_site(cli: Wutong, start: Callable[[], Server], directory: Path) -> I
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
     try:
-        yield Site(server, tokens)
+        yield Site(server, dict(tokens), cli)
     finally:
         stop(worker)
 
 
 @pytest.fixture
-def site(wutong: Wutong, serve: Callable[..., Server], tmp_path: Path) -> Iterator[Site]:  # noqa: F811
-    with running_site(wutong, serve, tmp_path) as running:
+def site(wutong: Wutong, serve: Callable[..., Server], tmp_path: Path,  # noqa: F811
+         demo_template: DemoTemplate) -> Iterator[Site]:
+    with running_site(wutong, serve, tmp_path, demo_template.tokens) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """One site for a whole module (a fresh SQLite database of its own), for modules whose tests do not
+def shared_site(tmp_path_factory: pytest.TempPathFactory, demo_template: DemoTemplate) -> Iterator[Site]:
+    """One site for a whole module (its own copy of the demo database), for modules whose tests do not
     disturb each other; such a module overrides ``site`` with it (see test_admin.py)."""
     directory = tmp_path_factory.mktemp("site")
-    env = clean_environment(directory)
-    env["WUTONG_DATABASE_URL"] = f"sqlite:///{directory / 'wutong.db'}"
-    env["WUTONG_SECRET_KEY"] = "browser-" + os.urandom(8).hex()
-    cli = Wutong(env, directory)
-    cli.run("db", "upgrade")
+    cli = demo_template.copy_into(directory)
     started: list[Server] = []
 
     def start() -> Server:
@@ -109,7 +151,7 @@ def shared_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         return started[-1]
 
     try:
-        with running_site(cli, start, directory) as running:
+        with running_site(cli, start, directory, demo_template.tokens) as running:
             yield running
     finally:
         for server in started:

@@ -14,15 +14,20 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Journey, Site
-from tests.e2e.conftest import Wutong
 
 pytestmark = pytest.mark.only_db("sqlite")
 CASES = 8  # demo seed: a year (2019) of enterprise problems, the last weeks' still open
 
 
+@pytest.fixture(scope="module")
+def site(shared_site: Site) -> Site:
+    """The tests only read, so they share one seeded site."""
+    shared_site.cli.run("demo", "seed", "--cases", str(CASES))
+    return shared_site
+
+
 @pytest.fixture
-def seeded(site: Site, wutong: Wutong) -> Site:
-    wutong.run("demo", "seed", "--cases", str(CASES))
+def seeded(site: Site) -> Site:
     return site
 
 
