@@ -14,6 +14,8 @@
 #
 # WUTONG_TEST_DB=sqlite|postgres|both picks the databases for database tests (default both);
 # PYTEST_ARGS adds pytest options, e.g. make test-engine PYTEST_ARGS='-k timers -x'.
+# PYTEST_WORKERS=2 (default) runs the suite in that many pytest-xdist processes, a file per process at a time
+# (module fixtures stay once per file); PYTEST_WORKERS=0 runs it in this process.
 # make run RUN_HOST=0.0.0.0 RUN_PORT=8000 RUN_WORKERS=2 serves elsewhere or with more gunicorn workers; the database is
 # WUTONG_DATABASE_URL (default: var/wutong.db here), see docs/operations.md.
 
@@ -25,13 +27,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 WUTONG_TEST_DB ?= both
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 RUN_HOST ?= 127.0.0.1
 RUN_PORT ?= 5000
 RUN_WORKERS ?=
 
 # Runs pytest on $(1); pytest's exit code 5 (no tests collected) is a failure here.
 define run_pytest
-	@rc=0; $(BIN)/pytest -p no:cacheprovider --db $(WUTONG_TEST_DB) $(PYTEST_ARGS) $(1) || rc=$$?; \
+	@rc=0; $(BIN)/pytest -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --db $(WUTONG_TEST_DB) $(PYTEST_ARGS) $(1) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 		echo "make: pytest collected no tests in '$(1)' (exit 5); that is a failure: this project always has tests" >&2; \
 		exit 1; \
