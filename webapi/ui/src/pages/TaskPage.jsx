@@ -31,7 +31,7 @@ function Summary({ task, instance, department }) {
   const rows = [
     ["task.case", <Link to={`/cases/${instance.id}`}>{instance.number}</Link>],
     ["task.subject", instance.business_key || "—"],
-    ["task.process", task.process_key],
+    ["task.process", instance.process_name || task.process_key],
     ["task.department", department || task.department || "—"],
     ["task.startedAt", formatDateTime(instance.started_at, i18n.language)],
   ];
@@ -47,7 +47,10 @@ function Summary({ task, instance, department }) {
         <dt className="small text-muted">{t("task.due")}</dt>
         <dd>
           {task.due_at ? formatDateTime(task.due_at, i18n.language) : ""}{" "}
-          <span className={`badge ${DUE_BADGE[task.due_status] || "bg-secondary"}`}>{t(dueKey(task.due_status))}</span>
+          {/* a finished task has no due status: its date stays, without "no limit" beside it */}
+          {(task.due_status || !task.due_at) && (
+            <span className={`badge ${DUE_BADGE[task.due_status] || "bg-secondary"}`}>{t(dueKey(task.due_status))}</span>
+          )}
         </dd>
       </div>
     </dl>
