@@ -1,8 +1,8 @@
 """Issue 12, test 2: a supervisor watches a step of their department go overdue (a model due 20
 seconds after the step opens, escalated by the real worker the ``site`` fixture runs), reassigns it
 to a colleague, first without a reason (the server's 422 shows under the reason field), then with one,
-which the case's history keeps; the escalation's notification shows in the navigation's unread count
-and on the notifications page, where it is marked read."""
+which the case page's timeline shows beside the diagram marking the step overdue; the escalation's
+notification shows in the navigation's unread count and on the notifications page, where it is marked read."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ def test_a_supervisor_sees_a_step_go_overdue_and_reassigns_it_with_a_reason(jour
     actions.get_by_role("button", name="改派", exact=True).click()
     expect(page.get_by_test_id("supervision-notice")).to_contain_text("已改派")
     expect(row.get_by_test_id("assignee")).to_have_text("吴俊杰")
+
+    journey.goto(f"/cases/{case['id']}")  # the case page: the overdue step marked, the reason in the timeline
+    step = page.get_by_test_id("case-diagram").locator('g.djs-element[data-element-id="check_papers"]')
+    expect(step).to_have_class(re.compile(r"\bwt-overdue\b"))
+    expect(page.get_by_test_id("diagram-legend")).to_contain_text("已逾期 (1)")  # the legend says it in words
+    expect(page.get_by_test_id("timeline").locator('li[data-action="task.reassigned"]')).to_contain_text(REASON)
 
     history = site.api("GET", f"/process-instances/{case['id']}/history", "water_supply.supervisor")
     reassigned = [e for e in history if e["action"] == "task.reassigned"]
