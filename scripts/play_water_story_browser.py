@@ -113,7 +113,8 @@ def main(base: str) -> None:
         sign_in(page, base, "water_supply.staff1")
         page.goto(f"{base}/cases/{case_id}")
         messages = page.get_by_test_id("case-messages")
-        expect(messages.get_by_label(re.compile("^account_no"))).to_have_value(ACCOUNT_NO)  # the case's own value
+        expect(messages.get_by_label("用户编号*")).to_have_value(ACCOUNT_NO)  # the case's own value
+        messages.get_by_label("通水（通电）时间*").fill("2019-06-25T09:30")  # the payload's own form
         messages.get_by_role("button", name="登记消息").click()
         expect(messages).to_have_count(0)  # the case no longer waits
         print("  water_supply.staff1       supply_connected recorded on the case page")

@@ -8,6 +8,7 @@ subscriptions); nothing here loads a workflow. The case must be visible to the r
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -107,12 +108,28 @@ def waiting_messages(connection: Connection, actor: Actor, case: Mapping[str, An
             WaitingMessageView(
                 name=row.message_name,
                 correlation=correlation,
-                payload_schema=declared if declared is not None else _derived_schema(row.message_name, correlation),
+                payload_schema=(
+                    _with_case_values(declared, correlation) if declared is not None
+                    else _derived_schema(row.message_name, correlation)
+                ),
                 schema_declared=declared is not None,
                 may_send=may_send,
             )
         )
     return views
+
+
+def _with_case_values(schema: Mapping[str, Any], correlation: Mapping[str, Any]) -> dict[str, Any]:
+    """The declared payload schema with the case's own correlation values as the defaults of the fields
+    that carry them (a field with a default of its own keeps it), so the form starts with what correlates."""
+    offered = copy.deepcopy(dict(schema))
+    properties = offered.get("properties")
+    if isinstance(properties, dict):
+        for key, value in correlation.items():
+            field = properties.get(key)
+            if isinstance(field, dict) and "default" not in field:
+                field["default"] = value
+    return offered
 
 
 def _derived_schema(name: str, correlation: Mapping[str, Any]) -> dict[str, Any]:

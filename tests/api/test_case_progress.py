@@ -159,3 +159,24 @@ def test_the_diagram_of_a_case_the_caller_may_not_see_is_not_found(api: Api) -> 
     response = api.get(f"/process-instances/{case}/diagram", "staff_D3")
     assert response.status_code == 404
     assert response.get_json()["code"] == "case_not_found"
+
+
+def test_a_declared_payload_schema_starts_with_the_cases_correlation_values(api: Api, engine: ProcessEngine) -> None:
+    schema = {"type": "object", "required": ["order_id"],
+              "properties": {"order_id": {"type": "string", "title": "订单号"}, "status": {"type": "string"}}}
+    files = corpus("message_receiver.bpmn")
+    files["message_receiver.bpmn"] = files["message_receiver.bpmn"].replace(
+        b'<bpmn:message id="order_ready" name="order_ready" />',
+        b'<bpmn:message id="order_ready" name="order_ready"><bpmn:extensionElements><spiffworkflow:properties>'
+        b'<spiffworkflow:property name="payloadJsonSchemaFilename" value="order_ready.json" />'
+        b"</spiffworkflow:properties></bpmn:extensionElements></bpmn:message>",
+    )
+    files["order_ready.json"] = json.dumps(schema).encode()
+    assert api.deploy(files).status_code == 201
+    case = _waiting_case(engine, "A-12")
+    [message] = api.get(f"/process-instances/{case}/messages", "staff_D1").get_json()
+    assert message["schema_declared"] is True
+    assert message["payload_schema"]["properties"] == {
+        "order_id": {"type": "string", "title": "订单号", "default": "A-12"},  # the case's own value
+        "status": {"type": "string"},
+    }

@@ -57,7 +57,8 @@ def test_staff_of_the_case_record_the_message_it_waits_for_and_it_moves_on(journ
     messages = page.get_by_test_id("case-messages")
     expect(messages).to_contain_text("supply_connected")
     expect(messages).to_contain_text(f"account_no = {ACCOUNT_NO}")
-    expect(messages.get_by_label(re.compile("^account_no"))).to_have_value(ACCOUNT_NO)
+    expect(messages.get_by_label("用户编号*")).to_have_value(ACCOUNT_NO)  # the case's own value
+    messages.get_by_label("通水（通电）时间*").fill("2019-06-25T09:30")  # the payload's own form
     messages.get_by_role("button", name="登记消息").click()
 
     expect(messages).to_have_count(0)  # the case no longer waits
@@ -66,6 +67,9 @@ def test_staff_of_the_case_record_the_message_it_waits_for_and_it_moves_on(journ
     expect(page.get_by_test_id("timeline").locator('li[data-action="message.received"]')).to_contain_text(ACCOUNT_NO)
     tasks = site.api("GET", f"/tasks?instance_id={case_id}&state=open", "ops_center.staff1")
     assert [t["activity_id"] for t in tasks if t["kind"] == "user"] == ["confirm_supply"]
+    received = site.api("GET", f"/process-instances/{case_id}", "water_supply.staff1")["variables"]
+    assert received["supply_connected_message"]["account_no"] == ACCOUNT_NO
+    assert received["supply_connected_message"]["connected_at"].startswith("2019-06-25")  # typed in the form
 
 
 def test_a_case_the_reader_may_not_see_is_explained_in_words(journey: Journey, site: Site) -> None:
