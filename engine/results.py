@@ -245,6 +245,7 @@ class AuditEventView:
     prev_mac: str | None = None
     key_id: str = ""
     mac: str = ""
+    actor_display_name: str | None = None  # the user's name as shown today (read beside the event, not chained)
 
     @property
     def actor_name(self) -> str:

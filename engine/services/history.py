@@ -29,7 +29,7 @@ from engine.audit_verification import (
 )
 from engine.commands.history import AddComment
 from engine.errors import Forbidden, InvalidInput, Problem, Unavailable
-from engine.persistence.tables import audit_events, tasks
+from engine.persistence.tables import audit_events, tasks, users
 from engine.results import AuditEventView, AuditVerification, ChainVerification, Page
 from engine.views import visible_instance
 
@@ -70,6 +70,16 @@ def _redacted_view(row: Mapping[Any, Any], known: frozenset[str], shown: frozens
     return replace(event_view(row), details=applicant_data.redacted(details, hidden))
 
 
+def _with_display_names(connection: Connection, views: list[AuditEventView]) -> list[AuditEventView]:
+    """The events with their actors' display names (one query for the whole timeline)."""
+    ids = {v.actor_user_id for v in views if v.actor_user_id is not None}
+    if not ids:
+        return views
+    found = connection.execute(select(users.c.id, users.c.display_name).where(users.c.id.in_(ids)))
+    names = {user_id: name for user_id, name in found}
+    return [replace(v, actor_display_name=names.get(v.actor_user_id or "")) for v in views]
+
+
 class HistoryService:
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
@@ -91,9 +101,9 @@ class HistoryService:
             model = applicant_data.case_model(connection, case) if applicant_data.is_restricted(actor) else None
             shown = applicant_data.shown_names(connection, actor, case, model)
             if shown is None or model is None:
-                return [event_view(r) for r in rows]
+                return _with_display_names(connection, [event_view(r) for r in rows])
             known = applicant_data.known_names(case, model)
-            return [_redacted_view(r, known, shown) for r in rows]
+            return _with_display_names(connection, [_redacted_view(r, known, shown) for r in rows])
 
         return self._engine.query(run)
 

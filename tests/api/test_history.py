@@ -39,6 +39,14 @@ def test_timeline_is_oldest_first_with_values_and_chain_fields(api: Api, case: d
     assert all(e["mac"] and e["key_id"] == "test-key" and e["request_id"] for e in events)
 
 
+def test_timeline_names_each_actor_by_display_name_beside_the_user_name(api: Api, case: dict[str, Any]) -> None:
+    events = api.get(f"/process-instances/{case['id']}/history", "auditor").get_json()
+    completed = next(e for e in events if e["action"] == "task.completed")
+    me = api.get("/users/me", "staff_D2").get_json()
+    assert (completed["actor_name"], completed["actor_display_name"]) == ("staff_D2", me["display_name"])
+    assert me["display_name"]
+
+
 def test_a_client_request_id_is_recorded_and_echoed(api: Api, case: dict[str, Any]) -> None:
     response = api.post(f"/process-instances/{case['id']}/comments", "staff_D1", json={"text": "see me"},
                         headers={"X-Request-ID": "req-42"})

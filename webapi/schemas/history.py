@@ -16,6 +16,8 @@ class AuditEventSchema(ma.Schema):
     actor = fields.String(metadata={"description": "the acting user's name (as `actor_name`)"})
     actor_name = fields.String()
     actor_user_id = fields.String(allow_none=True)
+    actor_display_name = fields.String(allow_none=True, metadata={
+        "description": "the actor's display name today, in a case's timeline (not part of the chained event)"})
     actor_roles = fields.String(metadata={"description": "the actor's roles then, sorted, comma-separated"})
     actor_departments = fields.String(metadata={"description": "the actor's departments then, sorted, comma-separated"})
     acting_for = fields.String(allow_none=True, metadata={"description": "the applicant a staff member acted for"})

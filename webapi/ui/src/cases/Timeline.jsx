@@ -112,7 +112,7 @@ export default function Timeline({ instanceId, events, steps, names, user, depar
             <li key={event.id} className="border-bottom py-2" data-action={event.action}>
               <div className="d-flex flex-wrap gap-2 small text-muted">
                 <time dateTime={event.at}>{formatDateTime(event.at, i18n.language)}</time>
-                <span data-case-data>{event.actor}</span>
+                <span data-case-data title={event.actor}>{event.actor_display_name || event.actor}</span>
                 {event.acting_for && <span>{t("cases.timeline.actingFor", { who: event.acting_for })}</span>}
                 {event.details && event.details.for_applicant && !event.acting_for && (
                   <span>{t("cases.timeline.forApplicant")}</span>
