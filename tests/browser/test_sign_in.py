@@ -60,3 +60,23 @@ def test_wrong_password_lock_out_csrf_and_sign_out(journey: Journey, site: Site)
     assert replayed.status_code == 401  # the session ended on the server, not just in the browser
     page.reload()
     expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
+
+
+# The inbox's requests leave the browser 1.5 s late, so one is still on its way when the user signs out.
+LATE_TASK_REQUESTS = """
+const realFetch = window.fetch;
+window.fetch = (url, options) => String(url).startsWith("/api/v1/tasks")
+  ? new Promise((resolve) => setTimeout(resolve, 1500)).then(() => realFetch(url, options))
+  : realFetch(url, options);
+"""
+
+
+def test_signing_out_while_the_inbox_loads_ends_the_session_after_its_requests(journey: Journey) -> None:
+    page = journey.page
+    journey.expect("GET", "/api/v1/session", 401)
+    page.add_init_script(LATE_TASK_REQUESTS)
+    journey.sign_in("ops_center.staff1")
+    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
+    journey.sign_out()  # the inbox's first load is still on its way
+    page.wait_for_timeout(2500)  # one sent after the session ended would have come back 401 by now
+    expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()

@@ -1,7 +1,7 @@
 // The application shell: who is signed in (GET /session), the navigation and the current page.
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, del, get, setCsrfToken } from "./api.js";
+import { ApiError, endSession, get, setCsrfToken } from "./api.js";
 import { usePath, navigate } from "./router.jsx";
 import Nav from "./pages/Nav.jsx";
 import SignIn from "./pages/SignIn.jsx";
@@ -33,8 +33,7 @@ export default function App() {
   }, []);
 
   const signOut = useCallback(async () => {
-    await del("/session");
-    setCsrfToken(null);
+    await endSession();
     setSession(null);
     navigate("/signin");
   }, []);

@@ -15,7 +15,33 @@ export function setCsrfToken(token) {
   csrfToken = token;
 }
 
-async function send(method, path, body) {
+// Signing out: no new request leaves once it starts, and the session ends only after the requests in
+// flight (pollers') have come back, so none of them meets the ended session with a 401.
+const inFlight = new Set();
+let closing = false;
+
+export async function endSession() {
+  closing = true;
+  try {
+    await Promise.allSettled([...inFlight]);
+    const response = await fetch(V1 + "/session", { method: "DELETE", credentials: "same-origin",
+                                                    headers: { "X-CSRF-Token": csrfToken || "" } });
+    if (!response.ok && response.status !== 401) throw new ApiError(response.status, null);
+  } finally {
+    csrfToken = null;
+    closing = false;
+  }
+}
+
+function send(method, path, body) {
+  if (closing) return Promise.reject(new ApiError(0, { detail: "signing out" }));
+  const sent = sendNow(method, path, body);
+  inFlight.add(sent);
+  sent.finally(() => inFlight.delete(sent)).catch(() => {});
+  return sent;
+}
+
+async function sendNow(method, path, body) {
   const headers = { Accept: "application/json" };
   const multipart = body instanceof FormData; // file uploads: the browser sets the boundary
   if (body !== undefined && !multipart) headers["Content-Type"] = "application/json";
