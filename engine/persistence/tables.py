@@ -307,6 +307,7 @@ tasks = Table(
     Index("ix_tasks_instance", "instance_id"),
     Index("ix_tasks_spiff_task_id", "spiff_task_id"),
     Index("ix_tasks_department_instance", "department_code", "instance_id"),  # cases a department worked on
+    Index("ix_tasks_completed_by_instance", "completed_by", "instance_id"),  # cases a person handled (ledger)
 )
 
 timers = Table(

@@ -14,7 +14,8 @@ from sqlalchemy.sql import ColumnElement
 from engine import access
 from engine.actors import Actor
 from engine.deadlines import judge, soon_threshold
-from engine.persistence.tables import ledger_cases, tasks
+from engine.definitions import APPLICANT_LANE
+from engine.persistence.tables import ledger_cases, tasks, users
 from engine.report_sql import check_window, within
 from engine.results import Page
 
@@ -51,6 +52,10 @@ class LedgerQuery:
     ended_to: date | None = None
     due_from: date | None = None
     due_to: date | None = None
+    handled_by: str | None = None  # a username: cases where they completed a step
+    handled_by_department: str | None = None  # a department code: cases where it completed a step
+    handled_from: date | None = None  # ...a step completed on or after (local date)
+    handled_to: date | None = None
     sort: str = "-started_at"
 
 
@@ -91,6 +96,7 @@ def list_ledger(engine: ProcessEngine, actor: Actor, query: LedgerQuery, page: i
     check_window(query.from_, query.to)
     check_window(query.ended_from, query.ended_to, ("ended_from", "ended_to"))
     check_window(query.due_from, query.due_to, ("due_from", "due_to"))
+    check_window(query.handled_from, query.handled_to, ("handled_from", "handled_to"))
     now = engine.clock.now()
     zone = engine.policy.zone
 
@@ -165,6 +171,9 @@ def filters(query: LedgerQuery, now: datetime, engine: ProcessEngine) -> list[Co
     conditions += within(ledger_cases.c.started_at, query.from_, query.to, zone)
     conditions += within(ledger_cases.c.ended_at, query.ended_from, query.ended_to, zone)
     conditions += within(ledger_cases.c.due_at, query.due_from, query.due_to, zone)
+    handled = handled_cases(query, engine)
+    if handled is not None:
+        conditions.append(ledger_cases.c.instance_id.in_(handled))
     if query.due_status is not None:
         soon = soon_threshold(now, engine.calendar, engine.policy)
         due = ledger_cases.c.due_at
@@ -177,6 +186,30 @@ def filters(query: LedgerQuery, now: datetime, engine: ProcessEngine) -> list[Co
             }[query.due_status]
         )
     return conditions
+
+
+def handled_cases(query: LedgerQuery, engine: ProcessEngine) -> Any:
+    """The cases with a step completed by ``handled_by`` / in ``handled_by_department`` / within the
+    ``handled_*`` dates (all that are given, in ONE step), or None when none is given.
+
+    The same task instances ``/reports/people`` and ``/reports/departments`` count (completed user
+    steps outside the applicant lane, by their completion date), so a person's or department's row
+    links to exactly the cases behind its count. Answered by the (completed_by, instance_id) and
+    (department_code, instance_id) indexes of ``tasks``. An unknown username matches no case."""
+    if not any((query.handled_by, query.handled_by_department, query.handled_from, query.handled_to)):
+        return None
+    steps = select(tasks.c.instance_id).where(
+        tasks.c.kind == "user",
+        tasks.c.state == "completed",
+        or_(tasks.c.lane.is_(None), tasks.c.lane != APPLICANT_LANE),
+        *within(tasks.c.ended_at, query.handled_from, query.handled_to, engine.policy.zone),
+    )
+    if query.handled_by is not None:
+        user_id = select(users.c.id).where(users.c.username == query.handled_by).scalar_subquery()
+        steps = steps.where(tasks.c.completed_by == user_id)
+    if query.handled_by_department is not None:
+        steps = steps.where(tasks.c.department_code == query.handled_by_department)
+    return steps
 
 
 def _like(text: str) -> str:

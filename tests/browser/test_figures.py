@@ -1,5 +1,5 @@
 """Issue 14, test 4: the leader's figures and ledger pages show the API's numbers (GET /reports/*,
-GET /ledger): totals, charts with their data tables, department rows linking to the filtered ledger,
+GET /ledger): totals, charts with their data tables, department and people rows linking to the filtered ledger,
 the ledger's filters, sort and CSV / Excel exports."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Journey, Site
+from tests.browser.conftest import ARTIFACTS, Journey, Site
 
 pytestmark = pytest.mark.only_db("sqlite")
 CASES = 8  # demo seed: a year (2019) of enterprise problems, the last weeks' still open
@@ -132,3 +132,42 @@ def test_the_ledger_filters_sorts_and_exports(journey: Journey, seeded: Site) ->
     cells = list(sheet.iter_rows(values_only=True))
     assert len(cells) == len(closed) + 1
     assert [row[0] for row in cells[1:]] == sorted(closed)
+
+
+def test_a_person_row_opens_the_ledger_of_the_cases_they_handled(journey: Journey, seeded: Site) -> None:
+    people = seeded.api("GET", "/reports/people", "leader")["rows"]
+    person = min((r for r in people if r["handled"]), key=lambda r: (r["handled"], r["name"]))
+    name = person["name"]
+    expected = ledger_numbers(seeded, f"handled_by={name}")
+    assert 0 < len(expected) <= person["handled"]  # one case per step they completed, at most
+    assert len(expected) < CASES
+    page = open_as_leader(journey, "/figures")
+    page.get_by_test_id("people").locator(f'tr[data-key="{name}"] a').click()
+    expect(page).to_have_url(re.compile(rf"/ledger\?handled_by={re.escape(name)}$"))
+    expect(page.get_by_test_id("ledger-total")).to_contain_text(f"共 {len(expected)} 件")
+    numbers = page.get_by_test_id("ledger-table").locator("tbody tr td:first-child")
+    expect(numbers).to_have_count(len(expected))
+    assert sorted(numbers.all_text_contents()) == sorted(expected)
+    expect(page.get_by_label("经办人（用户名）", exact=True)).to_have_value(name)
+    active = page.get_by_test_id("ledger-active-filters")
+    expect(active).to_contain_text(f"经办人（用户名）: {name}")
+    page.screenshot(path=str(ARTIFACTS / "person_row_ledger_filtered.png"), full_page=True)
+
+    page.get_by_role("button", name="清除筛选：经办人（用户名）").click()
+    expect(numbers).to_have_count(CASES)
+    expect(active).to_have_count(0)
+    assert "handled_by" not in page.url
+
+
+def test_a_departments_points_row_opens_the_ledger_of_the_cases_it_handled(journey: Journey, seeded: Site) -> None:
+    rows = seeded.api("GET", "/reports/departments", "leader")["rows"]
+    department = min((r for r in rows if r["handled"]), key=lambda r: (r["handled"], r["key"]))["key"]
+    expected = ledger_numbers(seeded, f"handled_by_department={department}")
+    assert 0 < len(expected) < CASES
+    page = open_as_leader(journey, "/figures")
+    page.get_by_test_id("departments").locator(f'tr[data-key="{department}"] a').click()
+    expect(page).to_have_url(re.compile(rf"/ledger\?handled_by_department={department}$"))
+    numbers = page.get_by_test_id("ledger-table").locator("tbody tr td:first-child")
+    expect(numbers).to_have_count(len(expected))
+    assert sorted(numbers.all_text_contents()) == sorted(expected)
+    expect(page.get_by_label("经办部门", exact=True)).to_have_value(department)

@@ -37,6 +37,10 @@ def _ledger_query(args: dict[str, Any]) -> LedgerQuery:
         ended_to=args.get("ended_to"),
         due_from=args.get("due_from"),
         due_to=args.get("due_to"),
+        handled_by=args.get("handled_by"),
+        handled_by_department=args.get("handled_by_department"),
+        handled_from=args.get("handled_from"),
+        handled_to=args.get("handled_to"),
         sort=args["sort"],
     )
 

@@ -52,6 +52,14 @@ class LedgerQuerySchema(ListArgs):
     ended_to = _day("ended on or before")
     due_from = _day("due on or after")
     due_to = _day("due on or before")
+    handled_by = text(255, metadata={
+        "description": "a username: the cases in which that user completed a step (the task instances "
+        "`/reports/people` counts); an unknown user matches nothing"})
+    handled_by_department = text(64, metadata={
+        "description": "a department code: the cases in which it completed a step (the task instances "
+        "`/reports/departments` counts)"})
+    handled_from = _day("with a step completed on or after (with `handled_by*`: that step)")
+    handled_to = _day("with a step completed on or before")
 
 
 class LedgerRowSchema(ma.Schema):

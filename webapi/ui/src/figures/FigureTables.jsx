@@ -60,7 +60,7 @@ export function HandlersTable({ id, report, nameOf, linkOf }) {
           {report.rows.map((row) => {
             const link = linkOf && linkOf(row);
             return (
-              <tr key={row.key}>
+              <tr key={row.key} data-key={row.name || row.key}>
                 <td>{row.rank}</td>
                 <th scope="row">{link ? <Link to={link}>{nameOf(row)}</Link> : nameOf(row)}</th>
                 {HANDLER_COLUMNS.map((c) => (

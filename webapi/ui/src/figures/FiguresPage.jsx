@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, get } from "../api.js";
-import { monthsToDates, toQuery, useQuery } from "./query.js";
+import { handledLink, monthsToDates, toQuery, useQuery } from "./query.js";
 import { departmentName, useDepartments } from "./names.js";
 import Totals from "./Totals.jsx";
 import SummaryCharts from "./SummaryCharts.jsx";
@@ -48,8 +48,9 @@ export default function FiguresPage() {
           <SummaryCharts summary={figures.summary} deptName={deptName} />
           <DepartmentFigures rows={figures.summary.by_department} deptName={deptName} period={filter} />
           <HandlersTable id="departments" report={figures.byDepartment} nameOf={(row) => deptName(row.key)}
-            linkOf={(row) => `/ledger${toQuery({ ...filter, department: row.key })}`} />
-          <HandlersTable id="people" report={figures.people} nameOf={(row) => row.name || row.key} />
+            linkOf={(row) => handledLink(filter, { department: row.key })} />
+          <HandlersTable id="people" report={figures.people} nameOf={(row) => row.name || row.key}
+            linkOf={(row) => row.name && handledLink(filter, { username: row.name })} />
         </div>
       )}
     </section>

@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { LEDGER_CHOICES, LEDGER_DATES, LEDGER_FILTERS, LEDGER_TEXT } from "./query.js";
 import { departmentName } from "./names.js";
 
-const DEPARTMENT_FILTERS = new Set(["department", "owner_department", "step_department"]);
+const DEPARTMENT_FILTERS = new Set(["department", "owner_department", "step_department", "handled_by_department"]);
 
 function pick(query) {
   return Object.fromEntries(LEDGER_FILTERS.filter((name) => query[name]).map((name) => [name, query[name]]));
@@ -54,7 +54,29 @@ export default function LedgerFilters({ query, departments, onApply }) {
     onApply({});
   };
   const names = [...LEDGER_TEXT, ...Object.keys(LEDGER_CHOICES), ...LEDGER_DATES];
+  const active = pick(query);
+  const shown = (name, value) => {
+    if (DEPARTMENT_FILTERS.has(name)) return departmentName(departments, value, i18n.language);
+    return LEDGER_CHOICES[name] ? t(`figures.ledger.value.${name}.${value}`) : value;
+  };
+  const clearOne = (name) => {
+    const { [name]: _dropped, ...rest } = active;
+    onApply(rest);
+  };
   return (
+    <>
+    {Object.keys(active).length > 0 && (
+      <ul className="list-inline mb-2" aria-label={t("figures.ledger.active")} data-testid="ledger-active-filters">
+        {Object.entries(active).map(([name, value]) => (
+          <li className="list-inline-item badge text-bg-light border text-wrap mb-1" key={name} data-filter={name}>
+            {t(`figures.ledger.filter.${name}`)}: {shown(name, value)}
+            <button type="button" className="btn-close ms-1 align-middle" style={{ fontSize: "0.6rem" }}
+              aria-label={t("figures.ledger.clearOne", { name: t(`figures.ledger.filter.${name}`) })}
+              onClick={() => clearOne(name)} />
+          </li>
+        ))}
+      </ul>
+    )}
     <form className="border rounded p-2 mb-3 bg-light" onSubmit={submit} aria-label={t("figures.ledger.filters")}>
       <div className="row g-2">
         {names.map((name) => (
@@ -73,5 +95,6 @@ export default function LedgerFilters({ query, departments, onApply }) {
         </button>
       </div>
     </form>
+    </>
   );
 }

@@ -5,7 +5,7 @@ import { navigate } from "../router.jsx";
 // Every filter GET /ledger takes (docs/api.md), in the order the filter form shows them.
 export const LEDGER_TEXT = [
   "number", "business_key", "company", "credit_code", "process", "category", "department",
-  "owner_department", "step_department", "outcome",
+  "owner_department", "step_department", "outcome", "handled_by", "handled_by_department",
 ];
 export const LEDGER_CHOICES = {
   state: ["running", "completed", "cancelled", "error"],
@@ -15,7 +15,7 @@ export const LEDGER_CHOICES = {
   closed: ["true", "false"],
   satisfaction: ["1", "2", "3", "4", "5"],
 };
-export const LEDGER_DATES = ["from", "to", "ended_from", "ended_to", "due_from", "due_to"];
+export const LEDGER_DATES = ["from", "to", "ended_from", "ended_to", "due_from", "due_to", "handled_from", "handled_to"];
 export const LEDGER_FILTERS = [...LEDGER_TEXT, ...Object.keys(LEDGER_CHOICES), ...LEDGER_DATES];
 export const LEDGER_SORTS = new Set([
   "number", "business_key", "process_key", "department_code", "company", "category", "outcome", "state",
@@ -55,6 +55,18 @@ export function useQuery() {
 
 // The ledger filtered to ``filters`` (e.g. a department and the figures' period).
 export const ledgerLink = (filters) => `/ledger${toQuery(filters)}`;
+
+// The ledger of the cases behind a row of /reports/people (``username``) or /reports/departments
+// (``department``) for the figures' ``filter``: the same completed steps the row counts (within the
+// period, in the chosen department), not the cases the department leads.
+export function handledLink(filter, { username, department }) {
+  return ledgerLink({
+    handled_by: username,
+    handled_by_department: department || filter.department,
+    handled_from: filter.from,
+    handled_to: filter.to,
+  });
+}
 
 // A month range ("2019-01".."2019-03") as the API's local dates, both ends included.
 export function monthsToDates(fromMonth, toMonth) {
