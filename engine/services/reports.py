@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ReportFilter:
-    """``from``/``to``: local dates the cases were received (started) on, both included."""
+    """``from``/``to``: local dates the cases were received (started) on, both included; the departments'
+    and people's reports read them as the dates their task instances were completed on."""
 
     from_: date | None = None
     to: date | None = None

@@ -19,8 +19,10 @@ def _day(description: str, data_key: str | None = None) -> fields.Date:
 
 
 class ReportQuerySchema(ma.Schema):
-    from_ = _day("cases received (started) on or after", data_key="from")
-    to = _day("cases received on or before")
+    from_ = _day("cases received (started) on or after; in /reports/departments and /reports/people, "
+                 "task instances completed on or after", data_key="from")
+    to = _day("cases received on or before; in the departments' and people's reports, task instances "
+              "completed on or before")
     process = text(255, metadata={"description": "a process key"})
     department = text(64, metadata={"description": "the case's department (lead, else owning)"})
     category = text(255)
