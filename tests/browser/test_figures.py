@@ -103,6 +103,8 @@ def test_the_ledger_filters_sorts_and_exports(journey: Journey, seeded: Site) ->
     page = open_as_leader(journey, "/ledger")
     numbers = page.get_by_test_id("ledger-table").locator("tbody tr td:first-child")
     expect(numbers).to_have_count(CASES)
+    processes = page.get_by_test_id("ledger-table").locator("tbody tr td:nth-child(3)")
+    expect(processes.first).to_have_text("企业问题一口受理")  # the process by its name, not its key
 
     page.get_by_label("已办结").select_option("true")
     page.get_by_role("button", name="筛选", exact=True).click()

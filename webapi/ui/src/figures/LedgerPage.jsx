@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, getPage } from "../api.js";
 import { LEDGER_FILTERS, LEDGER_SORTS, PAGE_SIZES, toQuery, useQuery } from "./query.js";
-import { useDepartments } from "./names.js";
+import { useDepartments, useProcessNames } from "./names.js";
 import { ledgerColumns } from "./ledgerColumns.jsx";
 import LedgerFilters from "./LedgerFilters.jsx";
 import Pager from "./Pager.jsx";
@@ -19,6 +19,7 @@ export default function LedgerPage() {
   const { t, i18n } = useTranslation();
   const [query, setQuery] = useQuery();
   const departments = useDepartments();
+  const processes = useProcessNames();
   const [result, setResult] = useState(null);
   const [error, setError] = useState(null);
   const filters = filtersOf(query);
@@ -46,7 +47,7 @@ export default function LedgerPage() {
     page_size: pageSize === 50 ? undefined : pageSize };
   const go = (changes) => setQuery({ ...state, page, ...changes });
   const sortBy = (key) => go({ sort: sort === key ? `-${key}` : key, page: undefined });
-  const columns = ledgerColumns(t, i18n.language, departments);
+  const columns = ledgerColumns(t, i18n.language, departments, processes);
   const exportHref = (format) => `/api/v1/ledger${toQuery({ ...filters, sort, format })}`;
   const total = result?.pagination?.total ?? 0;
 

@@ -2,17 +2,17 @@
 // ``caseData`` marks the cells that show what the case holds (data-case-data: not interface text).
 import { Link } from "../router.jsx";
 import { formatDateTime } from "../format.js";
-import { departmentName } from "./names.js";
+import { departmentName, processName } from "./names.js";
 
 const yesNo = (t, value) => (value === null || value === undefined ? "" : t(`figures.ledger.value.closed.${value}`));
 
-export function ledgerColumns(t, language, departments) {
+export function ledgerColumns(t, language, departments, processes = {}) {
   const dept = (code) => departmentName(departments, code, language);
   return [
     { key: "number", sort: "number",
       cell: (r) => <Link to={`/cases/${r.instance_id}`}>{r.number}</Link> },
     { key: "business_key", caseData: true, sort: "business_key", cell: (r) => r.business_key },
-    { key: "process", sort: "process_key", cell: (r) => r.process_key },
+    { key: "process", caseData: true, sort: "process_key", cell: (r) => processName(processes, r.process_key, language) },
     { key: "company", caseData: true, sort: "company", cell: (r) => r.company },
     { key: "credit_code", caseData: true, cell: (r) => r.credit_code },
     { key: "category", sort: "category", cell: (r) => (r.category ? t(`figures.category.${r.category}`, r.category) : "") },
