@@ -14,7 +14,7 @@ from lxml import etree
 from playwright.sync_api import expect
 
 from engine.working_calendar import WorkdayPolicy, WorkingCalendar
-from tests.browser.conftest import Journey, Site
+from tests.browser.conftest import ARTIFACTS, Journey, Site
 from tests.browser.test_inbox_and_task import REQUEST
 from tests.browser.water_case import ACCOUNT_NO, waiting_for_supply
 from tests.browser.water_case import REQUEST as WATER_REQUEST
@@ -240,6 +240,7 @@ def test_a_designer_adds_a_correlation_property_with_the_panel_and_the_engine_ap
     expression = list_item(correlations, "credit_code").get_by_label("流程变量表达式")
     expression.fill("credit_code")
     expression.blur()
+    page.screenshot(path=str(ARTIFACTS / "designer-correlation-panel.png"), full_page=True)
 
     page.get_by_role("button", name="检查").click()
     expect(page.get_by_test_id("modeler-message")).to_contain_text("检查通过")

@@ -171,7 +171,7 @@ function MessagePath({ element, id, property, message }) {
   });
 }
 
-// Shown on a process (or its pool) and on a message event: every correlation property of the
+// Shown on a process (or its pool), the collaboration (the diagram's root) and a message event: every correlation property of the
 // definitions with its id, name and a message path per message of the diagram.
 function propertiesGroup(element, injector) {
   const definitions = definitionsOf(getBusinessObject(element));
@@ -230,7 +230,7 @@ export function correlationGroups(element, injector) {
   const groups = [];
   const definition = messageDefinitionOf(element);
   if (definition && is(getBusinessObject(element), "bpmn:CatchEvent")) groups.push(catchCorrelationGroup(element, injector));
-  if (definition || processOf(element)) {
+  if (definition || processOf(element) || is(getBusinessObject(element), "bpmn:Collaboration")) {
     const group = propertiesGroup(element, injector);
     if (group) groups.push(group);
   }
