@@ -101,17 +101,43 @@ function catchCorrelationGroup(element, injector) {
 
 // --- the definitions' correlation properties -------------------------------------------------------
 
+// Every catch event's processVariableCorrelation naming ``propertyId`` (processes and sub-processes).
+function correlationsNaming(definitions, propertyId) {
+  const found = [];
+  const walk = (container) => {
+    for (const node of container.get("flowElements") || []) {
+      const definition = is(node, "bpmn:CatchEvent") ? messageDefinitionOf(node) : null;
+      if (definition) found.push(...correlationsOf(definition).filter((c) => c.get("propertyId") === propertyId));
+      if (is(node, "bpmn:SubProcess")) walk(node);
+    }
+  };
+  rootsOf(definitions, "bpmn:Process").forEach(walk);
+  return found;
+}
+
 function PropertyId({ element, id, property }) {
   const modeling = useService("modeling");
   const debounce = useService("debounceInput");
+  const definitions = definitionsOf(property);
   return h(TextFieldEntry, {
     element,
     id,
     label: label("correlationPropertyId"),
     debounce,
     getValue: () => property.id || "",
-    validate: (value) => (/^[A-Za-z_][\w.-]*$/.test(value || "") ? null : label("correlationPropertyIdInvalid")),
-    setValue: (value) => modeling.updateModdleProperties(element, property, { id: value }),
+    validate: (value) => {
+      if (!/^[A-Za-z_][\w.-]*$/.test(value || "")) return label("correlationPropertyIdInvalid");
+      const taken = definitions && definitions.get("rootElements").some((r) => r !== property && r.id === value);
+      return taken ? label("correlationPropertyIdTaken") : null;
+    },
+    // a rename carries the catch events' correlations that named the old id along
+    setValue: (value) => {
+      const before = property.id;
+      modeling.updateModdleProperties(element, property, { id: value });
+      for (const correlation of correlationsNaming(definitions, before)) {
+        modeling.updateModdleProperties(element, correlation, { propertyId: value });
+      }
+    },
   });
 }
 
