@@ -1,5 +1,6 @@
 """Issue 14, tests 1 and 2: the designer draws with the palette and the properties panel, checks against
-the server and deploys; a broken diagram shows each problem at its element and deploys nothing."""
+the server and deploys; a broken diagram shows each problem at its element and deploys nothing; and
+message correlation is edited with the panel only."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from lxml import etree
 from playwright.sync_api import expect
 
 from engine.working_calendar import WorkdayPolicy, WorkingCalendar
-from tests.browser.conftest import Journey, Site
+from tests.browser.conftest import ARTIFACTS, Journey, Site
 from tests.browser.test_inbox_and_task import REQUEST
+from tests.browser.water_case import ACCOUNT_NO, waiting_for_supply
+from tests.browser.water_case import REQUEST as WATER_REQUEST
 
 pytestmark = pytest.mark.only_db("sqlite")
 
@@ -174,3 +178,104 @@ def test_a_broken_diagram_shows_each_problem_at_its_element_and_deploys_nothing(
     expect(page.get_by_test_id("modeler-message")).to_contain_text("发现 2 个问题")
     versions = site.api("GET", "/process-definitions?key=utility_connection", "designer")
     assert [v["version"] for v in versions] == [1]
+
+
+def list_group(page: Any, title: str) -> Any:
+    """A properties-panel list group by its exact title, opened."""
+    name = page.locator(".bio-properties-panel-group-header-title", has_text=re.compile(f"^{title}$"))
+    header = page.locator(".bio-properties-panel-group-header", has=name)
+    if "open" not in (header.get_attribute("class") or ""):
+        header.locator(".bio-properties-panel-group-header-title").click()
+    return page.locator(".bio-properties-panel-group", has=header)
+
+
+def list_item(group: Any, title: str) -> Any:
+    """An item of a list group by its title, opened."""
+    title_ = group.page.locator(".bio-properties-panel-collapsible-entry-header-title",
+                                has_text=re.compile(f"^{re.escape(title)}$"))
+    item = group.locator(".bio-properties-panel-collapsible-entry", has=title_)
+    if not item.locator(".bio-properties-panel-collapsible-entry-entries.open").count():
+        item.locator(".bio-properties-panel-collapsible-entry-header-title").click()
+    return item
+
+
+def test_a_designer_adds_a_correlation_property_with_the_panel_and_the_engine_applies_it(
+    journey: Journey, site: Site
+) -> None:
+    page = journey.page
+    canvas = open_modeler(journey)
+    event = canvas.locator('.djs-element[data-element-id="wait_supply_connected"]')
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(40):  # scroll the diagram (mouse wheel, as a designer does) until the event shows
+        shown = event.bounding_box()
+        if shown and shown["x"] + shown["width"] < box["x"] + box["width"] - 20:
+            break
+        page.mouse.wheel(200, 0)
+    event.click()
+
+    # the message, chosen in bpmn-js-properties-panel's own group, and the catch's correlation
+    expect(panel_group(page, "Message").get_by_label("Global message reference")).to_have_value(
+        re.compile("supply_connected"))
+    correlations = list_group(page, "消息关联")
+    account = list_item(correlations, "account_no")
+    expect(account.get_by_label("关联属性", exact=True)).to_have_value("account_no")
+    expect(account.get_by_label("流程变量表达式")).to_have_value("account_no")
+
+    # a second correlation property with its message path, made with the panel only
+    properties = list_group(page, "关联属性（全流程）")
+    expect(list_item(properties, "用户编号 (account_no)").get_by_label("在消息 supply_connected 中的路径")
+           ).to_have_value("account_no")
+    properties.get_by_title("Create new list item").click()
+    added = list_item(properties, "correlation_property_1")
+    added.get_by_label("属性标识").fill("credit_code")
+    added.get_by_label("属性名称").fill("统一社会信用代码")
+    path = properties.get_by_label("在消息 supply_connected 中的路径").last
+    path.fill("credit_code")
+    path.blur()
+    correlations = list_group(page, "消息关联")
+    correlations.get_by_title("Create new list item").click()
+    new = list_item(correlations, "（未选属性）")
+    new.get_by_label("关联属性", exact=True).select_option("credit_code")
+    expression = list_item(correlations, "credit_code").get_by_label("流程变量表达式")
+    expression.fill("credit_code")
+    expression.blur()
+    page.screenshot(path=str(ARTIFACTS / "designer-correlation-panel.png"), full_page=True)
+
+    page.get_by_role("button", name="检查").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("检查通过")
+    page.get_by_role("button", name="部署新版本").click()
+    expect(page.get_by_test_id("modeler-message")).to_contain_text("已部署第 2 版")
+
+    # the deployed XML carries exactly what the engine reads
+    [v2] = [d for d in site.api("GET", "/process-definitions?key=utility_connection", "designer") if d["version"] == 2]
+    response = site.server.call("GET", f"/deployments/{v2['deployment_id']}/files/utility_connection.bpmn",
+                                site.tokens["designer"])
+    assert response.status_code == 200
+    tree = etree.fromstring(response.content)
+    ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+          "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    [prop] = tree.xpath("/bpmn:definitions/bpmn:correlationProperty[@id='credit_code']", namespaces=ns)
+    assert prop.get("name") == "统一社会信用代码"
+    # bpmn-moddle writes the message path as <bpmn:formalExpression>; SpiffWorkflow's BpmnParser reads
+    # that element as <bpmn:messagePath> (as it does for the account_no the library file spells out)
+    [path_el] = prop.xpath("bpmn:correlationPropertyRetrievalExpression[@messageRef='supply_connected']"
+                           "/*[self::bpmn:messagePath or self::bpmn:formalExpression]", namespaces=ns)
+    assert path_el.text == "credit_code"
+    pairs = [(c.findtext("spiffworkflow:propertyId", namespaces=ns),
+              c.findtext("spiffworkflow:expression", namespaces=ns))
+             for c in tree.xpath("//bpmn:intermediateCatchEvent[@id='wait_supply_connected']//"
+                                 "spiffworkflow:processVariableCorrelation", namespaces=ns)]
+    assert pairs == [("account_no", "account_no"), ("credit_code", "credit_code")]
+
+    # a case of version 2 waits with both values, and a message carrying both reaches it
+    case_id = waiting_for_supply(site, "UC-CORR-1")
+    [waiting] = site.api("GET", f"/process-instances/{case_id}/messages", "water_supply.staff1")
+    assert waiting["correlation"] == {"account_no": ACCOUNT_NO, "credit_code": WATER_REQUEST["credit_code"]}
+    site.api("POST", "/messages", "water_supply.staff1", json={
+        "name": "supply_connected",
+        "correlation": {"account_no": ACCOUNT_NO, "credit_code": WATER_REQUEST["credit_code"]},
+        "payload": {"account_no": ACCOUNT_NO, "credit_code": WATER_REQUEST["credit_code"],
+                    "connected_at": "2019-06-25T09:30:00+08:00", "meter_no": "M-0625"}})
+    tasks = site.api("GET", f"/tasks?instance_id={case_id}&state=open", "jinggong.applicant")
+    assert [t["activity_id"] for t in tasks] == ["confirm_supply"]

@@ -17,6 +17,7 @@ import {
 import { useService } from "bpmn-js-properties-panel";
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 import i18next from "../i18n.js";
+import { correlationGroups } from "./correlationEntries.js";
 import { getPropertiesWithPrefix, getProperty, getText, ownerOf, processOf, setProperty, setText } from "./extensions.js";
 
 const ROLES = ["staff", "supervisor", "designer", "auditor", "admin"];
@@ -266,19 +267,22 @@ function wutongEntries(element) {
 }
 
 export class WutongPropertiesProvider {
-  constructor(propertiesPanel) {
+  constructor(propertiesPanel, injector) {
     propertiesPanel.registerProvider(500, this);
+    this.injector = injector;
   }
 
   getGroups(element) {
     return (groups) => {
       const entries = wutongEntries(element);
-      if (entries.length) groups.splice(1, 0, { id: "wutong", label: label("group"), entries });
+      const ours = correlationGroups(element, this.injector);
+      if (entries.length) ours.unshift({ id: "wutong", label: label("group"), entries });
+      groups.splice(1, 0, ...ours);
       return groups;
     };
   }
 }
-WutongPropertiesProvider.$inject = ["propertiesPanel"];
+WutongPropertiesProvider.$inject = ["propertiesPanel", "injector"];
 
 export default {
   __init__: ["wutongPropertiesProvider"],
