@@ -49,6 +49,15 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 MAX_MESSAGE_ROUNDS = 50
 
+# The case row's statements, built once and run with parameter dicts: building them with
+# ``.values(row)`` on every save coerced each column and recomputed the cache key per call.
+_INSERT_CASE = insert(process_instances)
+_UPDATE_CASE = (
+    update(process_instances)
+    .where(process_instances.c.id == bindparam("b_id"))
+    .where(process_instances.c.row_version == bindparam("b_loaded_version"))
+)
+
 
 @dataclass
 class LoadedCase:
@@ -290,14 +299,13 @@ class CommandContext:
     def _save(self, case: LoadedCase) -> None:
         if case.new:  # the case row first: tasks, incidents and state rows refer to it
             self.connection.execute(
-                insert(process_instances).values(
-                    {
-                        **case.row,
-                        "variables_json": "{}",
-                        "completed_activities_json": "[]",
-                        "active_activities_json": "[]",
-                    }
-                )
+                _INSERT_CASE,
+                {
+                    **case.row,
+                    "variables_json": "{}",
+                    "completed_activities_json": "[]",
+                    "active_activities_json": "[]",
+                },
             )
         sync_tasks(self, case)
         state = self._case_state(case)
@@ -325,10 +333,7 @@ class CommandContext:
             "layout_version": LAYOUT_VERSION,
         }
         updated = self.connection.execute(
-            update(process_instances)
-            .where(process_instances.c.id == case.id)
-            .where(process_instances.c.row_version == case.loaded_version)
-            .values(values)
+            _UPDATE_CASE, {**values, "b_id": case.id, "b_loaded_version": case.loaded_version}
         ).rowcount
         if updated != 1:
             raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")

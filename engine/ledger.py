@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine.ledger_spec import LedgerSpec, satisfaction_cell, text_cell
 from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
@@ -124,13 +124,19 @@ def _open_steps(connection: Connection, instance_id: str) -> list[tuple[str, str
     return [(r.name or r.activity_id, r.department_code) for r in rows]
 
 
+# Built once and executed with parameter dicts: ``.values(row)`` per call coerced all 28 columns and
+# rebuilt the cache key on every save (about 1.9 ms of a save, the largest statement-building cost).
+_UPDATE = update(ledger_cases).where(ledger_cases.c.instance_id == bindparam("b_instance_id"))
+_INSERT = insert(ledger_cases)
+
+
 def _upsert(connection: Connection, row: dict[str, Any]) -> None:
     """Update the case's row (one statement on every later save), inserting it on the first."""
-    changed = connection.execute(
-        update(ledger_cases).where(ledger_cases.c.instance_id == row["instance_id"]).values(row)
-    ).rowcount
+    params = {key: value for key, value in row.items() if key != "instance_id"}
+    params["b_instance_id"] = row["instance_id"]
+    changed = connection.execute(_UPDATE, params).rowcount
     if changed == 0:
-        connection.execute(insert(ledger_cases).values(row))
+        connection.execute(_INSERT, row)
 
 
 def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:

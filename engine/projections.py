@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
+# Built once, run with a parameter dict (``.values(...)`` per call coerced each column every time).
+_INSERT_TASK = insert(tasks)
+
 
 def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
     """Open a task instance for each new opening of human work (routed, with deadlines); cancel the
@@ -68,22 +71,23 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
             continue
         row_id = str(uuid.uuid4())
         work.connection.execute(
-            insert(tasks).values(
-                id=row_id,
-                instance_id=case.id,
-                spiff_task_id=spiff_id,
-                activity_id=task.activity_id,
-                name=task.name,
-                lane=task.lane,
-                form_name=task.properties.get("formJsonSchemaFilename"),
-                department_code=department,
-                assignee_user_id=assignee,
-                state="open",
-                data_json=dumps(task.data),
-                created_at=work.now,
-                due_at=due,
-                original_due_at=due,
-            )
+            _INSERT_TASK,
+            {
+                "id": row_id,
+                "instance_id": case.id,
+                "spiff_task_id": spiff_id,
+                "activity_id": task.activity_id,
+                "name": task.name,
+                "lane": task.lane,
+                "form_name": task.properties.get("formJsonSchemaFilename"),
+                "department_code": department,
+                "assignee_user_id": assignee,
+                "state": "open",
+                "data_json": dumps(task.data),
+                "created_at": work.now,
+                "due_at": due,
+                "original_due_at": due,
+            },
         )
         work.record(
             action="task.created",
