@@ -8,7 +8,11 @@ with one server process; PostgreSQL with 1, 2 and 4 gunicorn workers. In the sam
 alone drives the same model in memory, and with a JSON save and reload of the whole workflow after
 every completion; the table prints our rate as a fraction of each.
 
+``--model utility`` drives the shipped utility-connection process instead (the demo organisation's
+users, real form data, its message step: ``bench/utility_connection_driver.py``; 34 requests per case).
+
     .venv/bin/python bench/bench_http_throughput.py [--quick] [--db sqlite|postgres|both] [--cases N]
+        [--model three_user_tasks|utility]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ if __package__ in (None, ""):
 
 import requests
 
+from bench import utility_connection_driver as utility
 from bench.common import (
     MODELS,
     REPO_ROOT,
@@ -114,13 +119,23 @@ class Server:
 
 
 class Client:
-    """One keep-alive connection; records each request's latency by endpoint."""
+    """One keep-alive connection; records each request's latency by endpoint. ``token`` is the staff
+    member's (three_user_tasks) or, for the utility model, a dict of tokens by demo username plus the
+    applicant's id."""
 
-    def __init__(self, base: str, token: str) -> None:
+    def __init__(self, base: str, token: Any, model: str = PROCESS, tag: str = "") -> None:
         self.base = base
+        self.model = model
+        self.tag = tag
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
+        if model == PROCESS:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        else:
+            self.tokens, self.applicant_id = token
         self.latencies: dict[str, list[float]] = defaultdict(list)
+
+    def call_as(self, label: str, user: str, method: str, path: str, **kwargs: Any) -> Any:
+        return self.call(label, method, path, headers={"Authorization": f"Bearer {self.tokens[user]}"}, **kwargs)
 
     def call(self, label: str, method: str, path: str, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -131,16 +146,19 @@ class Client:
         return response.json()
 
     def drive_case(self) -> None:
+        if self.model != PROCESS:
+            utility.drive_case(self.call_as, self.applicant_id, self.tag)
+            return
         case = self.call("start", "POST", f"/process-definitions/key/{PROCESS}/start", json={"department": "D1"})
         for _ in range(3):
             (task, *_rest) = self.call("list", "GET", "/tasks", params={"instance_id": case["id"], "state": "open"})
             self.call("complete", "POST", f"/tasks/{task['id']}/complete", json={"data": {}})
 
 
-def run_clients(base: str, token: str, cases: int, clients: int) -> dict[str, Any]:
-    drivers = [Client(base, token) for _ in range(clients)]
+def run_clients(base: str, token: Any, cases: int, clients: int, model: str = PROCESS) -> dict[str, Any]:
+    drivers = [Client(base, token, model, tag=f"{clients}c{i}-") for i in range(clients)]
     for driver in drivers:  # warm up every connection and worker
-        for _ in range(WARM_UP):
+        for _ in range(WARM_UP if model == PROCESS else 1):
             driver.drive_case()
         driver.latencies.clear()
     share = [cases // clients + (1 if i < cases % clients else 0) for i in range(clients)]
@@ -219,21 +237,29 @@ def spiff_alone(cases: int) -> dict[str, float]:
 
 
 def main() -> None:
-    args = parse_args(__doc__.splitlines()[0], extra=lambda p: p.add_argument("--cases", type=int, default=None))
-    cases = args.cases or (20 if args.quick else 300)
+    def extra(p: Any) -> None:
+        p.add_argument("--cases", type=int, default=None)
+        p.add_argument("--model", choices=(PROCESS, "utility"), default=PROCESS)
+
+    args = parse_args(__doc__.splitlines()[0], extra=extra)
+    model = args.model
+    cases = args.cases or (20 if args.quick else 300 if model == PROCESS else 40)
+    per_case = 7 if model == PROCESS else utility.REQUESTS_PER_CASE
     runs: list[dict[str, Any]] = []
     spiff: list[dict[str, float]] = []
     with databases() as dbs:
         for backend in selected_backends(args.db):
             for workers in (1,) if backend == "sqlite" else ((1,) if args.quick else (1, 2, 4)):
-                spiff.append(spiff_alone(cases))
+                # SpiffWorkflow alone is measured on the 3-user-task model only (the utility process
+                # needs our script engine, forms and messages around it: not a like-for-like ratio)
+                spiff.append(spiff_alone(cases) if model == PROCESS else {})
                 url = dbs.fresh(backend)
-                token = prepare(url)
+                token: Any = prepare(url) if model == PROCESS else utility.prepare(url)
                 server = Server(url, workers, dbs.directory / f"serve-{backend}-{workers}.log")
                 try:
                     for clients in (1, 4):
-                        result = run_clients(server.base, token, cases, clients)
-                        result.update(backend=backend, workers=workers, spiff=spiff[-1])
+                        result = run_clients(server.base, token, cases, clients, model)
+                        result.update(backend=backend, workers=workers, spiff=spiff[-1], model=model)
                         runs.append(result)
                         print(f"{backend} workers={workers} clients={clients}: "
                               f"{fmt(result['instances_per_s'], 1)} instances/s", flush=True)
@@ -243,16 +269,20 @@ def main() -> None:
     print_environment(env)
     rows = []
     for run in runs:
+        base = [run["backend"], run["workers"], run["clients"], fmt(run["instances_per_s"], 1),
+                fmt(run["requests_per_s"], 0)]
+        if not run["spiff"]:
+            run.update(ratio_in_memory=None, ratio_save_and_reload=None)
+            rows.append([*base, "-", "-", "-", "-"])
+            continue
         ratio_memory = run["instances_per_s"] / run["spiff"]["in_memory"]
         ratio_saved = run["instances_per_s"] / run["spiff"]["save_and_reload"]
         run.update(ratio_in_memory=ratio_memory, ratio_save_and_reload=ratio_saved)
-        rows.append([
-            run["backend"], run["workers"], run["clients"], fmt(run["instances_per_s"], 1),
-            fmt(run["requests_per_s"], 0), fmt(run["spiff"]["save_and_reload"], 0), fmt(ratio_saved, 3),
-            fmt(run["spiff"]["in_memory"], 0), fmt(ratio_memory, 3),
-        ])
+        rows.append([*base, fmt(run["spiff"]["save_and_reload"], 0), fmt(ratio_saved, 3),
+                     fmt(run["spiff"]["in_memory"], 0), fmt(ratio_memory, 3)])
     print_table(
-        f"HTTP throughput, {PROCESS}, {cases} cases per row (7 requests each)",
+        f"HTTP throughput, {model if model == PROCESS else utility.PROCESS}, {cases} cases per row "
+        f"({per_case} requests each)",
         ["db", "workers", "clients", "inst/s", "req/s", "spiff save+reload/s", "ratio", "spiff memory/s", "ratio"],
         rows,
     )
@@ -263,9 +293,11 @@ def main() -> None:
     print_table("latency per endpoint (ms)", ["db", "workers", "clients", "endpoint", "p50", "p95", "p99"],
                 endpoint_rows)
     if not args.no_json:
-        write_json("http_throughput", {"environment": env, "cases": cases, "runs": runs,
+        write_json("http_throughput" if model == PROCESS else "http_throughput_utility",
+                   {"environment": env, "model": model, "cases": cases, "runs": runs,
                                        "median_ratio_save_and_reload": median(
-                                           [r["ratio_save_and_reload"] for r in runs if r["clients"] == 1])})
+                                           [r["ratio_save_and_reload"] for r in runs if r["clients"] == 1])
+                                       if model == PROCESS else None})
 
 
 if __name__ == "__main__":
