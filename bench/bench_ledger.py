@@ -10,7 +10,9 @@ row), spread over a year, 20 departments and 8 categories. Then, per database, t
   member (whose visibility is paged per branch, engine/services/ledger_list.py), and the same staff
   page through the single visibility filter used before 0012_perf (``staff_page_before``);
 - a staff member's default ledger page (no filter, newest first), for a member of an owning
-  department (D1) and of a lead department that has the cases' tasks (X07).
+  department (D1) and of a lead department that has the cases' tasks (X07);
+- the same two staff members' case list (``GET /process-instances``: ``runtime.list``, page of 50,
+  newest first), whose visibility is one OR-ed filter (``access.visible_cases_clause``).
 
 With ``--engine-only`` no case is bulk-inserted: every case is started (and nine in ten completed)
 through the engine's services, owned by D1-D3 and led by X01-X20.
@@ -52,7 +54,8 @@ from bench.common import (
     write_json,
 )
 from engine import SYSTEM, Actor, ProcessEngine
-from engine.access.cases import visible_case_ids
+from engine.access.cases import visible_case_ids, visible_cases_clause
+from engine.paging import capped_count
 from engine.persistence.tables import ledger_cases, process_definitions, process_instances
 from engine.services import ledger_list
 from engine.services.ledger_list import EQUAL_FILTERS, LedgerQuery
@@ -168,6 +171,21 @@ def _before(call: Any) -> Any:
     return run
 
 
+def case_list_query_only(engine: ProcessEngine, actor: Actor) -> int:
+    """What ``runtime.list`` asks the database for a staff member's first page (the capped count and the
+    page of 50 ids under the one OR-ed ``visible_cases_clause``), without building the 50 case views:
+    the share of the case list that per-branch paging could speed up."""
+    query = select(process_instances.c.id).where(visible_cases_clause(actor))
+
+    def run(connection: Any) -> int:
+        total, _capped = capped_count(connection, query, engine.config.count_cap)
+        page = query.order_by(process_instances.c.started_at.desc(), process_instances.c.id).limit(50)
+        connection.execute(page).all()
+        return total
+
+    return engine.query(run)
+
+
 def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> dict[str, Any]:
     engine, org = engine_with_models(url, "ledger_case.bpmn")
     add_departments(engine, DEPARTMENTS)
@@ -189,6 +207,9 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
         "staff_x07_default": lambda: reports.ledger(staff_x07, default, 1, 50),
         "staff_page_before": _before(lambda: reports.ledger(org["staff_D1"], by_due, 1, 50)),
         "staff_default_before": _before(lambda: reports.ledger(org["staff_D1"], default, 1, 50)),
+        "staff_case_list": lambda: engine.runtime.list(org["staff_D1"], page_size=50),
+        "staff_x07_case_list": lambda: engine.runtime.list(staff_x07, page_size=50),
+        "staff_case_list_query": lambda: case_list_query_only(engine, org["staff_D1"]),
     }
     timings = {label: p50_p95(timed_ms(call, runs)) for label, call in queries.items()}
     counts = {
@@ -196,6 +217,8 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
         "staff_page_before": _before(lambda: reports.ledger(org["staff_D1"], by_due, 1, 50).total)(),
         "staff_default": reports.ledger(org["staff_D1"], default, 1, 50).total,
         "staff_x07_default": reports.ledger(staff_x07, default, 1, 50).total,
+        "staff_case_list": engine.runtime.list(org["staff_D1"], page_size=50).total,
+        "staff_x07_case_list": engine.runtime.list(staff_x07, page_size=50).total,
     }
     received = reports.summary(auditor, ReportFilter())["received"]
     engine.close()
@@ -207,7 +230,8 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
 
 
 LABELS = ("summary", "auditor_page", "staff_page", "staff_page_before", "staff_default", "staff_default_before",
-          "staff_x07_default")
+          "staff_x07_default", "staff_case_list", "staff_x07_case_list",
+          "staff_case_list_query")
 
 
 def main() -> None:
