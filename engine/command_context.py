@@ -28,6 +28,7 @@ from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
 from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.ledger import project_case
+from engine.persistence.database import StaleRead, take_write_lock
 from engine.persistence.tables import (
     case_state_rows,
     incidents,
@@ -111,6 +112,22 @@ class CommandContext:
         self.bytes_written = 0  # state-row bytes this command wrote (benchmarks read it)
         self.request_id = audit.current_request_id()
         self._events: list[audit.PendingEvent] = []
+        self.read_versions: dict[str, int] = {}  # case id -> row_version this command read it at
+
+    def read_version(self, instance_id: str, version: int) -> None:
+        """Note that the command read case ``instance_id`` at ``version`` (the first reading counts)."""
+        self.read_versions.setdefault(instance_id, version)
+
+    def check_unchanged(self, query: Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]) -> None:
+        """At the write lock of an optimistic command: every case it read is still at the version it
+        read (task rows always bump their case, so this covers them too), else ``StaleRead``."""
+        if not self.read_versions:
+            return
+        ids = tuple(self.read_versions)
+        marks = ", ".join("?" for _ in ids)
+        current = dict(query(f"SELECT id, row_version FROM process_instances WHERE id IN ({marks})", ids))
+        if any(current.get(case_id) != version for case_id, version in self.read_versions.items()):
+            raise StaleRead(f"a case changed since this command read it: {sorted(ids)}")
 
     def record(
         self,
@@ -138,6 +155,7 @@ class CommandContext:
     def append_events(self) -> None:
         """Append the recorded events to their chains (the last write of the command's transaction)."""
         events, self._events = self._events, []
+        take_write_lock(self.connection)  # the chain heads are read then written: read them locked
         audit.record(self.connection, self.engine.config.audit_keys, events)
 
     # --- loading ------------------------------------------------------------------------------
@@ -156,6 +174,7 @@ class CommandContext:
         if found is None:
             raise NotFound(f"case {instance_id} does not exist", code="case_not_found")
         row = dict(found)
+        self.read_version(instance_id, row["row_version"])
         specs, model = self.engine.definition(self.connection, row["definition_id"])
         cached = self.engine.cases.take(instance_id, row["row_version"])
         if cached is not None:
@@ -203,10 +222,12 @@ class CommandContext:
         applicant_id: str | None,
     ) -> LoadedCase:
         specs, model = self.engine.definition(self.connection, definition["id"])
+        # the engine step (start scripts) before the first write: on SQLite it runs without the write lock
+        live = LiveCase.start(specs, variables, self.engine.script_engine)
         instance_id = str(uuid.uuid4())
         row: dict[str, Any] = {
             "id": instance_id,
-            "number": self._next_number(),
+            "number": None,  # drawn at save: the first write, after the engine step
             "definition_id": definition["id"],
             "process_key": definition["key"],
             "business_key": business_key,
@@ -223,7 +244,6 @@ class CommandContext:
             "due_at": None,
             "original_due_at": None,
         }
-        live = LiveCase.start(specs, variables, self.engine.script_engine)
         case = LoadedCase(row, live, model, {}, 0, 0, new=True, projected={"timers": [], "subscriptions": []})
         self.cases[instance_id] = case
         return case
@@ -293,11 +313,15 @@ class CommandContext:
     # --- saving -------------------------------------------------------------------------------
 
     def save_all(self) -> None:
+        """Write every touched case. The engine step is over: an optimistic transaction takes the
+        write lock here (if no write took it yet), so what saving reads is current."""
+        take_write_lock(self.connection)
         for case in self.cases.values():
             self._save(case)
 
     def _save(self, case: LoadedCase) -> None:
         if case.new:  # the case row first: tasks, incidents and state rows refer to it
+            case.row["number"] = self._next_number()
             self.connection.execute(
                 _INSERT_CASE,
                 {

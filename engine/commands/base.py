@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from engine.actors import Actor
 
@@ -25,6 +25,11 @@ class Command(ABC, Generic[R]):
     """A state change requested by ``actor``; subclasses add their input fields."""
 
     actor: Actor
+    optimistic: ClassVar[bool] = False
+    """A command on cases and tasks: on SQLite it runs its engine step before taking the write lock,
+    and is run again when a case it read changed meanwhile (see ``TransactionInterceptor``). Only for
+    commands whose read-then-written state is cases and what always bumps a case's ``row_version``
+    (tasks, timers, subscriptions, incidents, state rows); the others lock at BEGIN."""
 
     @property
     def kind(self) -> str:
@@ -38,3 +43,4 @@ class Command(ABC, Generic[R]):
     def finish(self, work: CommandContext, value: Any) -> R:
         """The result, built after the cases were saved, inside the transaction (default: the value)."""
         return value  # type: ignore[no-any-return]
+

@@ -5,7 +5,10 @@ Every state change runs as ``executor.execute(command)`` through, outermost firs
 - :class:`MetricsInterceptor`: times each command and tells its observers the kind and outcome;
 - :class:`TransactionInterceptor`: the engine's clock, the one database transaction (the only commit
   point), the expression budget and the unit of work (``CommandContext``); live cases go back to the cache
-  only after the commit;
+  only after the commit. A command on cases and tasks (``Command.optimistic``) runs on SQLite without
+  the write lock until its engine step is over (or its first write), where the cases it read are
+  checked unchanged; if one changed, the attempt is discarded and the command runs again against the
+  new state (``StaleRead``), at most ``ATTEMPTS`` times in all, then ``409 stale_case``;
 - :class:`TestHooksInterceptor`: instrumentation points for tests (a barrier after a case is loaded);
 - :class:`HistoryInterceptor`: hands the events the command recorded to the one history writer
   (``engine.audit``) as the transaction's last writes;
@@ -28,6 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.commands.base import Command
 from engine.errors import Conflict
+from engine.persistence.database import StaleRead
 from engine.spiff.sandbox_command import command_budget
 from engine.spiff.timekeeping import using_clock
 
@@ -103,15 +107,26 @@ class TransactionInterceptor(CommandInterceptor):
 
     def __init__(self, engine: ProcessEngine) -> None:
         self._engine = engine
+        self._lock = threading.Lock()
+        self.reruns = 0  # optimistic attempts discarded because a case changed (tests and benchmarks read it)
 
     def intercept(self, run: CommandRun, proceed: Proceed) -> Any:
         """Run the command in one transaction; when the database aborted it for a deadlock or a
         serialization failure (another command locked the same rows in the other order, e.g. the
-        timer worker firing a case a completion is saving), run it again, at most ``ATTEMPTS`` times,
-        then answer a conflict: never a 500 for a race the caller can simply retry."""
+        timer worker firing a case a completion is saving), or an optimistic attempt found a case it
+        read changed (``StaleRead``), run it again, at most ``ATTEMPTS`` times, then answer a
+        conflict: never a 500 for a race the caller can simply retry."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return self._once(run, proceed)
+            except StaleRead as stale:
+                with self._lock:
+                    self.reruns += 1
+                log.info("%s read a case that changed meanwhile (%s), attempt %d of %d",
+                         run.command.kind, stale, attempt, ATTEMPTS)
+                if attempt == ATTEMPTS:
+                    raise Conflict("the case was changed by someone else at the same moment; try again",
+                                   code="stale_case") from stale
             except DBAPIError as error:
                 if not retryable(error):
                     raise
@@ -127,9 +142,13 @@ class TransactionInterceptor(CommandInterceptor):
         from engine.command_context import CommandContext
 
         engine = self._engine
+        db = engine.db
+        if run.command.optimistic:  # SQLite: no write lock while the engine step runs
+            transaction = db.optimistic_transaction(lambda query: run.require_work().check_unchanged(query))
+        else:
+            transaction = db.transaction()
         with using_clock(engine.clock):
-            # the expression budget starts once the write lock is held, not while waiting for it
-            with engine.db.transaction() as connection, command_budget(engine.config.sandbox.max_command_seconds):
+            with transaction as connection, command_budget(engine.config.sandbox.max_command_seconds):
                 run.work = CommandContext(engine, connection, run.command.actor, after_load=run.after_load)
                 result = proceed()
             run.work.after_commit()
@@ -190,7 +209,8 @@ class CommandExecutor:
     def __init__(self, engine: ProcessEngine) -> None:
         self.metrics = MetricsInterceptor()
         self.test_hooks = TestHooksInterceptor()
-        self._outer: list[CommandInterceptor] = [self.metrics, self.test_hooks, TransactionInterceptor(engine)]
+        self.transactions = TransactionInterceptor(engine)
+        self._outer: list[CommandInterceptor] = [self.metrics, self.test_hooks, self.transactions]
         self._inner: list[CommandInterceptor] = [HistoryInterceptor()]
 
     def add(self, interceptor: CommandInterceptor) -> None:

@@ -37,6 +37,8 @@ from engine.views import instance_view, visible_instance
 class CaseCommand(Command[InstanceView]):
     """A command whose result is the case's view as its actor sees it."""
 
+    optimistic = True
+
     def finish(self, work: CommandContext, value: str) -> InstanceView:
         loaded = work.cases.get(value)
         row = loaded.row if loaded is not None else visible_instance(work.connection, self.actor, value)
@@ -165,9 +167,9 @@ class RetryCase(CaseCommand):
         case = work.load(instance_id)
         if case.row["state"] != "error":
             raise Conflict("only a case in error can be retried", code="case_not_in_error")
+        work.note(case, case.live.retry())  # the engine step before the first write
         case_repair.resolve_incidents(work, instance_id)
         case.row["state"] = "running"
-        work.note(case, case.live.retry())
         work.record(action="case.retried", instance_id=instance_id)
         return instance_id
 
@@ -175,6 +177,8 @@ class RetryCase(CaseCommand):
 @dataclass(frozen=True, kw_only=True)
 class DeliverMessage(Command[MessageResult]):
     """Deliver message ``name`` to the one visible case waiting for it (by id or correlation values)."""
+
+    optimistic = True
 
     name: str
     payload: Any
@@ -232,6 +236,8 @@ class DeliverMessage(Command[MessageResult]):
 @dataclass(frozen=True, kw_only=True)
 class FireTimers(Command[bool]):
     """The worker: fire a case's due timers; False when none was due any more."""
+
+    optimistic = True
 
     instance_id: str
 

@@ -105,6 +105,8 @@ class ReassignTask(TaskCommand):
 class SendBackTask(Command[InstanceView]):
     """退回: reopen the earlier step the process names (``sendBackTo``) and withdraw this one."""
 
+    optimistic = True
+
     task_id: str
     reason: str
 

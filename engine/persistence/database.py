@@ -1,9 +1,16 @@
 """Database connections and the one place that commits.
 
-SQLite runs in WAL mode with ``synchronous=FULL`` and begins every write transaction with
-``BEGIN IMMEDIATE``, so two writers never both read a case and then race to write it: the second
-waits (``busy_timeout``) and then sees the first one's result. PostgreSQL runs READ COMMITTED; lost
-updates there are caught by the optimistic ``row_version`` check on the case row.
+SQLite runs in WAL mode with ``synchronous=FULL``. A plain write transaction begins with ``BEGIN
+IMMEDIATE`` (the write lock from the start). An *optimistic* transaction
+(:meth:`Database.optimistic_transaction`, used by the commands on cases and tasks) begins deferred,
+reads from one snapshot without any lock, and takes the write lock only at its first write (or when
+the command says its engine step is over, :func:`take_write_lock`): there it ends the read snapshot,
+begins ``IMMEDIATE`` (waiting up to the lock wait) and runs the caller's check that what it read is
+unchanged (the cases' ``row_version``), else :class:`StaleRead` and the executor runs the command
+again. So user expressions never hold SQLite's write lock. A write that still reaches SQLite as an
+upgrade of the read snapshot (``SQLITE_BUSY``/``SQLITE_BUSY_SNAPSHOT``: another writer committed
+since) is a ``StaleRead`` too, never a 500. PostgreSQL runs READ COMMITTED; lost updates there are
+caught by the ``row_version`` check on the case row, and its optimistic transaction is an ordinary one.
 
 Waiting for a lock is bounded (``lock_wait_seconds``: SQLite's ``busy_timeout``, PostgreSQL's
 ``lock_timeout``); a command that cannot get the database in time raises :class:`DatabaseBusy`, which
@@ -13,7 +20,8 @@ the web layer answers with 503 and ``Retry-After``, so a client never waits half
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +35,19 @@ from engine.errors import DatabaseBusy, Unavailable
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")
 DEFAULT_LOCK_WAIT_SECONDS = 5.0
 PG_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of lock_timeout expiring
+ON_FIRST_WRITE = "wutong_on_first_write"  # connection.info key: the optimistic transaction's lock step
+WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+SQLITE_BUSY_CODES = frozenset({5, 517})  # SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT
+
+
+class StaleRead(Exception):
+    """An optimistic transaction read something another command changed before it took the write
+    lock: the executor discards the attempt and runs the command again."""
+
+WriteLockCheck = Callable[[Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]], None]
+"""Run once the write lock is held, before the first write; gets a ``query(sql, params) -> rows`` for
+the check (the connection is mid-statement, so the check reads through the driver) and raises to
+abandon the transaction."""
 
 
 def is_lock_timeout(error: sa_exc.DBAPIError) -> bool:
@@ -73,6 +94,7 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.write_engine = self._sqlite_engine(url, "IMMEDIATE", sqlite_synchronous, busy_timeout_ms)
             self.read_engine = self._sqlite_engine(url, "DEFERRED", sqlite_synchronous, busy_timeout_ms)
+            event.listen(self.read_engine, "before_cursor_execute", _take_write_lock_at_first_write)
         else:
             self.write_engine = create_engine(
                 url, pool_pre_ping=True, pool_size=5, max_overflow=10,
@@ -129,7 +151,69 @@ class Database:
                 f"the database is busy (no lock within {self.lock_wait_seconds:g} s); retry shortly"
             ) from exc
 
+    @contextlib.contextmanager
+    def optimistic_transaction(self, check: WriteLockCheck) -> Iterator[Connection]:
+        """A unit of work that reads without a lock and takes the write lock at its first write.
+
+        On SQLite the transaction begins deferred; just before its first INSERT/UPDATE/DELETE it ends
+        the read snapshot, begins ``IMMEDIATE`` (waiting up to the lock wait), runs ``check`` and only
+        then writes: reads before that point come from the old snapshot, so ``check`` must verify that
+        what they found is unchanged. On PostgreSQL (READ COMMITTED, no write lock to avoid) it is
+        :meth:`transaction`.
+        """
+        if self.dialect != "sqlite":
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self.transaction(write=False) as connection:
+            connection.info[ON_FIRST_WRITE] = check
+            try:
+                yield connection
+            except sa_exc.OperationalError as exc:
+                # a write SQLite saw as an upgrade of the stale read snapshot: run the command again
+                if getattr(exc.orig, "sqlite_errorcode", None) in SQLITE_BUSY_CODES:
+                    raise StaleRead(f"the read snapshot could not become a write transaction: {exc.orig}") from exc
+                raise
+            finally:
+                connection.info.pop(ON_FIRST_WRITE, None)  # info outlives the checkout
+
     def dispose(self) -> None:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+def take_write_lock(connection: Connection) -> None:
+    """From here on the optimistic transaction reads current data under the write lock: end its read
+    snapshot, take the lock and run its check (no-op once done, and outside an optimistic transaction)."""
+    check: WriteLockCheck | None = connection.info.pop(ON_FIRST_WRITE, None)
+    if check is not None:
+        _swap_snapshot_for_lock(connection.connection.driver_connection, check)
+
+
+def _take_write_lock_at_first_write(
+    connection: Connection, cursor: Any, statement: str, _parameters: Any, context: Any, _many: bool
+) -> None:
+    """The optimistic transaction's first write: swap the read snapshot for the write lock, then check."""
+    if ON_FIRST_WRITE not in connection.info:
+        return
+    if context is not None and getattr(context, "compiled", None) is not None:
+        writes = bool(context.isinsert or context.isupdate or context.isdelete)
+    else:
+        words = statement.lstrip().split(None, 1)
+        writes = bool(words) and words[0].upper() in WRITE_VERBS
+    if writes:
+        _swap_snapshot_for_lock(cursor.connection, connection.info.pop(ON_FIRST_WRITE))
+
+
+def _swap_snapshot_for_lock(driver: Any, check: WriteLockCheck) -> None:
+    driver.execute("COMMIT")  # the read snapshot (nothing was written yet)
+    try:
+        driver.execute("BEGIN IMMEDIATE")  # waits up to busy_timeout
+    except sqlite3.OperationalError as exc:
+        raise DatabaseBusy("the database is busy (no write lock in time); retry shortly") from exc
+
+    def query(sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        return list(driver.execute(sql, params).fetchall())
+
+    check(query)

@@ -91,6 +91,7 @@ def force_cancel(work: CommandContext, row: Mapping[str, Any], reason: str | Non
     """Cancel a case that cannot be restored: its rows say cancelled, its open work ends, nothing waits."""
     instance_id = row["id"]
     connection = work.connection
+    work.read_version(instance_id, row["row_version"])  # checked at the write lock (optimistic commands)
     updated = connection.execute(
         update(process_instances)
         .where(process_instances.c.id == instance_id, process_instances.c.row_version == row["row_version"])

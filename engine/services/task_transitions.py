@@ -24,14 +24,15 @@ from engine.persistence.tables import process_instances, tasks
 def case_version(work: CommandContext, task_id: str) -> int:
     """The ``row_version`` of the task's case, read *before* the command reads the task, so a change
     committed between the two reads fails the version check instead of being overwritten."""
-    version = work.connection.execute(
-        select(process_instances.c.row_version)
+    found = work.connection.execute(
+        select(process_instances.c.id, process_instances.c.row_version)
         .join(tasks, tasks.c.instance_id == process_instances.c.id)
         .where(tasks.c.id == task_id)
-    ).scalar()
-    if version is None:
+    ).first()
+    if found is None:
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
-    return int(version)
+    work.read_version(str(found.id), int(found.row_version))  # checked at the write lock (optimistic commands)
+    return int(found.row_version)
 
 
 def loaded(work: CommandContext, instance_id: str) -> None:

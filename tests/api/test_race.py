@@ -59,7 +59,7 @@ def test_concurrent_completion_one_wins_one_conflicts(
     assert (task["state"], task["completed_by"]) == ("completed", api.org.user_ids[winner])
 
 
-@pytest.mark.only_db("postgres")  # SQLite serialises the two writers; the engine tests cover its order
+@pytest.mark.only_db("postgres")  # SQLite reruns the later one (serial order): tests/engine/test_task_races.py
 def test_completion_and_reassignment_held_after_reading_one_task_give_one_409(
     api: Api, engine: ProcessEngine, server: str
 ) -> None:

@@ -1,6 +1,7 @@
 """Two commands on the same task at once: exactly one wins, the other gets a conflict, and none of the
-loser's writes exist. PostgreSQL catches it with the case's row_version; SQLite makes the second
-writer wait (BEGIN IMMEDIATE) and it then finds the task already done."""
+loser's writes exist. PostgreSQL catches it with the case's row_version; on SQLite a command on a case
+reads without the write lock, finds at the lock that the case changed, and runs again against the
+winner's result, where it finds the task already done."""
 
 from __future__ import annotations
 
@@ -31,8 +32,7 @@ def _run(results: dict[str, Any], name: str, action: Any) -> None:
         results[name] = exc
 
 
-@pytest.mark.only_db("postgres")  # SQLite serialises writers: its case is the next test
-def test_postgres_race_on_one_task_has_exactly_one_winner(engine: ProcessEngine, org: Org) -> None:
+def test_two_completions_held_after_loading_one_task_have_exactly_one_winner(engine: ProcessEngine, org: Org) -> None:
     case_id, task_id = _one_open_task(engine, org)
     barrier = threading.Barrier(2, timeout=20)
     engine.executor.test_hooks.after_load = lambda _instance: barrier.wait()
@@ -65,18 +65,21 @@ def test_postgres_race_on_one_task_has_exactly_one_winner(engine: ProcessEngine,
     assert version == 2  # started (1) + the winner's completion (2); the loser wrote nothing
 
 
-@pytest.mark.only_db("sqlite")  # PostgreSQL's load-then-act race is the previous test
-def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, org: Org) -> None:
-    _, task_id = _one_open_task(engine, org)
+@pytest.mark.only_db("sqlite")  # PostgreSQL has no read snapshot to rerun from
+def test_sqlite_command_held_in_its_read_snapshot_reruns_and_sees_the_other_completion(
+    engine: ProcessEngine, org: Org
+) -> None:
+    case_id, task_id = _one_open_task(engine, org)
     first_loaded = threading.Event()
-    hold = 0.5
+    hold = 1.0
 
     def slow_first_load(_instance: str) -> None:
-        if threading.current_thread().name == "first":
+        if threading.current_thread().name == "first" and not first_loaded.is_set():
             first_loaded.set()
-            time.sleep(hold)  # keep the write transaction open while the second one tries
+            time.sleep(hold)  # the first command sits in its read snapshot, holding no lock
 
     engine.executor.test_hooks.after_load = slow_first_load
+    reruns = engine.executor.transactions.reruns
     results: dict[str, Any] = {}
     first = threading.Thread(
         name="first",
@@ -90,9 +93,19 @@ def test_sqlite_second_writer_waits_then_gets_a_conflict(engine: ProcessEngine, 
     waited = time.monotonic() - started
     first.join(10)
     engine.executor.test_hooks.after_load = None
-    assert not isinstance(results["first"], Exception), results
-    assert isinstance(results["second"], Conflict), results
-    assert waited >= hold * 0.5
+    assert not isinstance(results["second"], Exception), results
+    assert waited < hold  # the second committed while the first still held its snapshot
+    assert isinstance(results["first"], Conflict) and results["first"].code == "task_not_open", results
+    assert engine.executor.transactions.reruns == reruns + 1  # the first ran again and saw the completion
+    with engine.db.transaction(write=False) as connection:
+        row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
+        completions = connection.execute(
+            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
+        ).scalar_one()
+        version = connection.execute(
+            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
+        ).scalar_one()
+    assert (row["completed_by"], completions, version) == (org["supervisor_D1"].user_id, 1, 2)
 
 
 def test_first_cases_of_a_year_started_at_once_get_distinct_numbers(engine: ProcessEngine, org: Org) -> None:
