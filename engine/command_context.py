@@ -37,7 +37,7 @@ from engine.persistence.tables import (
     process_instances,
     tasks,
 )
-from engine.projections import sync_subscriptions, sync_tasks, sync_timers
+from engine.projections import prepare_openings, sync_subscriptions, sync_tasks, sync_timers
 from engine.spiff.cases import Failure, LiveCase
 from engine.spiff.specs import SpecBundle
 from engine.spiff.state import diff_rows, dumps, dumps_for_reading
@@ -76,6 +76,10 @@ class LoadedCase:
     state_override: str | None = None
     # what the timer and subscription projections last wrote (None: unknown, rewrite them)
     projected: dict[str, Any] | None = None
+    # the user expressions of the tasks this save opens, evaluated before the write lock (see
+    # ``projections.prepare_openings``): (workflow task id, what) -> (the task data it was computed from,
+    # "value" or "error", the result or the exception)
+    prepared: dict[tuple[str, str], tuple[str, str, Any]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -254,8 +258,11 @@ class CommandContext:
     # --- advancing ----------------------------------------------------------------------------
 
     def note(self, case: LoadedCase, failure: Failure | None) -> None:
+        """After an engine step: keep its failure, and evaluate the user expressions of the tasks it
+        readied now, before the command writes (and so, on SQLite, before it holds the write lock)."""
         if failure is not None:
             case.failures.append(failure)
+        prepare_openings(self, case)
 
     def deliver_messages(self) -> None:
         """Hand every message a case threw to the one case waiting for it, in this same transaction."""
@@ -314,7 +321,10 @@ class CommandContext:
 
     def save_all(self) -> None:
         """Write every touched case. The engine step is over: an optimistic transaction takes the
-        write lock here (if no write took it yet), so what saving reads is current."""
+        write lock here (if no write took it yet), so what saving reads is current. The user expressions
+        of the tasks the save opens (routing, deadlines, instructions) are evaluated before it."""
+        for case in self.cases.values():
+            prepare_openings(self, case)
         take_write_lock(self.connection)
         for case in self.cases.values():
             self._save(case)

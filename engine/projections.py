@@ -26,6 +26,66 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 _INSERT_TASK = insert(tasks)
 
 
+def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
+    """Evaluate the user expressions of the tasks the case's save will open (``assignDepartment``, a
+    deadline expression, the instructions template) now, right after its engine step and before the
+    command's first write: on SQLite the write lock is taken at that write, so no user expression holds
+    it. Each result is kept with the task data it was computed from and used only if that data is still
+    the task's at the save; what the expressions read belongs to the case, whose ``row_version`` the
+    save checks under the lock."""
+    if case.state_override is not None:
+        return
+    ready = case.live.ready_user_tasks()
+    if not ready:
+        return
+    already_open: set[str] = set()
+    if not case.new:
+        already_open = set(
+            work.connection.execute(
+                select(tasks.c.spiff_task_id).where(
+                    tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
+                )
+            ).scalars()
+        )
+    for task in ready:
+        if task.id in already_open:
+            continue
+        data = dumps(task.data)
+        if case.prepared.get((task.id, "instructions"), ("",))[0] == data:
+            continue  # prepared after an earlier step of this command, on the same data
+        expression = task.properties.get("assignDepartment")
+        if expression:
+            case.prepared[(task.id, "assignDepartment")] = (data, *_evaluated(case, task.id, expression))
+        spec = DeadlineSpec.from_properties(task.properties)
+        if spec is not None and spec.duration is None and spec.expression is not None:
+            case.prepared[(task.id, "deadline")] = (data, *_evaluated(case, task.id, spec.expression))
+        rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
+        case.prepared[(task.id, "instructions")] = (data, "value", rendered)
+
+
+def _evaluated(case: LoadedCase, task_id: str, expression: str) -> tuple[str, Any]:
+    try:
+        return "value", case.live.evaluate(task_id, expression)
+    except Exception as exc:  # kept, to become the incident the save records
+        return "error", exc
+
+
+def _prepared(case: LoadedCase, task: ReadyTask, what: str) -> tuple[str, Any] | None:
+    """What ``prepare_openings`` found for ``task`` if the task's data is still what it was computed from."""
+    found = case.prepared.pop((task.id, what), None)
+    if found is None or found[0] != dumps(task.data):
+        return None
+    return found[1], found[2]
+
+
+def _evaluate(case: LoadedCase, task: ReadyTask, what: str, expression: str) -> Any:
+    """The expression's value (prepared before the lock where possible); raises its error."""
+    kind, result = _prepared(case, task, what) or _evaluated(case, task.id, expression)
+    if kind == "error":
+        raise result
+    return result
+
+
 def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
     """Open a task instance for each new opening of human work (routed, with deadlines); cancel the
     open ones whose workflow task is no longer ready.
@@ -120,7 +180,9 @@ def _cancel_cause(case: LoadedCase, spiff_id: str) -> str:
 def _check_instructions(work: CommandContext, case: LoadedCase, task: ReadyTask, row_id: str) -> None:
     """Render a task's instructions as it opens; a failure is a non-blocking incident, once per task and
     error (readers then see the marked fallback, and the case's state does not change)."""
-    rendered = render_instructions(task.instructions, task.data, work.engine.config.sandbox)
+    prepared = _prepared(case, task, "instructions")
+    rendered = prepared[1] if prepared is not None else render_instructions(
+        task.instructions, task.data, work.engine.config.sandbox)
     if rendered.error is None or COMMAND_BUDGET_SPENT in rendered.error:
         return  # the command ran out of time before the template: not the template's fault
     known = work.connection.execute(
@@ -182,7 +244,7 @@ def _task_due(work: CommandContext, case: LoadedCase, task: ReadyTask) -> dateti
         text = spec.duration
         if text is None:
             assert spec.expression is not None
-            text = str(case.live.evaluate(task.id, spec.expression))
+            text = str(_evaluate(case, task, "deadline", spec.expression))
         return work.deadline(text, spec.calendar)
     except Exception as exc:  # a failing deadline expression is an incident, not a crash
         case.failures.append(
@@ -204,7 +266,7 @@ def _route(work: CommandContext, case: LoadedCase, task: ReadyTask) -> tuple[str
     expression = task.properties.get("assignDepartment")
     if expression:
         try:
-            code = case.live.evaluate(task.id, expression)
+            code = _evaluate(case, task, "assignDepartment", expression)
         except Exception as exc:  # a failing expression is an incident, not a crash
             case.failures.append(
                 Failure(

@@ -81,10 +81,11 @@ def test_a_failing_template_renders_a_marked_fallback_and_blocks_nothing(
     assert view.instructions is not None and "(instructions could not be rendered:" in view.instructions
     assert error in view.instructions
     claimed = engine.tasks.claim(org["staff_D1"], task)
-    assert claimed.instructions == view.instructions
     done = engine.tasks.complete(org["staff_D1"], task, {})
     assert done.case_state == "running"
-    assert done.task.instructions == view.instructions
+    # each read renders afresh and fails the same way (a budget may end by time or by steps, by load)
+    for again in (claimed.instructions, done.task.instructions):
+        assert again is not None and "(instructions could not be rendered:" in again and error in again
 
 
 def test_a_failing_template_is_one_non_blocking_incident_resolved_when_the_task_ends(

@@ -4,7 +4,8 @@ the lock only when the step is over, checking the cases it read are unchanged (e
 (a) a slow script in one case does not hold up a command on another case; (b) two commands on one case
 at once: one wins, the other runs again on the winner's result, nothing is lost; (c) a command whose
 case keeps changing under it ends, after the rerun limit, in 409 ``stale_case`` and writes nothing;
-(d) a write SQLite still sees as an upgrade of a stale read snapshot is a rerun, never a 500.
+(d) a write SQLite still sees as an upgrade of a stale read snapshot is a rerun, never a 500; (e) a slow
+routing expression of a task being opened does not hold the lock either.
 """
 
 from __future__ import annotations
@@ -157,3 +158,56 @@ def test_a_write_sqlite_sees_as_an_upgrade_of_a_stale_snapshot_is_a_rerun(engine
         connection.execute(text("/* unrecognised */ UPDATE process_instances SET business_key = 'x'"))
     with db.transaction(write=False) as connection:
         assert connection.execute(select(process_instances.c.business_key)).scalar() is None
+
+
+SLOW_ROUTING = '"D2" if max(str(i) for i in range(400000)) else "D1"'  # a user expression of some 0.2-1 s
+
+
+def _slowly_routed_case(engine: ProcessEngine, org: Org) -> tuple[str, str]:
+    """A case at ``first``; completing it opens ``second``, routed by a slow ``assignDepartment``."""
+    from xml.sax.saxutils import quoteattr
+
+    model = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" '
+        'targetNamespace="http://wutong.example/test">'
+        '<bpmn:process id="slow_routing" name="slow_routing" isExecutable="true">'
+        '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" />'
+        '<bpmn:userTask id="first" name="First" /><bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />'
+        '<bpmn:userTask id="second" name="Second"><bpmn:extensionElements><spiffworkflow:properties>'
+        f'<spiffworkflow:property name="assignDepartment" value={quoteattr(SLOW_ROUTING)} />'
+        "</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>"
+        '<bpmn:sequenceFlow id="f3" sourceRef="second" targetRef="end" /><bpmn:endEvent id="end" />'
+        "</bpmn:process></bpmn:definitions>"
+    ).encode()
+    engine.repository.deploy(org["designer"], {"slow_routing.bpmn": model})
+    case = engine.runtime.start(org["staff_D1"], "slow_routing")
+    return case.id, case.open_tasks[0].id
+
+
+def test_a_slow_routing_expression_of_a_task_being_opened_does_not_hold_the_write_lock(
+    engine: ProcessEngine, org: Org
+) -> None:
+    slow_case, slow_task = _slowly_routed_case(engine, org)
+    quiet_case = _case(engine, org)
+    slow_loaded = threading.Event()
+    engine.executor.test_hooks.after_load = lambda _case_id: slow_loaded.set()
+    results: dict[str, Any] = {}
+    slow = threading.Thread(
+        target=_run, args=(results, "slow", lambda: engine.tasks.complete(org["staff_D1"], slow_task, {}))
+    )
+    started = time.monotonic()
+    slow.start()
+    assert slow_loaded.wait(10)
+    engine.executor.test_hooks.after_load = None
+    time.sleep(0.1)  # the slow command is evaluating the routing of the task it opens now
+    # a change of another case that evaluates nothing (so it does not wait for a sandbox worker either)
+    _run(results, "quiet", lambda: engine.runtime.update_variables(
+        org["admin"], quiet_case, set_values={"note": "meanwhile"}, reason="a note"))
+    slow.join(60)
+    assert not isinstance(results["slow"], Exception), results
+    opened = engine.runtime.get(org["admin"], slow_case).open_tasks
+    assert [(t.activity_id, t.department) for t in opened] == [("second", "D2")]  # routed by the expression
+    assert results["slow_at"] - started > 0.3, "the routing expression was meant to be slow"
+    assert results["quiet_at"] < results["slow_at"]  # committed while the slow routing still ran
