@@ -9,6 +9,7 @@ page, and the figures page (as the leader). Usage:
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -39,7 +40,8 @@ def start_case(base: str) -> dict[str, str]:
     staff, csrf = api_session(base, "ops_center.staff1")
     answer = staff.post(f"{base}/api/v1/process-definitions/key/utility_connection/start", timeout=60,
                         headers={"X-CSRF-Token": csrf},
-                        json={"business_key": "UC-README", "variables": REQUEST, "applicant_id": applicant})
+                        json={"business_key": f"UC-README-{secrets.token_hex(3)}", "variables": REQUEST,
+                              "applicant_id": applicant})
     answer.raise_for_status()
     case: dict[str, str] = answer.json()
     return case
@@ -74,8 +76,8 @@ def main(base: str, out: Path) -> None:
         page.screenshot(path=out / "case-page-open.zh-CN.png", full_page=True)
         page.get_by_role("button", name="退出登录").click()
         sign_in("leader")
-        page.get_by_role("link", name="数据统计").click()
-        page.get_by_test_id("figure-received").wait_for()
+        page.get_by_role("link", name="统计", exact=True).click()
+        page.get_by_test_id("total-received").wait_for()
         page.screenshot(path=out / "figures.zh-CN.png", full_page=True)
         browser.close()
     print(f"saved to {out}")
