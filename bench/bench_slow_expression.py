@@ -20,36 +20,10 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import make_engine, setup_org
+from bench.common import make_engine, script_loop_process, setup_org
 from engine.errors import DatabaseBusy
 
 LOOP = "n = n + 1\nbig = list(range(50000))\nsize = len(str(big)) + len(str(big))\ndel big"
-
-
-def process(key: str, script: str, again: str | None) -> bytes:
-    """start -> user task ``prepare`` -> script ``work`` (repeated while ``again``) -> user task ``after``."""
-    loop = (
-        '<bpmn:exclusiveGateway id="again" default="f_done" />'
-        f'<bpmn:sequenceFlow id="f_again" sourceRef="again" targetRef="work"><bpmn:conditionExpression>'
-        f"{again}</bpmn:conditionExpression></bpmn:sequenceFlow>"
-        '<bpmn:sequenceFlow id="f_done" sourceRef="again" targetRef="after" />'
-        '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again" />'
-        if again
-        else '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="after" />'
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
-        'targetNamespace="http://wutong.example/bench">'
-        f'<bpmn:process id="{key}" name="{key}" isExecutable="true">'
-        '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />'
-        '<bpmn:userTask id="prepare" name="Prepare" />'
-        '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="work" />'
-        f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>'
-        f"{loop}"
-        '<bpmn:userTask id="after" name="After" /><bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end" />'
-        '<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
-    ).encode()
 
 
 def main() -> None:
@@ -60,7 +34,8 @@ def main() -> None:
         staff = org["staff_D1"]
         engine.repository.deploy(
             org["designer"],
-            {"slow.bpmn": process("slow", LOOP, "n &lt; 25"), "quick.bpmn": process("quick", "done = True", None)},
+            {"slow.bpmn": script_loop_process("slow", LOOP, "n < 25"),
+             "quick.bpmn": script_loop_process("quick", "done = True")},
         )
         slow_tasks = [engine.runtime.start(staff, "slow").open_tasks[0].id for _ in range(60)]
         quick_tasks = [engine.runtime.start(staff, "quick").open_tasks[0].id for _ in range(3000)]

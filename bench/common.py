@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from xml.sax.saxutils import escape
 
 import sqlalchemy as sa
 
@@ -543,3 +544,31 @@ def write_json(name: str, payload: dict[str, Any]) -> Path:
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(f"\nwrote {path.relative_to(REPO_ROOT)}", flush=True)
     return path
+
+
+def script_loop_process(key: str, script: str, again: str | None = None, namespace: str = "bench") -> bytes:
+    """start -> user task ``prepare`` -> script ``work`` (repeated while ``again``) -> user task ``after``:
+    completing ``prepare`` runs the script in one command (the expression-limit tests and
+    bench_slow_expression use it)."""
+    loop = (
+        '<bpmn:exclusiveGateway id="again" default="f_done" />'
+        f'<bpmn:sequenceFlow id="f_again" sourceRef="again" targetRef="work"><bpmn:conditionExpression>'
+        f"{escape(again)}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="f_done" sourceRef="again" targetRef="after" />'
+        '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again" />'
+        if again
+        else '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="after" />'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
+        f'targetNamespace="http://wutong.example/{namespace}">'
+        f'<bpmn:process id="{key}" name="{key}" isExecutable="true">'
+        '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />'
+        '<bpmn:userTask id="prepare" name="Prepare" />'
+        '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="work" />'
+        f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>'
+        f"{loop}"
+        '<bpmn:userTask id="after" name="After" /><bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end" />'
+        '<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
+    ).encode()

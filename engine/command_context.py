@@ -80,6 +80,8 @@ class LoadedCase:
     # ``projections.prepare_openings``): (workflow task id, what) -> (the task data it was computed from,
     # "value" or "error", the result or the exception)
     prepared: dict[tuple[str, str], tuple[str, str, Any]] = field(default_factory=dict)
+    # the workflow task ids of its open task instances, read once per command by ``prepare_openings``
+    open_spiff_ids: frozenset[str] | None = None
 
     @property
     def id(self) -> str:

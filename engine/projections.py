@@ -38,9 +38,8 @@ def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
     ready = case.live.ready_user_tasks()
     if not ready:
         return
-    already_open: set[str] = set()
-    if not case.new:
-        already_open = set(
+    if case.open_spiff_ids is None:  # once per command: a step only closes rows, and closed ones are not ready
+        case.open_spiff_ids = frozenset() if case.new else frozenset(
             work.connection.execute(
                 select(tasks.c.spiff_task_id).where(
                     tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
@@ -48,7 +47,7 @@ def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
             ).scalars()
         )
     for task in ready:
-        if task.id in already_open:
+        if task.id in case.open_spiff_ids:
             continue
         data = dumps(task.data)
         if case.prepared.get((task.id, "instructions"), ("",))[0] == data:

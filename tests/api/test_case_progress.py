@@ -117,8 +117,8 @@ def test_a_message_recorded_as_listed_moves_the_case_on(api: Api, engine: Proces
     assert (states["wait_order_ready"]["state"], states["ship_order"]["state"]) == ("completed", "active")
 
 
-def test_a_declared_payload_schema_is_offered_as_it_is(api: Api, engine: ProcessEngine) -> None:
-    schema = {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}
+def _deploy_with_payload_schema(api: Api, schema: dict[str, Any]) -> None:
+    """message_receiver with ``order_ready``'s payload declared by ``schema`` (payloadJsonSchemaFilename)."""
     files = corpus("message_receiver.bpmn")
     files["message_receiver.bpmn"] = files["message_receiver.bpmn"].replace(
         b'<bpmn:message id="order_ready" name="order_ready" />',
@@ -128,6 +128,11 @@ def test_a_declared_payload_schema_is_offered_as_it_is(api: Api, engine: Process
     )
     files["order_ready.json"] = json.dumps(schema).encode()
     assert api.deploy(files).status_code == 201
+
+
+def test_a_declared_payload_schema_is_offered_as_it_is(api: Api, engine: ProcessEngine) -> None:
+    schema = {"type": "object", "properties": {"status": {"type": "string", "enum": ["ok"]}}}
+    _deploy_with_payload_schema(api, schema)
     case = _waiting_case(engine, "A-11")
     [message] = api.get(f"/process-instances/{case}/messages", "staff_D1").get_json()
     assert (message["schema_declared"], message["payload_schema"]) == (True, schema)
@@ -164,15 +169,7 @@ def test_the_diagram_of_a_case_the_caller_may_not_see_is_not_found(api: Api) -> 
 def test_a_declared_payload_schema_starts_with_the_cases_correlation_values(api: Api, engine: ProcessEngine) -> None:
     schema = {"type": "object", "required": ["order_id"],
               "properties": {"order_id": {"type": "string", "title": "订单号"}, "status": {"type": "string"}}}
-    files = corpus("message_receiver.bpmn")
-    files["message_receiver.bpmn"] = files["message_receiver.bpmn"].replace(
-        b'<bpmn:message id="order_ready" name="order_ready" />',
-        b'<bpmn:message id="order_ready" name="order_ready"><bpmn:extensionElements><spiffworkflow:properties>'
-        b'<spiffworkflow:property name="payloadJsonSchemaFilename" value="order_ready.json" />'
-        b"</spiffworkflow:properties></bpmn:extensionElements></bpmn:message>",
-    )
-    files["order_ready.json"] = json.dumps(schema).encode()
-    assert api.deploy(files).status_code == 201
+    _deploy_with_payload_schema(api, schema)
     case = _waiting_case(engine, "A-12")
     [message] = api.get(f"/process-instances/{case}/messages", "staff_D1").get_json()
     assert message["schema_declared"] is True

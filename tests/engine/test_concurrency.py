@@ -32,6 +32,19 @@ def _run(results: dict[str, Any], name: str, action: Any) -> None:
         results[name] = exc
 
 
+
+def _completion_outcome(engine: ProcessEngine, case_id: str, task_id: str) -> tuple[str | None, int, int]:
+    """Who completed the task, how many task.completed events exist, and the case's row_version."""
+    with engine.db.transaction(write=False) as connection:
+        completed_by = connection.execute(select(tasks.c.completed_by).where(tasks.c.id == task_id)).scalar_one()
+        completions = connection.execute(
+            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
+        ).scalar_one()
+        version = connection.execute(
+            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
+        ).scalar_one()
+    return completed_by, completions, version
+
 def test_two_completions_held_after_loading_one_task_have_exactly_one_winner(engine: ProcessEngine, org: Org) -> None:
     case_id, task_id = _one_open_task(engine, org)
     barrier = threading.Barrier(2, timeout=20)
@@ -52,15 +65,8 @@ def test_two_completions_held_after_loading_one_task_have_exactly_one_winner(eng
     losers = [outcome for outcome in results.values() if isinstance(outcome, Exception)]
     assert len(winners) == 1, results
     assert len(losers) == 1 and isinstance(losers[0], Conflict), results
-    with engine.db.transaction(write=False) as connection:
-        row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
-        completions = connection.execute(
-            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
-        ).scalar_one()
-        version = connection.execute(
-            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
-        ).scalar_one()
-    assert row["completed_by"] == org[winners[0]].user_id
+    completed_by, completions, version = _completion_outcome(engine, case_id, task_id)
+    assert completed_by == org[winners[0]].user_id
     assert completions == 1
     assert version == 2  # started (1) + the winner's completion (2); the loser wrote nothing
 
@@ -97,15 +103,7 @@ def test_sqlite_command_held_in_its_read_snapshot_reruns_and_sees_the_other_comp
     assert waited < hold  # the second committed while the first still held its snapshot
     assert isinstance(results["first"], Conflict) and results["first"].code == "task_not_open", results
     assert engine.executor.transactions.reruns == reruns + 1  # the first ran again and saw the completion
-    with engine.db.transaction(write=False) as connection:
-        row = connection.execute(select(tasks).where(tasks.c.id == task_id)).mappings().one()
-        completions = connection.execute(
-            select(func.count()).select_from(audit_events).where(audit_events.c.action == "task.completed")
-        ).scalar_one()
-        version = connection.execute(
-            select(process_instances.c.row_version).where(process_instances.c.id == case_id)
-        ).scalar_one()
-    assert (row["completed_by"], completions, version) == (org["supervisor_D1"].user_id, 1, 2)
+    assert _completion_outcome(engine, case_id, task_id) == (org["supervisor_D1"].user_id, 1, 2)
 
 
 def test_first_cases_of_a_year_started_at_once_get_distinct_numbers(engine: ProcessEngine, org: Org) -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from xml.sax.saxutils import escape
 
 import pytest
 
+from bench.common import script_loop_process
 from engine import EngineConfig, FrozenClock, ProcessEngine
 from engine.spiff.sandbox import SandboxLimits
 from tests.engine.conftest import Org
@@ -32,28 +32,7 @@ def engine(database_url: str, clock: FrozenClock) -> Iterator[ProcessEngine]:
 
 def attack_process(key: str, script: str, again: str | None = None) -> bytes:
     """start -> user task ``prepare`` -> script ``work`` (repeated while ``again``) -> user task ``after``."""
-    loop = (
-        '<bpmn:exclusiveGateway id="again" default="f_done" />'
-        f'<bpmn:sequenceFlow id="f_again" sourceRef="again" targetRef="work"><bpmn:conditionExpression>'
-        f"{escape(again)}</bpmn:conditionExpression></bpmn:sequenceFlow>"
-        '<bpmn:sequenceFlow id="f_done" sourceRef="again" targetRef="after" />'
-        '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="again" />'
-        if again
-        else '<bpmn:sequenceFlow id="f3" sourceRef="work" targetRef="after" />'
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
-        'targetNamespace="http://wutong.example/test">'
-        f'<bpmn:process id="{key}" name="{key}" isExecutable="true">'
-        '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />'
-        '<bpmn:userTask id="prepare" name="Prepare" />'
-        '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="work" />'
-        f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>'
-        f"{loop}"
-        '<bpmn:userTask id="after" name="After" /><bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end" />'
-        '<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
-    ).encode()
+    return script_loop_process(key, script, again, namespace="test")
 
 
 def open_case(engine: ProcessEngine, org: Org, script: str, again: str | None = None) -> tuple[str, str]:
