@@ -148,7 +148,10 @@ class Databases:
             self._admin.dispose()
         if self._pg_stop is not None:
             self._pg_stop()
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        if os.environ.get("WUTONG_BENCH_KEEP"):  # keep the SQLite files to inspect (EXPLAIN QUERY PLAN)
+            print(f"kept the SQLite files in {self._tmp}", file=sys.stderr)
+        else:
+            shutil.rmtree(self._tmp, ignore_errors=True)
 
 
 @contextmanager
