@@ -118,6 +118,8 @@ class CommandContext:
         self.bytes_written = 0  # state-row bytes this command wrote (benchmarks read it)
         self.request_id = audit.current_request_id()
         self._events: list[audit.PendingEvent] = []
+        self._delivery_events: list[audit.PendingEvent] = []  # message.received: after the command's own
+        self._delivering = False
         self.read_versions: dict[str, int] = {}  # case id -> row_version this command read it at
 
     def read_version(self, instance_id: str, version: int) -> None:
@@ -145,17 +147,25 @@ class CommandContext:
         details: dict[str, Any] | None = None,
     ) -> None:
         """Record an audit event for this command's actor; ``append_events`` writes it before the commit."""
-        self._events.append(
-            audit.PendingEvent(
-                at=self.now,
-                actor=self.actor,
-                action=action,
-                request_id=self.request_id,
-                instance_id=instance_id,
-                task_id=task_id,
-                acting_for=acting_for,
-                details=details,
-            )
+        self._events.append(self._event(action, instance_id, task_id, acting_for, details))
+
+    def _event(
+        self,
+        action: str,
+        instance_id: str | None,
+        task_id: str | None = None,
+        acting_for: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> audit.PendingEvent:
+        return audit.PendingEvent(
+            at=self.now,
+            actor=self.actor,
+            action=action,
+            request_id=self.request_id,
+            instance_id=instance_id,
+            task_id=task_id,
+            acting_for=acting_for,
+            details=details,
         )
 
     def append_events(self) -> None:
@@ -260,45 +270,62 @@ class CommandContext:
     # --- advancing ----------------------------------------------------------------------------
 
     def note(self, case: LoadedCase, failure: Failure | None) -> None:
-        """After an engine step: keep its failure, and evaluate the user expressions of the tasks it
-        readied now, before the command writes (and so, on SQLite, before it holds the write lock)."""
+        """After an engine step: keep its failure, evaluate the user expressions of the tasks it readied
+        now, and deliver the messages it threw (the receivers run their steps), all before the command
+        writes (and so, on SQLite, before it holds the write lock)."""
         if failure is not None:
             case.failures.append(failure)
         prepare_openings(self, case)
+        if not self._delivering:  # a receiver's step, noted during delivery, is picked up by its next round
+            self._deliver()
 
     def deliver_messages(self) -> None:
-        """Hand every message a case threw to the one case waiting for it, in this same transaction."""
-        for _ in range(MAX_MESSAGE_ROUNDS):
-            sent_any = False
-            for case in list(self.cases.values()):
-                for message, event in case.live.take_outgoing():
-                    sent_any = True
-                    receiver = self._find_receiver(message.name, event, exclude=case.id)
-                    if receiver is None:
-                        case.undelivered.append(event)
-                        case.failures.append(
-                            Failure(
-                                element_id=None,
-                                task_id=None,
-                                message=f"no case is waiting for the message '{message.name}'",
-                                line=None,
-                                data={"payload": message.payload, "correlations": message.correlations},
-                                code="message_undelivered",
-                            )
-                        )
-                        continue
-                    self.note(receiver, receiver.live.run())
-                    self.record(
-                        action="message.received",
-                        instance_id=receiver.id,
-                        details={"name": message.name, "payload": capped(message.payload), "from": case.id},
-                    )
-            if not sent_any:
-                break
+        """The executor, after ``execute``: deliver what is still undelivered (a case that threw outside a
+        noted step), record the deliveries' events after the command's own, and put the messages nobody
+        waited for back in their senders' outboxes."""
+        self._deliver()
+        self._events.extend(self._delivery_events)
+        self._delivery_events = []
         for case in self.cases.values():
             if case.undelivered:
                 case.live.requeue(case.undelivered)
                 case.undelivered = []
+
+    def _deliver(self) -> None:
+        """Hand every message a case threw to the one case waiting for it, in this same transaction; a
+        message nobody waits for becomes a failure of its sender (kept aside until ``deliver_messages``)."""
+        self._delivering = True
+        try:
+            for _ in range(MAX_MESSAGE_ROUNDS):
+                sent_any = False
+                for case in list(self.cases.values()):
+                    for message, event in case.live.take_outgoing():
+                        sent_any = True
+                        self._hand_over(case, message, event)
+                if not sent_any:
+                    break
+        finally:
+            self._delivering = False
+
+    def _hand_over(self, sender: LoadedCase, message: Any, event: Any) -> None:
+        receiver = self._find_receiver(message.name, event, exclude=sender.id)
+        if receiver is None:
+            sender.undelivered.append(event)
+            sender.failures.append(
+                Failure(
+                    element_id=None,
+                    task_id=None,
+                    message=f"no case is waiting for the message '{message.name}'",
+                    line=None,
+                    data={"payload": message.payload, "correlations": message.correlations},
+                    code="message_undelivered",
+                )
+            )
+            return
+        self.note(receiver, receiver.live.run())
+        # recorded after the command's own events (the sender's task.completed comes first in its chain)
+        details = {"name": message.name, "payload": capped(message.payload), "from": sender.id}
+        self._delivery_events.append(self._event("message.received", receiver.id, details=details))
 
     def _find_receiver(self, name: str, event: Any, exclude: str) -> LoadedCase | None:
         candidates = (
