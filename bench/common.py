@@ -549,10 +549,20 @@ def write_json(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
-def script_loop_process(key: str, script: str, again: str | None = None, namespace: str = "bench") -> bytes:
+def script_loop_process(
+    key: str, script: str, again: str | None = None, namespace: str = "bench", *, wait_for: str | None = None
+) -> bytes:
     """start -> user task ``prepare`` -> script ``work`` (repeated while ``again``) -> user task ``after``:
     completing ``prepare`` runs the script in one command (the expression-limit tests and
-    bench_slow_expression use it)."""
+    bench_slow_expression use it). With ``wait_for``, ``prepare`` is a catch event of that message
+    instead: the command that delivers it (see ``message_sender_process``) runs the script."""
+    first = (
+        f'<bpmn:intermediateCatchEvent id="prepare" name="Wait"><bpmn:messageEventDefinition id="prepare_message" '
+        f'messageRef="{wait_for}" /></bpmn:intermediateCatchEvent>'
+        if wait_for
+        else '<bpmn:userTask id="prepare" name="Prepare" />'
+    )
+    message = f'<bpmn:message id="{wait_for}" name="{wait_for}" />' if wait_for else ""
     loop = (
         '<bpmn:exclusiveGateway id="again" default="f_done" />'
         f'<bpmn:sequenceFlow id="f_again" sourceRef="again" targetRef="work"><bpmn:conditionExpression>'
@@ -565,13 +575,33 @@ def script_loop_process(key: str, script: str, again: str | None = None, namespa
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
-        f'targetNamespace="http://wutong.example/{namespace}">'
+        f'targetNamespace="http://wutong.example/{namespace}">{message}'
         f'<bpmn:process id="{key}" name="{key}" isExecutable="true">'
         '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />'
-        '<bpmn:userTask id="prepare" name="Prepare" />'
+        f"{first}"
         '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="work" />'
         f'<bpmn:scriptTask id="work" name="Work"><bpmn:script>{escape(script)}</bpmn:script></bpmn:scriptTask>'
         f"{loop}"
         '<bpmn:userTask id="after" name="After" /><bpmn:sequenceFlow id="f4" sourceRef="after" targetRef="end" />'
+        '<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
+    ).encode()
+
+
+def message_sender_process(key: str, message: str, namespace: str = "bench") -> bytes:
+    """start -> user task ``prepare`` -> throw message ``message`` -> end: completing ``prepare`` hands the
+    message to the case waiting for it (a ``script_loop_process`` with ``wait_for=message``), in the same
+    command."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" '
+        f'targetNamespace="http://wutong.example/{namespace}">'
+        f'<bpmn:message id="{message}" name="{message}" />'
+        f'<bpmn:process id="{key}" name="{key}" isExecutable="true">'
+        '<bpmn:startEvent id="start" /><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="prepare" />'
+        '<bpmn:userTask id="prepare" name="Prepare" />'
+        '<bpmn:sequenceFlow id="f2" sourceRef="prepare" targetRef="send" />'
+        '<bpmn:intermediateThrowEvent id="send" name="Send">'
+        f'<bpmn:messageEventDefinition id="send_message" messageRef="{message}" /></bpmn:intermediateThrowEvent>'
+        '<bpmn:sequenceFlow id="f3" sourceRef="send" targetRef="end" />'
         '<bpmn:endEvent id="end" /></bpmn:process></bpmn:definitions>'
     ).encode()

@@ -1,12 +1,13 @@
 """The command context: one command's unit of work (its connection, actor, clock reading and events)
-and the cases it touches: load, act, run, deliver messages, sync projections, save.
+and the cases it touches: load (or create) each once, note each engine step, save them all.
 
 A ``CommandContext`` lives for exactly one command and one database transaction (also for commands
-that touch no case: identity, sessions, calendar). It loads each case it
-touches once (from the per-process cache when the stored ``row_version`` still matches, otherwise
-from the rows), and at the end writes, per case: the case row guarded by its ``row_version`` (a
-lost update becomes a Conflict and the whole transaction rolls back), the state rows whose digest
-changed, and the open-task, timer and message-subscription projections. Nothing here commits.
+that touch no case: identity, sessions, calendar). It loads each case it touches once (from the
+per-process cache when the stored ``row_version`` still matches, otherwise from the rows) and notes
+the version it read (checked when an optimistic command takes the write lock). After each engine step
+it evaluates the expressions of the tasks the step readied and delivers the messages the step threw
+(``engine.message_delivery``); at the end it saves every touched case (``engine.case_saving``) and,
+after the commit, puts the live cases back in the cache. Nothing here commits.
 """
 
 from __future__ import annotations
@@ -17,47 +18,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, select
 
-from engine import audit, case_events
+from engine import audit
 from engine.actors import Actor
-from engine.audit_values import capped
-from engine.case_numbers import next_case_number
+from engine.case_saving import save_case
 from engine.deadlines import compute_due
 from engine.definitions import DefinitionModel
 from engine.errors import Conflict, NotFound
-from engine.instructions import NON_BLOCKING_INCIDENTS
-from engine.ledger import project_case
+from engine.message_delivery import MessageDelivery
 from engine.persistence.database import StaleRead, take_write_lock
-from engine.persistence.tables import (
-    case_state_rows,
-    incidents,
-    message_subscriptions,
-    process_definitions,
-    process_instances,
-    tasks,
-)
-from engine.projections import prepare_openings, sync_subscriptions, sync_tasks, sync_timers
+from engine.persistence.tables import case_state_rows, process_definitions, process_instances
+from engine.projections import prepare_openings
 from engine.spiff.cases import Failure, LiveCase
 from engine.spiff.specs import SpecBundle
-from engine.spiff.state import diff_rows, dumps, dumps_for_reading
 from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
-
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
-
-MAX_MESSAGE_ROUNDS = 50
-
-# The case row's statements, built once and run with parameter dicts: building them with
-# ``.values(row)`` on every save coerced each column and recomputed the cache key per call.
-_INSERT_CASE = insert(process_instances)
-_UPDATE_CASE = (
-    update(process_instances)
-    .where(process_instances.c.id == bindparam("b_id"))
-    .where(process_instances.c.row_version == bindparam("b_loaded_version"))
-)
 
 
 @dataclass
@@ -118,6 +96,7 @@ class CommandContext:
         self.bytes_written = 0  # state-row bytes this command wrote (benchmarks read it)
         self.request_id = audit.current_request_id()
         self._events: list[audit.PendingEvent] = []
+        self._messages = MessageDelivery(self)
         self.read_versions: dict[str, int] = {}  # case id -> row_version this command read it at
 
     def read_version(self, instance_id: str, version: int) -> None:
@@ -145,17 +124,26 @@ class CommandContext:
         details: dict[str, Any] | None = None,
     ) -> None:
         """Record an audit event for this command's actor; ``append_events`` writes it before the commit."""
-        self._events.append(
-            audit.PendingEvent(
-                at=self.now,
-                actor=self.actor,
-                action=action,
-                request_id=self.request_id,
-                instance_id=instance_id,
-                task_id=task_id,
-                acting_for=acting_for,
-                details=details,
-            )
+        self._events.append(self.event(action, instance_id, task_id, acting_for, details))
+
+    def event(
+        self,
+        action: str,
+        instance_id: str | None,
+        task_id: str | None = None,
+        acting_for: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> audit.PendingEvent:
+        """An audit event of this command's actor, not yet recorded."""
+        return audit.PendingEvent(
+            at=self.now,
+            actor=self.actor,
+            action=action,
+            request_id=self.request_id,
+            instance_id=instance_id,
+            task_id=task_id,
+            acting_for=acting_for,
+            details=details,
         )
 
     def append_events(self) -> None:
@@ -254,70 +242,21 @@ class CommandContext:
         self.cases[instance_id] = case
         return case
 
-    def _next_number(self) -> str:
-        return next_case_number(self.connection, self.now.year)
-
     # --- advancing ----------------------------------------------------------------------------
 
     def note(self, case: LoadedCase, failure: Failure | None) -> None:
-        """After an engine step: keep its failure, and evaluate the user expressions of the tasks it
-        readied now, before the command writes (and so, on SQLite, before it holds the write lock)."""
+        """After an engine step: keep its failure, evaluate the user expressions of the tasks it readied
+        now, and deliver the messages it threw (the receivers run their steps), all before the command
+        writes (and so, on SQLite, before it holds the write lock)."""
         if failure is not None:
             case.failures.append(failure)
         prepare_openings(self, case)
+        self._messages.deliver()
 
     def deliver_messages(self) -> None:
-        """Hand every message a case threw to the one case waiting for it, in this same transaction."""
-        for _ in range(MAX_MESSAGE_ROUNDS):
-            sent_any = False
-            for case in list(self.cases.values()):
-                for message, event in case.live.take_outgoing():
-                    sent_any = True
-                    receiver = self._find_receiver(message.name, event, exclude=case.id)
-                    if receiver is None:
-                        case.undelivered.append(event)
-                        case.failures.append(
-                            Failure(
-                                element_id=None,
-                                task_id=None,
-                                message=f"no case is waiting for the message '{message.name}'",
-                                line=None,
-                                data={"payload": message.payload, "correlations": message.correlations},
-                                code="message_undelivered",
-                            )
-                        )
-                        continue
-                    self.note(receiver, receiver.live.run())
-                    self.record(
-                        action="message.received",
-                        instance_id=receiver.id,
-                        details={"name": message.name, "payload": capped(message.payload), "from": case.id},
-                    )
-            if not sent_any:
-                break
-        for case in self.cases.values():
-            if case.undelivered:
-                case.live.requeue(case.undelivered)
-                case.undelivered = []
-
-    def _find_receiver(self, name: str, event: Any, exclude: str) -> LoadedCase | None:
-        candidates = (
-            self.connection.execute(
-                select(message_subscriptions.c.instance_id)
-                .where(message_subscriptions.c.message_name == name)
-                .where(message_subscriptions.c.instance_id != exclude)
-                .order_by(message_subscriptions.c.instance_id)
-            )
-            .scalars()
-            .all()
-        )
-        for instance_id in dict.fromkeys(candidates):
-            candidate = self.load(instance_id)
-            if candidate.row["state"] not in ("running", "error"):
-                continue
-            if candidate.live.receive_event(event):
-                return candidate
-        return None
+        """The executor, after ``execute``: deliver what a case threw outside a noted step, record the
+        deliveries' events after the command's own, requeue what nobody waited for."""
+        self._events.extend(self._messages.finish())
 
     # --- saving -------------------------------------------------------------------------------
 
@@ -332,170 +271,8 @@ class CommandContext:
             self._save(case)
 
     def _save(self, case: LoadedCase) -> None:
-        if case.new:  # the case row first: tasks, incidents and state rows refer to it
-            case.row["number"] = self._next_number()
-            self.connection.execute(
-                _INSERT_CASE,
-                {
-                    **case.row,
-                    "variables_json": "{}",
-                    "completed_activities_json": "[]",
-                    "active_activities_json": "[]",
-                },
-            )
-        sync_tasks(self, case)
-        state = self._case_state(case)
-        self._record_incidents(case)
-        case_events.record_activities(self, case)
-        variables = case.live.variables()
-        case_events.record_variables(self, case, variables)
-        row = case.row
-        ending = state in ("completed", "cancelled") and row.get("ended_at") is None
-        row["state"] = state
-        if ending:
-            row["ended_at"] = self.now
-            row["ended_how"] = case_events.ended_how(case, state)
-        values = {
-            "state": state,
-            "ended_at": row.get("ended_at"),
-            "ended_how": row.get("ended_how"),
-            "variables_json": dumps_for_reading(variables),
-            "completed_activities_json": dumps(case.live.completed_activities()),
-            "active_activities_json": dumps(case.live.active_activities()),
-            "row_version": case.loaded_version + 1,
-            "department_code": row["department_code"],
-            # every save writes the whole case in the current form, also right after a migration
-            "serializer_version": SERIALIZER_VERSION,
-            "layout_version": LAYOUT_VERSION,
-        }
-        updated = self.connection.execute(
-            _UPDATE_CASE, {**values, "b_id": case.id, "b_loaded_version": case.loaded_version}
-        ).rowcount
-        if updated != 1:
-            raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")
-        row.update(values)
-        if ending:
-            case_events.record_end(self, case, row["ended_how"])
-        if state in ("completed", "cancelled"):  # supervision tasks end with their case
-            withdrawn = self.connection.execute(
-                update(tasks)
-                .where(tasks.c.instance_id == case.id, tasks.c.kind == "escalation", tasks.c.state.in_(OPEN_STATES))
-                .values(state="cancelled", ended_at=self.now)
-                .returning(tasks.c.id)
-            ).scalars()
-            for task_id in withdrawn.all():
-                self.record(
-                    action="task.cancelled",
-                    instance_id=case.id,
-                    task_id=task_id,
-                    details={"cause": "escalation_withdrawn", "case_state": state},
-                )
-        self._write_rows(case)
-        sync_timers(self, case)
-        sync_subscriptions(self, case)
-        project_case(self, case)
+        self.bytes_written += save_case(self, case)
         self._saved.append(case)
-
-    def _write_rows(self, case: LoadedCase) -> None:
-        changes = diff_rows(case.live.rows(), case.digests)
-        inserts: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for state_row in changes.upserts:
-            if state_row.key in case.digests:
-                updates.append({"k": state_row.key, "d": state_row.digest, "c": state_row.content})
-            else:
-                inserts.append(
-                    {
-                        "instance_id": case.id,
-                        "row_key": state_row.key,
-                        "owner": state_row.owner,
-                        "seq": case.next_seq,
-                        "digest": state_row.digest,
-                        "content": state_row.content,
-                    }
-                )
-                case.next_seq += 1
-            case.digests[state_row.key] = state_row.digest
-        if inserts:
-            self.connection.execute(insert(case_state_rows), inserts)
-        if updates:
-            self.connection.execute(
-                update(case_state_rows)
-                .where(case_state_rows.c.instance_id == case.id)
-                .where(case_state_rows.c.row_key == bindparam("k"))
-                .values(digest=bindparam("d"), content=bindparam("c")),
-                updates,
-            )
-        if changes.deletes:
-            self.connection.execute(
-                delete(case_state_rows)
-                .where(case_state_rows.c.instance_id == case.id)
-                .where(case_state_rows.c.row_key.in_(changes.deletes))
-            )
-            for key in changes.deletes:
-                case.digests.pop(key, None)
-        self.bytes_written += sum(len(u["c"]) for u in updates) + sum(len(i["content"]) for i in inserts)
-
-    def _case_state(self, case: LoadedCase) -> str:
-        if case.state_override is not None:
-            return case.state_override
-        if case.failures:
-            return "error"
-        if case.row["state"] == "error" and self._has_open_incident(case):
-            return "error"
-        if case.live.finished:
-            return "completed"
-        return "running"
-
-    def _has_open_incident(self, case: LoadedCase) -> bool:
-        if case.new:
-            return False
-        return (
-            self.connection.execute(
-                select(incidents.c.id)
-                .where(incidents.c.instance_id == case.id)
-                .where(incidents.c.resolved_at.is_(None))
-                .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
-                .limit(1)
-            ).first()
-            is not None
-        )
-
-    def _record_incidents(self, case: LoadedCase) -> None:
-        for failure in case.failures:
-            task_id = self._task_instance_of(case, failure.task_id)
-            self.connection.execute(
-                insert(incidents).values(
-                    id=str(uuid.uuid4()),
-                    instance_id=case.id,
-                    task_id=task_id,
-                    element_id=failure.element_id,
-                    code=failure.code,
-                    message=failure.message,
-                    line=failure.line,
-                    data_json=dumps(failure.data) if failure.data is not None else None,
-                    created_at=self.now,
-                )
-            )
-            self.record(
-                action="incident.raised",
-                instance_id=case.id,
-                task_id=task_id,
-                details={"code": failure.code, "element_id": failure.element_id, "message": failure.message},
-            )
-
-    def _task_instance_of(self, case: LoadedCase, spiff_task_id: str | None) -> str | None:
-        """The latest task instance opened for a workflow task; the workflow task's own id when it has
-        none (script tasks, gateways, or a user task that failed before it opened)."""
-        if spiff_task_id is None:
-            return spiff_task_id
-        row_id = self.connection.execute(
-            select(tasks.c.id)
-            .where(tasks.c.instance_id == case.id, tasks.c.spiff_task_id == spiff_task_id)
-            .order_by(tasks.c.state.in_(OPEN_STATES).desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
-            .limit(1)
-        ).scalar()
-        return str(row_id) if row_id is not None else spiff_task_id
 
     # --- projections --------------------------------------------------------------------------
 

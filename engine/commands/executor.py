@@ -12,7 +12,8 @@ Every state change runs as ``executor.execute(command)`` through, outermost firs
 - :class:`TestHooksInterceptor`: instrumentation points for tests (a barrier after a case is loaded);
 - :class:`HistoryInterceptor`: hands the events the command recorded to the one history writer
   (``engine.audit``) as the transaction's last writes;
-- the invoker: ``command.execute``, message delivery, saving every touched case, ``command.finish``.
+- the invoker: ``command.execute`` (each engine step delivers the messages it threw, before the first
+  write), the leftover deliveries and their events, saving every touched case, ``command.finish``.
 
 Extra interceptors (a benchmark's probe, say) are added with :meth:`CommandExecutor.add`.
 """
@@ -195,7 +196,8 @@ class StateBytesProbe(CommandInterceptor):
 
 
 def invoke(run: CommandRun) -> Any:
-    """The innermost link: execute, deliver messages, save the touched cases, build the result."""
+    """The innermost link: execute (delivering messages as its steps throw them), record the deliveries,
+    save the touched cases, build the result."""
     work = run.require_work()
     value = run.command.execute(work)
     work.deliver_messages()

@@ -145,3 +145,25 @@ def test_a_payload_schema_missing_from_the_upload_is_refused_at_deploy(engine: P
     with pytest.raises(InvalidModel) as raised:
         engine.repository.deploy(org["designer"], _with_payload_schema("absent.json"))
     assert [p.code for p in raised.value.problems] == ["form_missing"]
+
+
+def test_a_message_a_completion_throws_is_recorded_after_the_completion_and_before_what_it_opens(
+    engine: ProcessEngine, org: Org
+) -> None:
+    engine.repository.deploy(org["designer"], corpus_files("message_receiver.bpmn", "message_sender.bpmn"))
+    receiver = _waiting(engine, org, "A-1")
+    sender = engine.runtime.start(org["staff_D1"], "message_sender", variables={"order_id": "A-1", "status": "ok"})
+    engine.tasks.complete(org["staff_D1"], sender.open_tasks[0].id)  # delivered inside the completion's step
+    sent = [e.action for e in engine.history.case_events(org["admin"], sender.id)]
+    assert sent.index("task.completed") < sent.index("case.completed")
+    events = engine.history.case_events(org["admin"], receiver)
+    received = [i for i, e in enumerate(events) if e.action == "message.received"]
+    opened = [
+        i
+        for i, e in enumerate(events)
+        if e.action == "task.created" and (e.details or {}).get("activity_id") == "ship_order"
+    ]
+    assert len(received) == 1 and len(opened) == 1
+    assert received[0] < opened[0]  # the receiver's chain: the message, then what it caused
+    assert events[received[0]].details["from"] == sender.id
+    assert [e.seq for e in events] == sorted(e.seq for e in events)
