@@ -343,7 +343,7 @@ class CommandContext:
                     "active_activities_json": "[]",
                 },
             )
-        sync_tasks(self, case)
+        open_steps = sync_tasks(self, case)
         state = self._case_state(case)
         self._record_incidents(case)
         case_events.record_activities(self, case)
@@ -393,7 +393,7 @@ class CommandContext:
         self._write_rows(case)
         sync_timers(self, case)
         sync_subscriptions(self, case)
-        project_case(self, case)
+        project_case(self, case, open_steps)
         self._saved.append(case)
 
     def _write_rows(self, case: LoadedCase) -> None:
