@@ -16,13 +16,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.actors import Actor
 from engine.audit_chain import SYSTEM_CHAIN, AuditKeyring, compute_mac, content_of, jsonable
 from engine.errors import Unavailable
 from engine.persistence.tables import audit_chain_heads, audit_events
+
+# Built once (SQLAlchemy reuses their compiled form and cache key): every command runs them.
+_INSERT_EVENTS = insert(audit_events)
+_LOCK_HEAD = (
+    select(audit_chain_heads.c.seq, audit_chain_heads.c.mac)
+    .where(audit_chain_heads.c.chain == bindparam("chain"))
+    .with_for_update()
+)
+_MOVE_HEAD = update(audit_chain_heads).where(audit_chain_heads.c.chain == bindparam("b_chain"))
 
 _request_id: ContextVar[str | None] = ContextVar("wutong_request_id", default=None)
 
@@ -75,10 +84,8 @@ def record(connection: Connection, keyring: AuditKeyring | None, events: Sequenc
             row = _row(event, chain, seq, prev_mac, keyring.current_id)
             row["mac"] = prev_mac = compute_mac(keyring.current, content_of(row))
             rows.append(row)
-        connection.execute(insert(audit_events), rows)
-        connection.execute(
-            update(audit_chain_heads).where(audit_chain_heads.c.chain == chain).values(seq=seq, mac=prev_mac)
-        )
+        connection.execute(_INSERT_EVENTS, rows)
+        connection.execute(_MOVE_HEAD, {"seq": seq, "mac": prev_mac, "b_chain": chain})
 
 
 def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id: str) -> dict[str, Any]:
@@ -103,13 +110,12 @@ def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id
 
 def lock_head(connection: Connection, chain: str) -> tuple[int, str | None]:
     """The chain's last (seq, mac), its head row locked until the commit (created on the chain's first event)."""
-    locked = select(audit_chain_heads.c.seq, audit_chain_heads.c.mac).where(audit_chain_heads.c.chain == chain)
-    head = connection.execute(locked.with_for_update()).first()
+    head = connection.execute(_LOCK_HEAD, {"chain": chain}).first()
     if head is None:  # a new chain; a concurrent first append may create the row first, so never fail on it
         values = {"chain": chain, "seq": 0, "mac": None}
         if connection.dialect.name == "postgresql":
             connection.execute(postgresql.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
         else:
             connection.execute(sqlite.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
-        head = connection.execute(locked.with_for_update()).one()
+        head = connection.execute(_LOCK_HEAD, {"chain": chain}).one()
     return int(head.seq), head.mac

@@ -450,16 +450,7 @@ class CommandContext:
     def _has_open_incident(self, case: LoadedCase) -> bool:
         if case.new:
             return False
-        return (
-            self.connection.execute(
-                select(incidents.c.id)
-                .where(incidents.c.instance_id == case.id)
-                .where(incidents.c.resolved_at.is_(None))
-                .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
-                .limit(1)
-            ).first()
-            is not None
-        )
+        return self.connection.execute(_OPEN_INCIDENT, {"instance_id": case.id}).first() is not None
 
     def _record_incidents(self, case: LoadedCase) -> None:
         for failure in case.failures:
@@ -539,3 +530,12 @@ def stored_version(row: Mapping[Any, Any], what: str) -> str:
     except StateVersionError as error:
         raise Conflict(str(error), code="unsupported_state_version") from error
     return str(row["serializer_version"])
+
+
+# built once: whether a case has a blocking incident still open
+_OPEN_INCIDENT = (
+    select(incidents.c.id)
+    .where(incidents.c.instance_id == bindparam("instance_id"), incidents.c.resolved_at.is_(None))
+    .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
+    .limit(1)
+)

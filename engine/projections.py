@@ -28,6 +28,21 @@ _OPEN_ROWS = select(
     tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code
 ).where(tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES))
 
+_OPEN_SPIFF_IDS = select(tasks.c.spiff_task_id).where(
+    tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
+)
+_RESOLVE_TEMPLATE_INCIDENTS = (
+    update(incidents)
+    .where(incidents.c.instance_id == bindparam("b_instance_id"), incidents.c.code == TEMPLATE_FAILED)
+    .where(
+        incidents.c.resolved_at.is_(None),
+        incidents.c.task_id.not_in(
+            select(tasks.c.id).where(tasks.c.instance_id == bindparam("b_instance_id"), tasks.c.state.in_(OPEN_STATES))
+        ),
+    )
+    .returning(incidents.c.id, incidents.c.task_id)
+)
+
 OpenStep = tuple[str, str | None]
 """An open user task as the ledger shows it: its name (else its activity id) and its department."""
 
@@ -46,11 +61,7 @@ def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
         return
     if case.open_spiff_ids is None:  # once per command: a step only closes rows, and closed ones are not ready
         case.open_spiff_ids = frozenset() if case.new else frozenset(
-            work.connection.execute(
-                select(tasks.c.spiff_task_id).where(
-                    tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
-                )
-            ).scalars()
+            work.connection.execute(_OPEN_SPIFF_IDS, {"instance_id": case.id}).scalars()
         )
     for task in ready:
         if task.id in case.open_spiff_ids:
@@ -223,13 +234,8 @@ def _resolve_template_incidents(work: CommandContext, case: LoadedCase) -> None:
     """A template incident ends with its task."""
     if case.new:
         return
-    open_ids = select(tasks.c.id).where(tasks.c.instance_id == case.id, tasks.c.state.in_(OPEN_STATES))
     resolved = work.connection.execute(
-        update(incidents)
-        .where(incidents.c.instance_id == case.id, incidents.c.code == TEMPLATE_FAILED)
-        .where(incidents.c.resolved_at.is_(None), incidents.c.task_id.not_in(open_ids))
-        .values(resolved_at=work.now)
-        .returning(incidents.c.id, incidents.c.task_id)
+        _RESOLVE_TEMPLATE_INCIDENTS, {"resolved_at": work.now, "b_instance_id": case.id}
     ).all()
     for incident in sorted(resolved, key=lambda r: str(r.id)):
         work.record(
