@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from engine import access
+from engine.access import applicant_data
 from engine.actors import Actor
 from engine.audit_values import capped_fields
 from engine.command_context import CommandContext
@@ -225,10 +226,13 @@ class CompleteTask(Command[CompletionResult]):
         # ``value`` is the completed task's row as written (the save changes no closed task): not read again
         engine, row = work.engine, value
         case = work.cases[row["instance_id"]]
+        judge = engine.judge()
+        step = case.model.user_tasks.get(row["activity_id"])
         return CompletionResult(
-            task=task_view(row, case.row, case.model, engine.judge(), engine.deadline_warning),
+            task=task_view(row, case.row, case.model, judge, engine.deadline_warning),
             case_state=case.row["state"],
-            open_tasks=open_tasks(work.connection, self.actor, case.id, engine.judge()),
+            open_tasks=open_tasks(work.connection, self.actor, case.id, judge),
+            rendered=not (step is not None and step.instructions) and not applicant_data.is_restricted(self.actor),
         )
 
 
