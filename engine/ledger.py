@@ -56,7 +56,10 @@ def project_case(work: CommandContext, case: LoadedCase, open_steps: list[tuple[
         work.engine.calendar,
         work.engine.policy.zone,
     )
-    _upsert(work.connection, row)
+    if case.new:  # the case's first save: no row to update yet
+        work.connection.execute(_INSERT, row)
+    else:
+        _upsert(work.connection, row)
 
 
 def ledger_row(
