@@ -11,8 +11,11 @@ every completion; the table prints our rate as a fraction of each.
 ``--model utility`` drives the shipped utility-connection process instead (the demo organisation's
 users, real form data, its message step: ``bench/utility_connection_driver.py``; 34 requests per case).
 
+``--synchronous`` sets SQLite's ``PRAGMA synchronous`` of the server (``WUTONG_SQLITE_SYNCHRONOUS``):
+``full`` (the default, as shipped), ``normal``, or ``both`` (a server row of each, the ratio both ways).
+
     .venv/bin/python bench/bench_http_throughput.py [--quick] [--db sqlite|postgres|both] [--cases N]
-        [--model three_user_tasks|utility]
+        [--model three_user_tasks|utility] [--synchronous full|normal|both]
 """
 
 from __future__ import annotations
@@ -85,11 +88,11 @@ def free_port() -> int:
 class Server:
     """``wutong serve`` in its own process group, logs to a file, stopped with its workers."""
 
-    def __init__(self, database_url: str, workers: int, log: Path) -> None:
+    def __init__(self, database_url: str, workers: int, log: Path, synchronous: str = "FULL") -> None:
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("WUTONG_")}
         env.update(WUTONG_DATABASE_URL=database_url, WUTONG_SECRET_KEY=secrets.token_hex(16),
-                   WUTONG_AUDIT_KEY=secrets.token_hex(32))
+                   WUTONG_AUDIT_KEY=secrets.token_hex(32), WUTONG_SQLITE_SYNCHRONOUS=synchronous)
         self.log = log
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -240,6 +243,8 @@ def main() -> None:
     def extra(p: Any) -> None:
         p.add_argument("--cases", type=int, default=None)
         p.add_argument("--model", choices=(PROCESS, "utility"), default=PROCESS)
+        p.add_argument("--synchronous", choices=("full", "normal", "both"), default="full",
+                       help="SQLite's PRAGMA synchronous for the server (both: a row of each)")
 
     args = parse_args(__doc__.splitlines()[0], extra=extra)
     model = args.model
@@ -248,20 +253,26 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     spiff: list[dict[str, float]] = []
     with databases() as dbs:
+        modes = ("FULL", "NORMAL") if args.synchronous == "both" else (args.synchronous.upper(),)
         for backend in selected_backends(args.db):
-            for workers in (1,) if backend == "sqlite" else ((1,) if args.quick else (1, 2, 4)):
+            for workers, synchronous in (
+                [(1, mode) for mode in modes] if backend == "sqlite"
+                else [(w, "-") for w in ((1,) if args.quick else (1, 2, 4))]
+            ):
                 # SpiffWorkflow alone is measured on the 3-user-task model only (the utility process
                 # needs our script engine, forms and messages around it: not a like-for-like ratio)
                 spiff.append(spiff_alone(cases) if model == PROCESS else {})
                 url = dbs.fresh(backend)
                 token: Any = prepare(url) if model == PROCESS else utility.prepare(url)
-                server = Server(url, workers, dbs.directory / f"serve-{backend}-{workers}.log")
+                server = Server(url, workers, dbs.directory / f"serve-{backend}-{workers}-{synchronous}.log",
+                                "FULL" if synchronous == "-" else synchronous)
                 try:
                     for clients in (1, 4):
                         result = run_clients(server.base, token, cases, clients, model)
-                        result.update(backend=backend, workers=workers, spiff=spiff[-1], model=model)
+                        result.update(backend=backend, workers=workers, spiff=spiff[-1], model=model,
+                                      synchronous=synchronous)
                         runs.append(result)
-                        print(f"{backend} workers={workers} clients={clients}: "
+                        print(f"{backend} synchronous={synchronous} workers={workers} clients={clients}: "
                               f"{fmt(result['instances_per_s'], 1)} instances/s", flush=True)
                 finally:
                     server.stop()
@@ -269,7 +280,7 @@ def main() -> None:
     print_environment(env)
     rows = []
     for run in runs:
-        base = [run["backend"], run["workers"], run["clients"], fmt(run["instances_per_s"], 1),
+        base = [run["backend"], run["synchronous"], run["workers"], run["clients"], fmt(run["instances_per_s"], 1),
                 fmt(run["requests_per_s"], 0)]
         if not run["spiff"]:
             run.update(ratio_in_memory=None, ratio_save_and_reload=None)
@@ -283,14 +294,17 @@ def main() -> None:
     print_table(
         f"HTTP throughput, {model if model == PROCESS else utility.PROCESS}, {cases} cases per row "
         f"({per_case} requests each)",
-        ["db", "workers", "clients", "inst/s", "req/s", "spiff save+reload/s", "ratio", "spiff memory/s", "ratio"],
+        ["db", "synchronous", "workers", "clients", "inst/s", "req/s", "spiff save+reload/s", "ratio",
+         "spiff memory/s", "ratio"],
         rows,
     )
     endpoint_rows = [
-        [run["backend"], run["workers"], run["clients"], label, *(fmt(v[q], 2) for q in ("p50", "p95", "p99"))]
+        [run["backend"], run["synchronous"], run["workers"], run["clients"], label,
+         *(fmt(v[q], 2) for q in ("p50", "p95", "p99"))]
         for run in runs for label, v in run["endpoints_ms"].items()
     ]
-    print_table("latency per endpoint (ms)", ["db", "workers", "clients", "endpoint", "p50", "p95", "p99"],
+    print_table("latency per endpoint (ms)",
+                ["db", "synchronous", "workers", "clients", "endpoint", "p50", "p95", "p99"],
                 endpoint_rows)
     if not args.no_json:
         write_json("http_throughput" if model == PROCESS else "http_throughput_utility",

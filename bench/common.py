@@ -176,12 +176,15 @@ class Org:
         return self.actors[name]
 
 
-def make_engine(database_url: str, *, cache: bool = True, env: Mapping[str, str] | None = None) -> ProcessEngine:
-    """An engine with default settings (SQLite: WAL, synchronous=FULL) and the real clock; the audit
-    key is WUTONG_AUDIT_KEY(_FILE) of ``env`` (default: this process's environment) when set, else a
-    throw-away one."""
+def make_engine(
+    database_url: str, *, cache: bool = True, env: Mapping[str, str] | None = None, synchronous: str = "FULL"
+) -> ProcessEngine:
+    """An engine with default settings (SQLite: WAL, ``synchronous`` FULL unless told) and the real clock;
+    the audit key is WUTONG_AUDIT_KEY(_FILE) of ``env`` (default: this process's environment) when set,
+    else a throw-away one."""
     keys = AuditKeyring.from_env(env) or AuditKeyring.parse("bench:" + secrets.token_hex(16))
-    config = EngineConfig(database_url=database_url, cache_cases=cache, audit_keys=keys)
+    config = EngineConfig(database_url=database_url, cache_cases=cache, audit_keys=keys,
+                          sqlite_synchronous=synchronous)
     engine = ProcessEngine(config, clock=SystemClock())
     engine.upgrade_schema()
     return engine

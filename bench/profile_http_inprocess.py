@@ -4,9 +4,10 @@ Same model and requests as ``bench/bench_http_throughput.py`` (start, then three
 case's open tasks and complete one), on a fresh SQLite file, no server: prints instances/s, ms and
 SQL statements per request, CPU ms per request (this process's CPU time: steadier than the wall
 clock on a shared machine), and with ``--profile`` the top entries of a cProfile run (our code and
-SQLAlchemy's statement building), which is where the request path's time goes.
+SQLAlchemy's statement building), which is where the request path's time goes. ``--synchronous
+normal`` runs SQLite with ``PRAGMA synchronous=NORMAL`` (default FULL, as shipped).
 
-    .venv/bin/python bench/profile_http_inprocess.py [--cases N] [--profile]
+    .venv/bin/python bench/profile_http_inprocess.py [--cases N] [--profile] [--synchronous full|normal]
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=60)
     parser.add_argument("--profile", action="store_true", help="print cProfile's top entries")
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
+                        help="SQLite's PRAGMA synchronous (default full, as shipped)")
     args = parser.parse_args()
     url = f"sqlite:///{tempfile.mkdtemp()}/profile.db"
     token = prepare(url)
-    engine = make_engine(url)
+    engine = make_engine(url, synchronous=args.synchronous.upper())
     client = create_app({"SECRET_KEY": "profile" * 5}, engine=engine).test_client()
     headers = {"Authorization": f"Bearer {token}"}
     statements = [0]

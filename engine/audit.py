@@ -4,7 +4,8 @@ Commands collect their events (``CommandContext.record``) and hand them here onc
 commit. Per chain (sorted by name, so two commands never wait on each other's heads in opposite
 order), the chain's head row is locked (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers),
 the events get the next sequence numbers, the predecessor's MAC and their own MAC
-(``engine.audit_chain``), and the head moves to the last of them.
+(``engine.audit_chain``), and the head moves to the last of them. A new chain's head row is inserted
+once, already pointing at its last event.
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.actors import Actor
 from engine.audit_chain import SYSTEM_CHAIN, AuditKeyring, compute_mac, content_of, jsonable
 from engine.errors import Unavailable
 from engine.persistence.tables import audit_chain_heads, audit_events
+
+# Built once (SQLAlchemy reuses their compiled form and cache key): every command runs them.
+_INSERT_EVENTS = insert(audit_events)
+_LOCK_HEAD = (
+    select(audit_chain_heads.c.seq, audit_chain_heads.c.mac)
+    .where(audit_chain_heads.c.chain == bindparam("chain"))
+    .with_for_update()
+)
+_MOVE_HEAD = update(audit_chain_heads).where(audit_chain_heads.c.chain == bindparam("b_chain"))
 
 _request_id: ContextVar[str | None] = ContextVar("wutong_request_id", default=None)
 
@@ -68,17 +78,37 @@ def record(connection: Connection, keyring: AuditKeyring | None, events: Sequenc
     for event in events:
         by_chain.setdefault(event.chain, []).append(event)
     for chain in sorted(by_chain):
-        seq, prev_mac = lock_head(connection, chain)
-        rows: list[dict[str, Any]] = []
-        for event in by_chain[chain]:
-            seq += 1
-            row = _row(event, chain, seq, prev_mac, keyring.current_id)
-            row["mac"] = prev_mac = compute_mac(keyring.current, content_of(row))
-            rows.append(row)
-        connection.execute(insert(audit_events), rows)
-        connection.execute(
-            update(audit_chain_heads).where(audit_chain_heads.c.chain == chain).values(seq=seq, mac=prev_mac)
-        )
+        head = connection.execute(_LOCK_HEAD, {"chain": chain}).first()
+        if head is None:  # a new chain (a new case): its head row is written once, already at its end
+            rows = _chained(by_chain[chain], chain, 0, None, keyring)
+            if _create_head(connection, chain, rows[-1]["seq"], rows[-1]["mac"]):
+                connection.execute(_INSERT_EVENTS, rows)
+                continue
+            head = connection.execute(_LOCK_HEAD, {"chain": chain}).one()  # created meanwhile: append to it
+        rows = _chained(by_chain[chain], chain, int(head.seq), head.mac, keyring)
+        connection.execute(_INSERT_EVENTS, rows)
+        connection.execute(_MOVE_HEAD, {"seq": rows[-1]["seq"], "mac": rows[-1]["mac"], "b_chain": chain})
+
+
+def _chained(
+    events: Sequence[PendingEvent], chain: str, seq: int, prev_mac: str | None, keyring: AuditKeyring
+) -> list[dict[str, Any]]:
+    """The chain's next rows after (``seq``, ``prev_mac``), each with its sequence number and MAC."""
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        seq += 1
+        row = _row(event, chain, seq, prev_mac, keyring.current_id)
+        row["mac"] = prev_mac = compute_mac(keyring.current, content_of(row))
+        rows.append(row)
+    return rows
+
+
+def _create_head(connection: Connection, chain: str, seq: int, mac: str | None) -> bool:
+    """Insert the head row of a new chain; False when another transaction created it first (on
+    PostgreSQL this waits for that transaction, and the caller then locks and appends to its head)."""
+    values = {"chain": chain, "seq": seq, "mac": mac}
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return bool(connection.execute(dialect.insert(audit_chain_heads).values(values).on_conflict_do_nothing()).rowcount)
 
 
 def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id: str) -> dict[str, Any]:
@@ -99,17 +129,3 @@ def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id
         "prev_mac": prev_mac,
         "key_id": key_id,
     }
-
-
-def lock_head(connection: Connection, chain: str) -> tuple[int, str | None]:
-    """The chain's last (seq, mac), its head row locked until the commit (created on the chain's first event)."""
-    locked = select(audit_chain_heads.c.seq, audit_chain_heads.c.mac).where(audit_chain_heads.c.chain == chain)
-    head = connection.execute(locked.with_for_update()).first()
-    if head is None:  # a new chain; a concurrent first append may create the row first, so never fail on it
-        values = {"chain": chain, "seq": 0, "mac": None}
-        if connection.dialect.name == "postgresql":
-            connection.execute(postgresql.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
-        else:
-            connection.execute(sqlite.insert(audit_chain_heads).values(values).on_conflict_do_nothing())
-        head = connection.execute(locked.with_for_update()).one()
-    return int(head.seq), head.mac

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from engine.audit_values import changes
 from engine.persistence.tables import tasks
@@ -20,6 +20,14 @@ from engine.vocabulary import OPEN_TASK_STATES
 
 if TYPE_CHECKING:
     from engine.command_context import CommandContext, LoadedCase
+
+# Built once: the task instances of the given workflow tasks, the open one (else the latest opening) last
+_INSTANCES = (
+    select(tasks.c.id, tasks.c.spiff_task_id)
+    .where(tasks.c.instance_id == bindparam("instance_id"))
+    .where(tasks.c.spiff_task_id.in_(bindparam("human", expanding=True)))
+    .order_by(tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.created_at, tasks.c.id)
+)
 
 
 def record_activities(work: CommandContext, case: LoadedCase) -> None:
@@ -31,11 +39,7 @@ def record_activities(work: CommandContext, case: LoadedCase) -> None:
     human = sorted({c.task_id for c in found if c.human})
     instances: dict[str, str] = {}
     if human:
-        for row in work.connection.execute(
-            select(tasks.c.id, tasks.c.spiff_task_id)
-            .where(tasks.c.instance_id == case.id, tasks.c.spiff_task_id.in_(human))
-            .order_by(tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.created_at, tasks.c.id)
-        ):
+        for row in work.connection.execute(_INSTANCES, {"instance_id": case.id, "human": human}):
             instances[row.spiff_task_id] = row.id  # the open one, else the latest opening, wins
     for change in found:
         work.record(

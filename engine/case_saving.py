@@ -49,7 +49,7 @@ def save_case(work: CommandContext, case: LoadedCase) -> int:
                 "active_activities_json": "[]",
             },
         )
-    sync_tasks(work, case)
+    open_steps = sync_tasks(work, case)
     state = _case_state(work, case)
     _record_incidents(work, case)
     case_events.record_activities(work, case)
@@ -99,7 +99,7 @@ def save_case(work: CommandContext, case: LoadedCase) -> int:
     written = _write_rows(work, case)
     sync_timers(work, case)
     sync_subscriptions(work, case)
-    project_case(work, case)
+    project_case(work, case, open_steps)
     return written
 
 
@@ -159,16 +159,16 @@ def _case_state(work: CommandContext, case: LoadedCase) -> str:
 def _has_open_incident(work: CommandContext, case: LoadedCase) -> bool:
     if case.new:
         return False
-    return (
-        work.connection.execute(
-            select(incidents.c.id)
-            .where(incidents.c.instance_id == case.id)
-            .where(incidents.c.resolved_at.is_(None))
-            .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
-            .limit(1)
-        ).first()
-        is not None
-    )
+    return work.connection.execute(_OPEN_INCIDENT, {"instance_id": case.id}).first() is not None
+
+
+# built once: whether a case has a blocking incident still open
+_OPEN_INCIDENT = (
+    select(incidents.c.id)
+    .where(incidents.c.instance_id == bindparam("instance_id"), incidents.c.resolved_at.is_(None))
+    .where(incidents.c.code.not_in(NON_BLOCKING_INCIDENTS))
+    .limit(1)
+)
 
 
 def _record_incidents(work: CommandContext, case: LoadedCase) -> None:

@@ -316,3 +316,4 @@ def stored_version(row: Mapping[Any, Any], what: str) -> str:
     except StateVersionError as error:
         raise Conflict(str(error), code="unsupported_state_version") from error
     return str(row["serializer_version"])
+

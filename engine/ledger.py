@@ -43,19 +43,23 @@ def ended_how(case: LoadedCase) -> str | None:
     return "cancelled" if state == "cancelled" else ("terminated" if case.live.terminated() else "completed")
 
 
-def project_case(work: CommandContext, case: LoadedCase) -> None:
-    """Write the case's ledger row (called by ``CommandContext._save`` once the case row is written)."""
+def project_case(work: CommandContext, case: LoadedCase, open_steps: list[tuple[str, str | None]]) -> None:
+    """Write the case's ledger row (called by ``CommandContext._save`` once the case row is written);
+    ``open_steps``: the case's open user tasks (name, department) as ``sync_tasks`` left them."""
     variables = json.loads(case.row["variables_json"])
     row = ledger_row(
         case.row,
         variables,
         LedgerSpec.from_properties(case.model.properties),
         ended_how(case),
-        _open_steps(work.connection, case.id) if case.row["state"] in ("running", "error") else [],
+        open_steps if case.row["state"] in ("running", "error") else [],
         work.engine.calendar,
         work.engine.policy.zone,
     )
-    _upsert(work.connection, row)
+    if case.new:  # the case's first save: no row to update yet
+        work.connection.execute(_INSERT, row)
+    else:
+        _upsert(work.connection, row)
 
 
 def ledger_row(

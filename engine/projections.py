@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
 from engine.deadlines import DeadlineSpec
 from engine.instructions import TEMPLATE_FAILED, render_instructions
@@ -24,6 +24,27 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 # Built once, run with a parameter dict (``.values(...)`` per call coerced each column every time).
 _INSERT_TASK = insert(tasks)
+_OPEN_ROWS = select(
+    tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code
+).where(tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES))
+
+_OPEN_SPIFF_IDS = select(tasks.c.spiff_task_id).where(
+    tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
+)
+_RESOLVE_TEMPLATE_INCIDENTS = (
+    update(incidents)
+    .where(incidents.c.instance_id == bindparam("b_instance_id"), incidents.c.code == TEMPLATE_FAILED)
+    .where(
+        incidents.c.resolved_at.is_(None),
+        incidents.c.task_id.not_in(
+            select(tasks.c.id).where(tasks.c.instance_id == bindparam("b_instance_id"), tasks.c.state.in_(OPEN_STATES))
+        ),
+    )
+    .returning(incidents.c.id, incidents.c.task_id)
+)
+
+OpenStep = tuple[str, str | None]
+"""An open user task as the ledger shows it: its name (else its activity id) and its department."""
 
 
 def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
@@ -40,11 +61,7 @@ def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
         return
     if case.open_spiff_ids is None:  # once per command: a step only closes rows, and closed ones are not ready
         case.open_spiff_ids = frozenset() if case.new else frozenset(
-            work.connection.execute(
-                select(tasks.c.spiff_task_id).where(
-                    tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
-                )
-            ).scalars()
+            work.connection.execute(_OPEN_SPIFF_IDS, {"instance_id": case.id}).scalars()
         )
     for task in ready:
         if task.id in case.open_spiff_ids:
@@ -85,9 +102,10 @@ def _evaluate(case: LoadedCase, task: ReadyTask, what: str, expression: str) -> 
     return result
 
 
-def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
+def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
     """Open a task instance for each new opening of human work (routed, with deadlines); cancel the
-    open ones whose workflow task is no longer ready.
+    open ones whose workflow task is no longer ready. Returns the case's open user tasks afterwards
+    (for the ledger row, which would otherwise read them again).
 
     Every opening (a loop pass, a multi-instance child, a step reopened by a send-back) is a row of
     its own with its own id; ``spiff_task_id`` names the workflow task. An earlier opening's row is
@@ -95,15 +113,12 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
     """
     ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
     open_rows: dict[str, tuple[str, str]] = {}
+    steps: list[OpenStep] = []
     if not case.new:
-        open_rows = {
-            row.spiff_task_id: (row.id, row.activity_id)
-            for row in work.connection.execute(
-                select(tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id).where(
-                    tasks.c.instance_id == case.id, tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
-                )
-            )
-        }
+        for row in work.connection.execute(_OPEN_ROWS, {"instance_id": case.id}):
+            open_rows[row.spiff_task_id] = (row.id, row.activity_id)
+            if row.spiff_task_id in ready:
+                steps.append((row.name or row.activity_id, row.department_code))
     gone = {spiff_id: row for spiff_id, row in open_rows.items() if spiff_id not in ready}
     if gone:
         work.connection.execute(
@@ -148,6 +163,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
                 "original_due_at": due,
             },
         )
+        steps.append((task.name or task.activity_id, department))
         work.record(
             action="task.created",
             instance_id=case.id,
@@ -161,6 +177,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> None:
         )
         _check_instructions(work, case, task, row_id)
     _resolve_template_incidents(work, case)
+    return steps
 
 
 def _cancel_cause(case: LoadedCase, spiff_id: str) -> str:
@@ -217,13 +234,8 @@ def _resolve_template_incidents(work: CommandContext, case: LoadedCase) -> None:
     """A template incident ends with its task."""
     if case.new:
         return
-    open_ids = select(tasks.c.id).where(tasks.c.instance_id == case.id, tasks.c.state.in_(OPEN_STATES))
     resolved = work.connection.execute(
-        update(incidents)
-        .where(incidents.c.instance_id == case.id, incidents.c.code == TEMPLATE_FAILED)
-        .where(incidents.c.resolved_at.is_(None), incidents.c.task_id.not_in(open_ids))
-        .values(resolved_at=work.now)
-        .returning(incidents.c.id, incidents.c.task_id)
+        _RESOLVE_TEMPLATE_INCIDENTS, {"resolved_at": work.now, "b_instance_id": case.id}
     ).all()
     for incident in sorted(resolved, key=lambda r: str(r.id)):
         work.record(

@@ -210,6 +210,9 @@ class CompletionResult:
     task: TaskView
     case_state: str
     open_tasks: tuple[TaskSummary, ...]
+    rendered: bool = False
+    """The task view is final as built in the transaction: its step has no instructions template and
+    the actor reads all data, so there is nothing to render or hide after the commit."""
 
 
 @dataclass(frozen=True)

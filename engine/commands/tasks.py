@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
 from engine import access
+from engine.access import applicant_data
 from engine.actors import Actor
 from engine.audit_values import capped_fields
 from engine.command_context import CommandContext
@@ -16,7 +18,7 @@ from engine.commands.base import Command
 from engine.definitions import APPLICANT_LANE
 from engine.errors import Conflict, Forbidden
 from engine.forms import validate_submission
-from engine.persistence.tables import process_instances, tasks
+from engine.persistence.tables import process_instances
 from engine.results import CompletionResult, TaskView
 from engine.services.task_transitions import case_version, loaded, transition
 from engine.spiff.state import dumps
@@ -33,22 +35,18 @@ def _mark_completed(
     version: int,
     submitted: Mapping[str, Any],
     acting_for: str | None = None,
-) -> None:
-    transition(
-        work,
-        row,
-        expected={"open", "claimed"},
-        values={
-            "state": "completed",
-            "assignee_user_id": actor.user_id,
-            "completed_by": actor.user_id,
-            "acting_for": acting_for,
-            "ended_at": work.now,
-            "submitted_json": dumps(submitted),
-        },
-        version=version,
-        assignee=True,
-    )
+) -> dict[str, Any]:
+    """Write the completion; the task row as it now stands (the command's result is built from it)."""
+    values = {
+        "state": "completed",
+        "assignee_user_id": actor.user_id,
+        "completed_by": actor.user_id,
+        "acting_for": acting_for,
+        "ended_at": work.now,
+        "submitted_json": dumps(submitted),
+    }
+    transition(work, row, expected={"open", "claimed"}, values=values, version=version, assignee=True)
+    return {**row, **values, "ended_at": work.now.astimezone(UTC)}  # as the database gives it back
 
 
 def _claim(work: CommandContext, actor: Actor, row: Mapping[Any, Any], version: int) -> None:
@@ -161,7 +159,7 @@ class CompleteTask(Command[CompletionResult]):
     task_id: str
     data: Mapping[str, Any]
 
-    def execute(self, work: CommandContext) -> str:
+    def execute(self, work: CommandContext) -> dict[str, Any]:
         actor, task_id, submitted = self.actor, self.task_id, dict(self.data)
         connection = work.connection
         version = case_version(work, task_id)
@@ -185,14 +183,14 @@ class CompleteTask(Command[CompletionResult]):
         if row["kind"] == "escalation":  # a supervision task outside the BPMN: done when its owner says so
             validate_submission(ESCALATION_FORM, submitted)
             work.load(row["instance_id"], instance)  # its save bumps the case; the finish step reads it
-            _mark_completed(work, actor, row, version, submitted)
+            completed = _mark_completed(work, actor, row, version, submitted)
             work.record(
                 action="escalation.completed",
                 instance_id=row["instance_id"],
                 task_id=task_id,
                 details={"fields": sorted(submitted), "action": submitted["action"]},
             )
-            return task_id
+            return completed
         step = model.user_tasks.get(row["activity_id"])
         if step is not None and step.applicant_only and actor.user_id != instance["applicant_user_id"]:
             raise Forbidden("only the applicant may complete this step", code="applicant_only_step")
@@ -209,7 +207,7 @@ class CompleteTask(Command[CompletionResult]):
         acting_for = instance["applicant_user_id"] if for_applicant else None
         # the engine step before the first write: on SQLite it runs without the write lock
         work.note(case, case.live.complete(spiff_id, submitted))
-        _mark_completed(work, actor, row, version, submitted, acting_for)
+        completed = _mark_completed(work, actor, row, version, submitted, acting_for)
         work.record(
             action="task.completed",
             instance_id=case.id,
@@ -222,16 +220,19 @@ class CompleteTask(Command[CompletionResult]):
                 "for_applicant": for_applicant,
             },
         )
-        return task_id
+        return completed
 
-    def finish(self, work: CommandContext, value: str) -> CompletionResult:
-        engine = work.engine
-        row = work.connection.execute(select(tasks).where(tasks.c.id == value)).mappings().one()
+    def finish(self, work: CommandContext, value: dict[str, Any]) -> CompletionResult:
+        # ``value`` is the completed task's row as written (the save changes no closed task): not read again
+        engine, row = work.engine, value
         case = work.cases[row["instance_id"]]
+        judge = engine.judge()
+        step = case.model.user_tasks.get(row["activity_id"])
         return CompletionResult(
-            task=task_view(row, case.row, case.model, engine.judge(), engine.deadline_warning),
+            task=task_view(row, case.row, case.model, judge, engine.deadline_warning),
             case_state=case.row["state"],
-            open_tasks=open_tasks(work.connection, self.actor, case.id, engine.judge()),
+            open_tasks=open_tasks(work.connection, self.actor, case.id, judge),
+            rendered=not (step is not None and step.instructions) and not applicant_data.is_restricted(self.actor),
         )
 
 

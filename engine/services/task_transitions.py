@@ -14,21 +14,25 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Update, bindparam, select, update
 
 from engine.command_context import CommandContext
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import process_instances, tasks
 
+# Built once (SQLAlchemy reuses their compiled form and cache key); the task writes per guard below.
+_CASE_VERSION = (
+    select(process_instances.c.id, process_instances.c.row_version)
+    .join(tasks, tasks.c.instance_id == process_instances.c.id)
+    .where(tasks.c.id == bindparam("task_id"))
+)
+_TRANSITIONS: dict[tuple[tuple[str, ...], str], Update] = {}
+
 
 def case_version(work: CommandContext, task_id: str) -> int:
     """The ``row_version`` of the task's case, read *before* the command reads the task, so a change
     committed between the two reads fails the version check instead of being overwritten."""
-    found = work.connection.execute(
-        select(process_instances.c.id, process_instances.c.row_version)
-        .join(tasks, tasks.c.instance_id == process_instances.c.id)
-        .where(tasks.c.id == task_id)
-    ).first()
+    found = work.connection.execute(_CASE_VERSION, {"task_id": task_id}).first()
     if found is None:
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
     work.read_version(str(found.id), int(found.row_version))  # checked at the write lock (optimistic commands)
@@ -72,13 +76,27 @@ def transition(
     ``version`` comes from ``case_version``. When the command loaded the case into its ``CommandContext``,
     the case's save bumps the version (guarded by the one it loaded, which must equal ``version``).
     """
-    query = update(tasks).where(tasks.c.id == row["id"], tasks.c.state.in_(sorted(expected)))
-    if assignee:
-        held = row["assignee_user_id"]
-        query = query.where(tasks.c.assignee_user_id.is_(None) if held is None else tasks.c.assignee_user_id == held)
-    if work.connection.execute(query.values(dict(values))).rowcount != 1:
+    held = row["assignee_user_id"] if assignee else None
+    guard = "none" if not assignee else ("free" if held is None else "held")
+    params = {**values, "b_id": row["id"], **({"b_held": held} if guard == "held" else {})}
+    if work.connection.execute(_transition(tuple(sorted(expected)), guard), params).rowcount != 1:
         current = work.connection.execute(select(tasks.c.state).where(tasks.c.id == row["id"])).scalar()
         if current == "claimed" and "claimed" not in expected:
             raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
         raise Conflict(f"the task is {current}; reload and try again", code="task_not_open")
     bump_case(work, str(row["instance_id"]), version)
+
+
+def _transition(expected: tuple[str, ...], guard: str) -> Update:
+    """``UPDATE tasks SET <the parameters' columns> WHERE id = :b_id AND state IN expected`` (and the
+    assignee guard: ``free`` IS NULL, ``held`` = :b_held), built once per shape."""
+    key = (expected, guard)
+    query = _TRANSITIONS.get(key)
+    if query is None:
+        query = update(tasks).where(tasks.c.id == bindparam("b_id"), tasks.c.state.in_(expected))
+        if guard == "free":
+            query = query.where(tasks.c.assignee_user_id.is_(None))
+        elif guard == "held":
+            query = query.where(tasks.c.assignee_user_id == bindparam("b_held"))
+        query = _TRANSITIONS.setdefault(key, query)
+    return query

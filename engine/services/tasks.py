@@ -146,6 +146,8 @@ class TaskService:
     def complete(self, actor: Actor, task_id: str, data: Mapping[Any, Any] | None = None) -> CompletionResult:
         """Validate ``data`` against the task's form, then complete it and run the case on."""
         result = self._engine.execute(CompleteTask(actor=actor, task_id=task_id, data=dict(data or {})))
+        if result.rendered:  # no template and nothing hidden: the view needs no second read
+            return result
         return replace(result, task=self.with_instructions(result.task, actor))
 
     def case_of(self, actor: Actor, instance_id: str) -> None:
