@@ -88,9 +88,14 @@ def report_summary(fmt: str, **filters: Any) -> None:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     rows = [_summary_row("(all)", body)]
-    rows += [_summary_row(f"department {g['key']}", g) for g in body["by_department"]]
-    rows += [_summary_row(f"category {g['key']}", g) for g in body["by_category"]]
+    rows += [_summary_row(f"department {_shown(g['key'])}", g) for g in body["by_department"]]
+    rows += [_summary_row(f"category {_shown(g['key'])}", g) for g in body["by_category"]]
     _print(SUMMARY_COLUMNS, rows, fmt)
+
+
+def _shown(key: str | None) -> str:
+    """A group's key as the table shows it: cases whose process declares no such column are "(none)"."""
+    return "(none)" if key is None else key
 
 
 def _handlers(kind: str, fmt: str, filters: dict[str, Any]) -> None:
