@@ -6,6 +6,8 @@ row), spread over a year, 20 departments and 8 categories. Then, per database, t
 
 - the summary over everything (``engine.reports.summary`` as an auditor: totals, rates, percentiles,
   per department, per category and per month);
+- the same summary over 10 February to 20 November (``summary_window``): whole months from the
+  monthly totals (``engine/ledger_totals.py``), the partial months at the edges scanned;
 - a ledger page of 50 filtered by department and sorted by due date, as an auditor and as a staff
   member (whose visibility is paged per branch, engine/services/ledger_list.py), and the same staff
   page through the single visibility filter used before 0012_perf (``staff_page_before``);
@@ -31,7 +33,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ from bench.common import (
     timed_ms,
     write_json,
 )
-from engine import SYSTEM, Actor, ProcessEngine
+from engine import SYSTEM, Actor, ProcessEngine, ledger_totals
 from engine.access.cases import visible_case_ids, visible_cases_clause
 from engine.paging import capped_count
 from engine.persistence.tables import ledger_cases, process_definitions, process_instances
@@ -92,6 +94,7 @@ def _through_engine(engine: ProcessEngine, count: int, open_share: float) -> flo
 
 def _bulk(engine: ProcessEngine, closed: int, open_: int) -> float:
     rng = random.Random(11)
+    zone = engine.policy.zone
     began = time.perf_counter()
     with engine.db.transaction() as connection:
         definition = connection.execute(select(process_definitions.c.id, process_definitions.c.key)).first()
@@ -122,7 +125,9 @@ def _bulk(engine: ProcessEngine, closed: int, open_: int) -> float:
                 "category": rng.choice(CATEGORIES), "outcome": None, "state": state,
                 "ended_how": None if is_open else "completed", "accepted": True, "closed": not is_open,
                 "satisfaction": None if is_open else satisfaction, "started_at": started, "ended_at": ended,
-                "start_month": started.strftime("%Y-%m"), "end_month": ended.strftime("%Y-%m") if ended else None,
+                # local months, as the engine projects them (the summary's windows are local dates)
+                "start_month": started.astimezone(zone).strftime("%Y-%m"),
+                "end_month": ended.astimezone(zone).strftime("%Y-%m") if ended else None,
                 "due_at": due, "original_due_at": due,
                 "handling_days": None if ended is None else max(0, (ended - started).days * 5 // 7),
                 "on_time": None if ended is None else ended <= due,
@@ -137,6 +142,7 @@ def _bulk(engine: ProcessEngine, closed: int, open_: int) -> float:
         if rows:
             connection.execute(insert(process_instances), cases)
             connection.execute(insert(ledger_cases), rows)
+        ledger_totals.recount(connection)  # the summary's monthly totals, as the engine keeps them
     return time.perf_counter() - began
 
 
@@ -198,9 +204,11 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
     analyze(url)
     by_due = LedgerQuery(equal={**dict.fromkeys(EQUAL_FILTERS), "department_code": "X07"}, sort="due_at")
     default = LedgerQuery(equal={})
+    window = ReportFilter(from_=date(2025, 2, 10), to=date(2025, 11, 20))  # partial months at both edges
     reports = engine.reports
     queries = {
         "summary": lambda: reports.summary(auditor, ReportFilter()),
+        "summary_window": lambda: reports.summary(auditor, window),
         "auditor_page": lambda: reports.ledger(auditor, by_due, 1, 50),
         "staff_page": lambda: reports.ledger(org["staff_D1"], by_due, 1, 50),
         "staff_default": lambda: reports.ledger(org["staff_D1"], default, 1, 50),
@@ -229,7 +237,8 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
     }
 
 
-LABELS = ("summary", "auditor_page", "staff_page", "staff_page_before", "staff_default", "staff_default_before",
+LABELS = ("summary", "summary_window", "auditor_page", "staff_page", "staff_page_before", "staff_default",
+          "staff_default_before",
           "staff_x07_default", "staff_case_list", "staff_x07_case_list",
           "staff_case_list_query")
 

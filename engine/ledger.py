@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from engine import ledger_totals
 from engine.ledger_spec import LedgerSpec, satisfaction_cell, text_cell
 from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
 from engine.vocabulary import OPEN_TASK_STATES
@@ -136,6 +137,7 @@ _INSERT = insert(ledger_cases)
 
 def _upsert(connection: Connection, row: dict[str, Any]) -> None:
     """Update the case's row (one statement on every later save), inserting it on the first."""
+    ledger_totals.follow(connection, row)  # the summary's monthly totals, before the old row is gone
     params = {key: value for key, value in row.items() if key != "instance_id"}
     params["b_instance_id"] = row["instance_id"]
     changed = connection.execute(_UPDATE, params).rowcount
@@ -196,6 +198,8 @@ def rebuild(engine: ProcessEngine, *, batch: int = 200) -> int:
             done, last = step(connection, last)
         count += done
         if done < batch:
+            with engine.db.transaction() as connection:
+                ledger_totals.recount(connection)
             return count
 
 

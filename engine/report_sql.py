@@ -72,3 +72,33 @@ def nearest_rank_of_counts(counts: Mapping[int, int], percent: int) -> int | Non
         if seen >= rank:
             return value
     return None
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def split_by_month(
+    from_: date | None, to: date | None
+) -> tuple[tuple[str | None, str | None] | None, list[tuple[date | None, date | None]]]:
+    """A window of local dates as the whole months inside it, ``(first, last)`` as ``YYYY-MM`` (None: no
+    bound; the pair None when no month lies wholly inside), and the partial months at its edges, as
+    windows of dates to scan case by case. Together they cover the window exactly, without overlap."""
+    first = None if from_ is None else (from_ if from_.day == 1 else _next_month(from_))
+    last_day_of_to = to is not None and (to + timedelta(days=1)).day == 1
+    last = None
+    if to is not None:
+        last = _month_start(to) if last_day_of_to else _month_start(_month_start(to) - timedelta(days=1))
+    if first is not None and last is not None and first > last:
+        return None, [(from_, to)]
+    edges: list[tuple[date | None, date | None]] = []
+    if from_ is not None and from_.day != 1:
+        edges.append((from_, _next_month(from_) - timedelta(days=1)))
+    if to is not None and not last_day_of_to:
+        edges.append((_month_start(to), to))
+    months = (first.strftime("%Y-%m") if first else None, last.strftime("%Y-%m") if last else None)
+    return months, edges

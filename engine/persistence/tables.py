@@ -472,13 +472,61 @@ ledger_cases = Table(
     # the staff ledger's visibility branches (engine/services/ledger_list.py)
     Index("ix_ledger_cases_applicant_started", "applicant_user_id", "started_at"),
     Index("ix_ledger_cases_owner_started", "owner_department_code", "started_at"),
-    # covering indexes of the summary's three grouped scans (engine/services/reports.py)
+    # covers the summary's scans of the partial months at a window's edges (engine/services/reports.py;
+    # whole months come from the ledger_month_* totals) and the recount of those totals
     Index(
-        "ix_ledger_cases_figures", "department_code", "category", "start_month", "accepted", "closed", "state",
-        "ended_how", "on_time", "on_time_original", "satisfaction",
+        "ix_ledger_cases_started_figures", "started_at", "process_key", "department_code", "category", "start_month",
+        "end_month", "accepted", "closed", "state", "ended_how", "on_time", "on_time_original", "satisfaction",
+        "handling_days",
     ),
-    Index("ix_ledger_cases_closed_days", "closed", "department_code", "category", "handling_days"),
-    Index("ix_ledger_cases_closed_month", "closed", "end_month", "on_time"),
+)
+
+def _month_key() -> list[Column[Any]]:
+    """The key the summary groups and filters on (engine/ledger_totals.py): a null department or
+    category is "", a value "=" + value."""
+    return [
+        Column("start_month", String(7), nullable=False),
+        Column("process_key", String(255), nullable=False),
+        Column("department_key", String(65), nullable=False),
+        Column("category_key", String(256), nullable=False),
+    ]
+
+
+def _counts(*names: str) -> list[Column[int]]:
+    return [Column(name, Integer, nullable=False, server_default="0") for name in names]
+
+
+# The summary's totals per start month, kept in step with ledger_cases (engine/ledger_totals.py). Each
+# primary key leads with the summary's GROUP BY, and on SQLite the table is that key's b-tree (WITHOUT
+# ROWID), so the grouped reads are one ordered scan with no temporary b-tree.
+ledger_month_cells = Table(
+    "ledger_month_cells",
+    metadata,
+    *_month_key(),
+    *_counts("received", "accepted", "closed", "open", "cancelled", "terminated", "closed_on_time",
+             "closed_on_time_original", "closed_no_limit", "rated", "satisfaction_sum"),
+    PrimaryKeyConstraint("department_key", "category_key", "start_month", "process_key"),
+    sqlite_with_rowid=False,
+)
+
+ledger_month_days = Table(
+    "ledger_month_days",
+    metadata,
+    *_month_key(),
+    Column("handling_days", Integer, nullable=False),
+    *_counts("closed"),
+    PrimaryKeyConstraint("department_key", "category_key", "handling_days", "start_month", "process_key"),
+    sqlite_with_rowid=False,
+)
+
+ledger_month_closures = Table(
+    "ledger_month_closures",
+    metadata,
+    *_month_key(),
+    Column("end_month", String(7), nullable=False),
+    *_counts("closed", "closed_on_time"),
+    PrimaryKeyConstraint("end_month", "start_month", "process_key", "department_key", "category_key"),
+    sqlite_with_rowid=False,
 )
 
 points_rules = Table(

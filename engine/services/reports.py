@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.sql import Select
 
-from engine import access, points
+from engine import access, ledger_totals, points
 from engine.actors import Actor
 from engine.commands.reports import SetPointsRules
 from engine.errors import Forbidden
 from engine.ledger import rebuild
 from engine.persistence.tables import ledger_cases
-from engine.report_sql import check_window, nearest_rank_of_counts, rate, within
+from engine.report_sql import check_window, nearest_rank_of_counts, rate, split_by_month, within
 from engine.results import Page
 from engine.services import report_tasks
 from engine.services.ledger_list import LedgerQuery, list_ledger
@@ -100,12 +101,10 @@ class ReportService:
     def ledger(self, actor: Actor, query: LedgerQuery, page: int, page_size: int) -> Page:
         return list_ledger(self._engine, actor, query, page, page_size)
 
-    def _base(self, actor: Actor, where: ReportFilter) -> Select[Any]:
-        check_window(where.from_, where.to)
-        scope = report_departments(actor)
-        base = select(ledger_cases).where(
-            *within(ledger_cases.c.started_at, where.from_, where.to, self._engine.policy.zone)
-        )
+    def _base(
+        self, scope: frozenset[str] | None, where: ReportFilter, from_: date | None, to: date | None
+    ) -> Select[Any]:
+        base = select(ledger_cases).where(*within(ledger_cases.c.started_at, from_, to, self._engine.policy.zone))
         if scope is not None:
             base = base.where(ledger_cases.c.department_code.in_(sorted(scope)))
         for column, value in (
@@ -118,32 +117,24 @@ class ReportService:
     def summary(self, actor: Actor, where: ReportFilter) -> dict[str, Any]:
         """The totals, rates and handling times, and the same per department, category and month.
 
-        Three grouped scans of the projection (counts by department, category and start month;
-        handling days by department, category and value; closures by closure month), rolled up here:
-        the percentiles come from the exact counts per handling day, by nearest rank.
+        The whole start months of the window are read from the monthly totals (``engine/ledger_totals.py``),
+        the partial months at its edges by three grouped scans of the ledger; both give counts by
+        department, category and start month, closed cases by department, category and handling day,
+        and closures by closure month, rolled up here: the percentiles come from the exact counts per
+        handling day, by nearest rank.
         """
-        base = self._base(actor, where)
-        closed = base.where(ledger_cases.c.closed == True)  # noqa: E712
-        keys = (ledger_cases.c.department_code, ledger_cases.c.category, ledger_cases.c.start_month)
-        days = ledger_cases.c.handling_days
+        check_window(where.from_, where.to)
+        scope = report_departments(actor)
+        months, edges = split_by_month(where.from_, where.to)
+        equal = {"process_key": where.process, "department_code": where.department, "category": where.category}
 
         def run(connection: Connection) -> dict[str, Any]:
-            cells = [
-                (*row[:3], *(int(v) for v in row[3:]))
-                for row in connection.execute(
-                    base.with_only_columns(*keys, *(v.label(k) for k, v in _COUNTS.items())).group_by(*keys)
-                )
-            ]
-            histogram = connection.execute(
-                closed.with_only_columns(keys[0], keys[1], days, func.count())
-                .where(days.is_not(None))
-                .group_by(keys[0], keys[1], days)
-            ).all()
-            closures = connection.execute(
-                closed.with_only_columns(
-                    ledger_cases.c.end_month, func.count(), _n(ledger_cases.c.on_time == True)  # noqa: E712
-                ).group_by(ledger_cases.c.end_month)
-            ).all()
+            cells, histogram, closures = (
+                ledger_totals.read_months(connection, months, equal, scope) if months else ([], [], [])
+            )
+            for from_, to in edges:
+                more = _scan(connection, self._base(scope, where, from_, to))
+                cells, histogram, closures = cells + more[0], histogram + more[1], closures + more[2]
             return {
                 "filters": _filters(where),
                 **_figures(*_rolled_up(cells, histogram, None).get(None, _NOTHING)),
@@ -187,6 +178,32 @@ class ReportService:
         return rebuild(self._engine)
 
 
+def _scan(
+    connection: Connection, base: Select[Any]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The three grouped scans of the ledger rows ``base`` selects, in ``ledger_totals.read_months``' shapes."""
+    closed = base.where(ledger_cases.c.closed == True)  # noqa: E712
+    keys = (ledger_cases.c.department_code, ledger_cases.c.category, ledger_cases.c.start_month)
+    days = ledger_cases.c.handling_days
+    cells = [
+        (*row[:3], *(int(v) for v in row[3:]))
+        for row in connection.execute(
+            base.with_only_columns(*keys, *(v.label(k) for k, v in _COUNTS.items())).group_by(*keys)
+        )
+    ]
+    histogram = connection.execute(
+        closed.with_only_columns(keys[0], keys[1], days, func.count())
+        .where(days.is_not(None))
+        .group_by(keys[0], keys[1], days)
+    ).all()
+    closures = connection.execute(
+        closed.with_only_columns(
+            ledger_cases.c.end_month, func.count(), _n(ledger_cases.c.on_time == True)  # noqa: E712
+        ).group_by(ledger_cases.c.end_month)
+    ).all()
+    return cells, [tuple(r) for r in histogram], [tuple(r) for r in closures]
+
+
 _NOTHING: tuple[dict[str, int], dict[int, int | None]] = (dict.fromkeys(_COUNTS, 0), {50: None, 90: None})
 
 
@@ -195,12 +212,11 @@ def _rolled_up(
 ) -> dict[Any, tuple[dict[str, int], dict[int, int | None]]]:
     """Counts and handling-day percentiles per value of key ``index`` (0 department, 1 category;
     None: everything under the key None), in one pass over the grouped rows."""
-    width = len(_COUNTS)
     sums: dict[Any, list[int]] = {}
     for cell in cells:
-        total = sums.setdefault(cell[index] if index is not None else None, [0] * width)
-        for position, value in enumerate(cell[3:]):
-            total[position] += value
+        key = cell[index] if index is not None else None
+        total = sums.get(key)
+        sums[key] = list(cell[3:]) if total is None else list(map(add, total, cell[3:]))
     days: dict[Any, dict[int, int]] = {}
     for department, category, value, count in histogram:
         bucket = days.setdefault((department, category)[index] if index is not None else None, {})
@@ -231,7 +247,9 @@ def _months(cells: list[tuple[Any, ...]], closures: Any) -> list[dict[str, Any]]
         entry["received"] += cell[received]
         entry["accepted"] += cell[accepted]
     for name, count, on_time in closures:
-        month(name).update(closed=int(count), closed_on_time=int(on_time))
+        entry = month(name)
+        entry["closed"] += int(count)
+        entry["closed_on_time"] += int(on_time)
     return [months[m] for m in sorted(months)]
 
 
