@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import access
 from engine.access import applicant_data
-from engine.access.cases import visible_cases_clause
+from engine.access.cases import visible_case_branches, visible_cases_clause
 from engine.actors import SYSTEM, Actor
 from engine.commands.runtime import (
     CancelCase,
@@ -25,7 +25,7 @@ from engine.commands.runtime import (
 )
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.forms import validate_submission
-from engine.paging import capped_count
+from engine.paging import branch_page
 from engine.persistence.tables import (
     incidents,
     process_instances,
@@ -41,7 +41,15 @@ from engine.results import (
     WaitingMessageView,
 )
 from engine.services import case_progress, message_payloads
-from engine.views import incident_view, instance_view, order_by, require_choice, require_reason, visible_instance
+from engine.views import (
+    incident_view,
+    instance_view,
+    instance_views,
+    order_by,
+    require_choice,
+    require_reason,
+    visible_instance,
+)
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
@@ -128,24 +136,30 @@ class RuntimeService:
         sort: str = "-started_at",
     ) -> Page:
         require_choice(state, CASE_STATES, "/state")
-        order = order_by(process_instances, sort, CASE_SORT_FIELDS, {"created_at": "started_at"})
+        order_by(process_instances, sort, CASE_SORT_FIELDS, {"created_at": "started_at"})  # InvalidInput: /sort
+        field = sort.lstrip("-")
+        column = process_instances.c["started_at" if field == "created_at" else field]
+        descending = sort.startswith("-")
+        filters = []
+        if state is not None:
+            filters.append(process_instances.c.state == state)
+        if key is not None:
+            filters.append(process_instances.c.process_key == key)
+        if business_key is not None:
+            filters.append(process_instances.c.business_key == business_key)
 
         def run(connection: Connection) -> Page:
-            query = select(process_instances)
-            if state is not None:
-                query = query.where(process_instances.c.state == state)
-            if key is not None:
-                query = query.where(process_instances.c.process_key == key)
-            if business_key is not None:
-                query = query.where(process_instances.c.business_key == business_key)
-            query = query.where(visible_cases_clause(actor))
-            ids = query.with_only_columns(process_instances.c.id)
-            total, capped = capped_count(connection, ids, self._engine.config.count_cap)
+            total, capped, ids = branch_page(
+                connection, process_instances, filters, visible_case_branches(actor), (column, descending),
+                page, page_size, self._engine.config.count_cap,
+            )
+            direction = column.desc() if descending else column.asc()
             rows = connection.execute(
-                query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
-            ).mappings()
-            judge = self._engine.judge()
-            return Page(tuple(instance_view(connection, actor, r, judge) for r in rows), total, capped)
+                select(process_instances)
+                .where(process_instances.c.id.in_(ids.scalar_subquery()))
+                .order_by(direction, process_instances.c.id)
+            ).mappings().all()
+            return Page(instance_views(connection, actor, rows, self._engine.judge()), total, capped)
 
         return self._engine.query(run)
 
