@@ -13,7 +13,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, false, func, literal_column, not_, select, union
+from sqlalchemy import ColumnElement, Connection, Select, Table, case, false, func, literal_column, not_, select, union
 
 
 def capped_count(connection: Connection, rows: Select[Any], cap: int) -> tuple[int, bool]:
@@ -100,3 +100,26 @@ def disjoint_count(
     ]
     total = connection.execute(select(functools.reduce(operator.add, terms))).scalar_one()
     return (cap, True) if total > cap else (int(total), False)
+
+
+def sorted_page(
+    connection: Connection,
+    query: Select[Any],
+    sort: tuple[ColumnElement[Any], bool] | None,
+    base_order: Sequence[ColumnElement[Any]],
+    page: int,
+    page_size: int,
+) -> tuple[list[Any], int]:
+    """The rows of ``query`` on ``page`` and their total, sorted in SQL by ``sort`` (a column and whether
+    descending; None: none) then ``base_order``: NULLs last ascending and first descending, ties in
+    ``base_order``, as the lists sorted in memory had it (``webapi`` ``page_in_memory``)."""
+    total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    order: list[ColumnElement[Any]] = []
+    if sort is not None:
+        column, descending = sort
+        missing = case((column.is_(None), 1), else_=0)
+        order = [missing.desc(), column.desc()] if descending else [missing.asc(), column.asc()]
+    rows = connection.execute(
+        query.order_by(*order, *base_order).offset((page - 1) * page_size).limit(page_size)
+    ).mappings().all()
+    return list(rows), int(total)

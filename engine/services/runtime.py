@@ -23,11 +23,13 @@ from engine.commands.runtime import (
     StartCase,
     UpdateVariables,
 )
+from engine.definitions import DefinitionModel
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.forms import validate_submission
-from engine.paging import branch_page
+from engine.paging import branch_page, sorted_page
 from engine.persistence.tables import (
     incidents,
+    process_definitions,
     process_instances,
     timers,
 )
@@ -166,7 +168,22 @@ class RuntimeService:
     def incidents(
         self, actor: Actor, *, instance_id: str | None = None, open_only: bool = True
     ) -> builtins.list[IncidentView]:
-        def run(connection: Connection) -> builtins.list[IncidentView]:
+        """The incidents of the cases the actor may see, oldest first (open ones with ``open_only``)."""
+        return builtins.list(self.incident_page(actor, instance_id=instance_id, open_only=open_only).items)
+
+    def incident_page(
+        self,
+        actor: Actor,
+        *,
+        instance_id: str | None = None,
+        open_only: bool = True,
+        sort: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> Page:
+        """:meth:`incidents` paged, counted and sorted (``field`` or ``-field`` of an incident) in SQL."""
+
+        def run(connection: Connection) -> Page:
             query = select(incidents).join(process_instances, process_instances.c.id == incidents.c.instance_id)
             if instance_id is not None:
                 visible_instance(connection, actor, instance_id)
@@ -174,16 +191,25 @@ class RuntimeService:
             if open_only:
                 query = query.where(incidents.c.resolved_at.is_(None))
             query = query.where(visible_cases_clause(actor))
-            rows = connection.execute(query.order_by(incidents.c.created_at)).mappings().all()
+            order = (incidents.c[sort.lstrip("-")], sort.startswith("-")) if sort else None
+            base = (incidents.c.created_at, incidents.c.id)
+            rows, total = sorted_page(connection, query, order, base, page, page_size or max(1, 1 << 30))
             if not applicant_data.is_restricted(actor):
-                return [incident_view(r) for r in rows]
-            shown = {  # an applicant reads an incident's data only with the variables shown to them
-                case["id"]: applicant_data.shown_names(connection, actor, case)
-                for case in connection.execute(
-                    select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
-                ).mappings()
+                return Page(tuple(incident_view(r) for r in rows), total)
+            # an applicant reads an incident's data only with the variables shown to them
+            cases = connection.execute(
+                select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
+            ).mappings().all()
+            models = {
+                definition: DefinitionModel.from_json(document)
+                for definition, document in connection.execute(
+                    select(process_definitions.c.id, process_definitions.c.model_json).where(
+                        process_definitions.c.id.in_({case["definition_id"] for case in cases})
+                    )
+                ).all()
             }
-            return [incident_view(r, shown[r["instance_id"]]) for r in rows]
+            shown = applicant_data.shown_names_by_case(connection, actor, cases, models)
+            return Page(tuple(incident_view(r, shown[r["instance_id"]]) for r in rows), total)
 
         return self._engine.query(run)
 
