@@ -14,7 +14,9 @@ row), spread over a year, 20 departments and 8 categories. Then, per database, t
 - a staff member's default ledger page (no filter, newest first), for a member of an owning
   department (D1) and of a lead department that has the cases' tasks (X07);
 - the same two staff members' case list (``GET /process-instances``: ``runtime.list``, page of 50,
-  newest first), whose visibility is one OR-ed filter (``access.visible_cases_clause``).
+  newest first), paged per visibility branch (``access.cases.visible_case_branches``) since
+  0016_caselist; ``*_case_list_query`` times its count and page of ids alone, ``*_query_before`` the
+  same under the one OR-ed filter it replaced.
 
 With ``--engine-only`` no case is bulk-inserted: every case is started (and nine in ten completed)
 through the engine's services, owned by D1-D3 and led by X01-X20.
@@ -40,7 +42,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import and_, exists, insert, or_, select
 
 from bench.common import (
     add_departments,
@@ -56,9 +58,9 @@ from bench.common import (
     write_json,
 )
 from engine import SYSTEM, Actor, ProcessEngine, ledger_totals
-from engine.access.cases import visible_case_ids, visible_cases_clause
-from engine.paging import capped_count
-from engine.persistence.tables import ledger_cases, process_definitions, process_instances
+from engine.access.cases import visible_case_branches, visible_case_ids
+from engine.paging import branch_page, capped_count
+from engine.persistence.tables import ledger_cases, process_definitions, process_instances, tasks
 from engine.services import ledger_list
 from engine.services.ledger_list import EQUAL_FILTERS, LedgerQuery
 from engine.services.reports import ReportFilter
@@ -179,9 +181,29 @@ def _before(call: Any) -> Any:
 
 def case_list_query_only(engine: ProcessEngine, actor: Actor) -> int:
     """What ``runtime.list`` asks the database for a staff member's first page (the capped count and the
-    page of 50 ids under the one OR-ed ``visible_cases_clause``), without building the 50 case views:
-    the share of the case list that per-branch paging could speed up."""
-    query = select(process_instances.c.id).where(visible_cases_clause(actor))
+    page of 50 ids, each visibility branch paged apart and merged), without building the 50 case views."""
+    branches = visible_case_branches(actor)
+    order = (process_instances.c.started_at, True)
+
+    def run(connection: Any) -> int:
+        total, _capped, ids = branch_page(connection, process_instances, [], branches, order, 1, 50,
+                                          engine.config.count_cap)
+        connection.execute(ids).all()
+        return total
+
+    return engine.query(run)
+
+
+def case_list_query_before(engine: ProcessEngine, actor: Actor) -> int:
+    """The same two statements under the one OR-ed visibility filter used before 0016_caselist (the
+    applicant, the owning departments, ``EXISTS`` a task of one of the departments), for the ratio."""
+    codes = sorted(actor.departments)
+    clause = or_(
+        process_instances.c.applicant_user_id == actor.user_id,
+        process_instances.c.department_code.in_(codes),
+        exists().where(and_(tasks.c.instance_id == process_instances.c.id, tasks.c.department_code.in_(codes))),
+    )
+    query = select(process_instances.c.id).where(clause)
 
     def run(connection: Any) -> int:
         total, _capped = capped_count(connection, query, engine.config.count_cap)
@@ -218,6 +240,9 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
         "staff_case_list": lambda: engine.runtime.list(org["staff_D1"], page_size=50),
         "staff_x07_case_list": lambda: engine.runtime.list(staff_x07, page_size=50),
         "staff_case_list_query": lambda: case_list_query_only(engine, org["staff_D1"]),
+        "staff_case_list_query_before": lambda: case_list_query_before(engine, org["staff_D1"]),
+        "staff_x07_case_list_query": lambda: case_list_query_only(engine, staff_x07),
+        "staff_x07_case_list_query_before": lambda: case_list_query_before(engine, staff_x07),
     }
     timings = {label: p50_p95(timed_ms(call, runs)) for label, call in queries.items()}
     counts = {
@@ -240,7 +265,8 @@ def measure(url: str, closed: int, open_: int, runs: int, engine_only: bool) -> 
 LABELS = ("summary", "summary_window", "auditor_page", "staff_page", "staff_page_before", "staff_default",
           "staff_default_before",
           "staff_x07_default", "staff_case_list", "staff_x07_case_list",
-          "staff_case_list_query")
+          "staff_case_list_query", "staff_case_list_query_before", "staff_x07_case_list_query",
+          "staff_x07_case_list_query_before")
 
 
 def main() -> None:

@@ -8,9 +8,12 @@ number past a few thousand. The list says "at least ``cap``" instead (``Page.cap
 
 from __future__ import annotations
 
+import functools
+import operator
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, case, false, func, literal_column, not_, select, union
 
 
 def capped_count(connection: Connection, rows: Select[Any], cap: int) -> tuple[int, bool]:
@@ -20,3 +23,103 @@ def capped_count(connection: Connection, rows: Select[Any], cap: int) -> tuple[i
         select(func.count()).select_from(rows.order_by(None).limit(cap + 1).subquery())
     ).scalar_one()
     return (cap, True) if counted > cap else (int(counted), False)
+
+
+def branch_page(
+    connection: Connection,
+    table: Table,
+    filters: Sequence[ColumnElement[bool]],
+    branches: Sequence[ColumnElement[bool]] | None,
+    order: tuple[ColumnElement[Any], bool],
+    page: int,
+    page_size: int,
+    cap: int,
+) -> tuple[int, bool, Select[Any]]:
+    """The rows of ``table`` matching ``filters`` and any of ``branches`` (None: no visibility
+    condition), counted up to ``cap``, and a sub-select of the ids of ``page`` sorted by ``order`` (a
+    column of ``table`` and whether descending) then id: ``(total, capped, ids)``.
+
+    One OR across the branches would make the database test every row of the table; instead each
+    branch is paged on its own (its first ``page * page_size`` ids in order, through an index that
+    leads with the branch's column and then the sort column) and their UNION merged and paged again,
+    which gives the same rows in the same order (the tie-break is the id; NULLs sort where each
+    database puts them, the same in both queries). The total is :func:`disjoint_count`. The pattern
+    of the task inbox (``engine.access.tasks.task_page``) and the ledger.
+    """
+    key, descending = order
+    row_id = table.c.id
+    offset = (page - 1) * page_size
+    if branches is not None and not branches:
+        return 0, False, select(row_id).where(false())
+    if branches is None or len(branches) == 1:
+        conditions = [*filters, *(branches or ())]
+        total, capped = capped_count(connection, select(row_id).where(*conditions), cap)
+        direction = key.desc() if descending else key.asc()
+        ids = select(row_id).where(*conditions).order_by(direction, row_id).offset(offset).limit(page_size)
+        return total, capped, ids
+    total, capped = disjoint_count(connection, filters, branches, cap)
+    direction = key.desc() if descending else key.asc()
+    tops = [
+        select(row_id, key.label("sort_key"))
+        .where(*filters, branch)
+        .order_by(direction, row_id)
+        .limit(offset + page_size)
+        .subquery()
+        for branch in branches
+    ]
+    merged = union(*(select(top.c.id, top.c.sort_key) for top in tops)).subquery()
+    merged_order = merged.c.sort_key.desc() if descending else merged.c.sort_key.asc()
+    ids = select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
+    return total, capped, ids
+
+
+def disjoint_count(
+    connection: Connection,
+    filters: Sequence[ColumnElement[bool]],
+    branches: Sequence[ColumnElement[bool]],
+    cap: int,
+) -> tuple[int, bool]:
+    """The number of rows matching ``filters`` and any of ``branches``, counted up to ``cap`` as
+    :func:`capped_count` does, in one statement: the sum of each branch's capped count of the rows no
+    earlier branch holds (``NOT COALESCE(earlier, FALSE)``, so a NULL column counts as "not held").
+
+    Each term is answered by its branch's index (the first, often an actor's department, from the
+    index alone), where counting the UNION of the branches' ids sorted thousands of ids into a
+    temporary table. The sum is exact while it is at most ``cap``: every term is then below its own
+    cap; past it the total is "at least ``cap``"."""
+    terms = [
+        select(func.count())
+        .select_from(
+            select(literal_column("1"))  # no column: a department's count reads its index alone
+            .where(*filters, branch, *(not_(func.coalesce(earlier, false())) for earlier in branches[:n]))
+            .limit(cap + 1)
+            .subquery()
+        )
+        .scalar_subquery()
+        for n, branch in enumerate(branches)
+    ]
+    total = connection.execute(select(functools.reduce(operator.add, terms))).scalar_one()
+    return (cap, True) if total > cap else (int(total), False)
+
+
+def sorted_page(
+    connection: Connection,
+    query: Select[Any],
+    sort: tuple[ColumnElement[Any], bool] | None,
+    base_order: Sequence[ColumnElement[Any]],
+    page: int,
+    page_size: int,
+) -> tuple[list[Any], int]:
+    """The rows of ``query`` on ``page`` and their total, sorted in SQL by ``sort`` (a column and whether
+    descending; None: none) then ``base_order``: NULLs last ascending and first descending, ties in
+    ``base_order``, as the lists sorted in memory had it (``webapi`` ``page_in_memory``)."""
+    total = connection.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    order: list[ColumnElement[Any]] = []
+    if sort is not None:
+        column, descending = sort
+        missing = case((column.is_(None), 1), else_=0)
+        order = [missing.desc(), column.desc()] if descending else [missing.asc(), column.asc()]
+    rows = connection.execute(
+        query.order_by(*order, *base_order).offset((page - 1) * page_size).limit(page_size)
+    ).mappings().all()
+    return list(rows), int(total)

@@ -12,7 +12,7 @@ everything their access allows.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -49,6 +49,42 @@ def shown_names(
     if declared is not None:
         return frozenset(declared)
     return model.form_fields(lane=APPLICANT_LANE) | _submitted_by(connection, case)
+
+
+def shown_names_by_case(
+    connection: Connection,
+    actor: Actor,
+    cases: Sequence[Mapping[Any, Any]],
+    models: Mapping[str, DefinitionModel],
+) -> dict[str, frozenset[str] | None]:
+    """:func:`shown_names` of each of ``cases`` by case id, reading the applicants' submissions of all of
+    them in one query; ``models``: the cases' models by definition id (needed only for an applicant)."""
+    if not is_restricted(actor):
+        return {case["id"]: None for case in cases}
+    undeclared = [case for case in cases if models[case["definition_id"]].applicant_variables is None]
+    submitted: dict[str, set[str]] = {case["id"]: set() for case in undeclared}
+    applicants = {case["id"]: case["applicant_user_id"] for case in undeclared if case["applicant_user_id"]}
+    if applicants:
+        for chain, by, details in connection.execute(
+            select(audit_events.c.chain, audit_events.c.actor_user_id, audit_events.c.details).where(
+                audit_events.c.chain.in_(applicants),
+                audit_events.c.actor_user_id.in_(set(applicants.values())),
+                audit_events.c.action.in_(SUBMITTING_ACTIONS),
+            )
+        ).all():
+            fields = (details or {}).get("fields")
+            if by == applicants[chain] and isinstance(fields, list):
+                submitted[chain].update(str(name) for name in fields)
+    shown: dict[str, frozenset[str] | None] = {}
+    for case in cases:
+        model = models[case["definition_id"]]
+        declared = model.applicant_variables
+        shown[case["id"]] = (
+            frozenset(declared)
+            if declared is not None
+            else model.form_fields(lane=APPLICANT_LANE) | frozenset(submitted[case["id"]])
+        )
+    return shown
 
 
 def _submitted_by(connection: Connection, case: Mapping[Any, Any]) -> frozenset[str]:

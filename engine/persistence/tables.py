@@ -247,7 +247,19 @@ process_instances = Table(
     _ts("original_due_at", nullable=True),
     Index("ix_process_instances_key_state", "process_key", "state"),
     Index("ix_process_instances_business_key", "process_key", "business_key"),
-    Index("ix_process_instances_department", "department_code"),
+    # the case list pages each visibility branch by its own index, newest first (0016_caselist)
+    Index("ix_process_instances_department_started", "department_code", "started_at"),
+    # partial: most cases have no applicant, and a full index's statistics would say "every row"
+    Index(
+        "ix_process_instances_applicant_started",
+        "applicant_user_id",
+        "started_at",
+        sqlite_where=text("applicant_user_id IS NOT NULL"),
+        postgresql_where=text("applicant_user_id IS NOT NULL"),
+    ),
+    Index("ix_process_instances_started_at", "started_at"),
+    Index("ix_process_instances_ended_at", "ended_at"),
+    Index("ix_process_instances_due_at", "due_at"),
     # one live case per business key and process; finished cases free the key
     Index(
         "uq_process_instances_live_business_key",

@@ -20,8 +20,9 @@ from engine.commands.identity import (
     UpdateUser,
 )
 from engine.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthenticated
+from engine.paging import sorted_page
 from engine.persistence.tables import departments, users
-from engine.results import ApplicantView, DepartmentView, TokenView, UserView
+from engine.results import ApplicantView, DepartmentView, Page, TokenView, UserView
 from engine.services import identity_tokens as tokens
 from engine.services.actor_cache import ActorCache
 from engine.services.identity_rules import CREDIT_CODE_MAX, TOKEN_NAME_MAX, free_text, identifier, normalised
@@ -33,6 +34,7 @@ from engine.services.identity_users import (
     contact_details,
     user_id_by_name,
     user_view,
+    user_views,
 )
 
 if TYPE_CHECKING:
@@ -160,15 +162,35 @@ class IdentityService:
         return self._engine.query(lambda c: user_view(c, user_id))
 
     def list_users(self, actor: Actor) -> list[UserView]:
+        return list(self.user_page(actor).items)
+
+    def user_page(
+        self, actor: Actor, *, sort: str | None = None, page: int = 1, page_size: int | None = None
+    ) -> Page:
+        """Users by username (or ``sort``: ``username``, ``display_name``, ``-`` for descending), paged,
+        counted and sorted in SQL, their roles, departments and companies read for the page at once."""
         access.require_role(actor, "admin", "supervisor", "auditor")
-        return self._engine.query(
-            lambda c: [user_view(c, uid) for uid in c.execute(select(users.c.id).order_by(users.c.username)).scalars()]
-        )
+        order = (users.c[sort.lstrip("-")], sort.startswith("-")) if sort else None
+
+        def run(connection: Connection) -> Page:
+            rows, total = sorted_page(connection, select(users), order, (users.c.username,), page, page_size or 1 << 30)
+            return Page(tuple(user_views(connection, rows)), total)
+
+        return self._engine.query(run)
 
     def list_applicants(self, actor: Actor) -> list[ApplicantView]:
         """The active company users (role ``applicant``) staff may open a case for (``applicant_id``)."""
+        return list(self.applicant_page(actor).items)
+
+    def applicant_page(self, actor: Actor, *, page: int = 1, page_size: int | None = None) -> Page:
+        """:meth:`list_applicants` paged and counted in SQL."""
         access.require_case_opener(actor)
-        return self._engine.query(applicant_views)
+
+        def run(connection: Connection) -> Page:
+            items, total = applicant_views(connection, page, page_size)
+            return Page(tuple(items), total)
+
+        return self._engine.query(run)
 
     def find_user(self, username: str) -> UserView:
         """The user of this username (compared as stored: NFKC, any letter case)."""

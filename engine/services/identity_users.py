@@ -8,7 +8,7 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from engine.actors import ROLES, Actor
 from engine.command_context import CommandContext
 from engine.errors import InvalidInput, NotFound, Problem
+from engine.paging import sorted_page
 from engine.persistence.tables import companies, departments, user_departments, user_roles, users
 from engine.results import ApplicantView, CompanyView, UserView
 from engine.services.identity_rules import EMAIL_MAX, PHONE_MAX, free_text
@@ -69,51 +70,76 @@ def contact_details(
     return {"phone": phone, "email": email, "notify_via": notify_via}, problems
 
 
-def applicant_views(connection: Connection) -> list[ApplicantView]:
-    """Every active user with the role ``applicant``, with their company, by company then display name."""
-    rows = connection.execute(
+def applicant_views(
+    connection: Connection, page: int = 1, page_size: int | None = None
+) -> tuple[list[ApplicantView], int]:
+    """Every active user with the role ``applicant``, with their company, by company then display name:
+    ``page`` of ``page_size`` (None: all) and the total, in SQL."""
+    query = (
         select(users.c.id, users.c.username, users.c.display_name, companies.c.id.label("company_id"),
                companies.c.name.label("company_name"), companies.c.credit_code)
         .join(user_roles, user_roles.c.user_id == users.c.id)
         .outerjoin(companies, companies.c.id == users.c.company_id)
         .where(user_roles.c.role == "applicant", users.c.active.is_(True))
-        .order_by(companies.c.name, users.c.display_name, users.c.id)
-    ).all()
+    )
+    base = (companies.c.name, users.c.display_name, users.c.id)
+    rows, total = sorted_page(connection, query, None, base, page, page_size or 1 << 30)
     return [
         ApplicantView(
-            r.id, r.username, r.display_name,
-            CompanyView(r.company_id, r.company_name, r.credit_code) if r.company_id is not None else None,
+            r["id"], r["username"], r["display_name"],
+            CompanyView(r["company_id"], r["company_name"], r["credit_code"]) if r["company_id"] is not None else None,
         )
         for r in rows
-    ]
+    ], total
 
 
 def user_view(connection: Connection, user_id: str) -> UserView:
     row = connection.execute(select(users).where(users.c.id == user_id)).mappings().first()
     if row is None:
         raise NotFound(f"user {user_id} does not exist", code="user_not_found")
-    roles = sorted(connection.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id)).scalars())
-    codes = sorted(
-        connection.execute(
-            select(user_departments.c.department_code).where(user_departments.c.user_id == user_id)
-        ).scalars()
-    )
-    company = None
-    if row["company_id"] is not None:
-        c = connection.execute(select(companies).where(companies.c.id == row["company_id"])).mappings().one()
-        company = CompanyView(c["id"], c["name"], c["credit_code"])
-    return UserView(
-        row["id"],
-        row["username"],
-        row["display_name"],
-        row["active"],
-        tuple(roles),
-        tuple(codes),
-        company,
-        phone=row["phone"],
-        email=row["email"],
-        notify_via=row["notify_via"],
-    )
+    return user_views(connection, [row])[0]
+
+
+def user_views(connection: Connection, rows: Sequence[Mapping[Any, Any]]) -> list[UserView]:
+    """The users of ``rows`` (rows of ``users``) with their roles, departments and company, in their
+    order: one query each for the roles, departments and companies of them all (a list page)."""
+    ids = [row["id"] for row in rows]
+    if not ids:
+        return []
+    roles: dict[str, list[str]] = {}
+    for user_id, role in connection.execute(select(user_roles.c.user_id, user_roles.c.role).where(
+        user_roles.c.user_id.in_(ids)
+    )).all():
+        roles.setdefault(user_id, []).append(role)
+    codes: dict[str, list[str]] = {}
+    for user_id, code in connection.execute(
+        select(user_departments.c.user_id, user_departments.c.department_code).where(
+            user_departments.c.user_id.in_(ids)
+        )
+    ).all():
+        codes.setdefault(user_id, []).append(code)
+    company_ids = {row["company_id"] for row in rows if row["company_id"] is not None}
+    found = {
+        c.id: CompanyView(c.id, c.name, c.credit_code)
+        for c in (
+            connection.execute(select(companies).where(companies.c.id.in_(company_ids))).all() if company_ids else []
+        )
+    }
+    return [
+        UserView(
+            row["id"],
+            row["username"],
+            row["display_name"],
+            row["active"],
+            tuple(sorted(roles.get(row["id"], ()))),
+            tuple(sorted(codes.get(row["id"], ()))),
+            found[row["company_id"]] if row["company_id"] is not None else None,
+            phone=row["phone"],
+            email=row["email"],
+            notify_via=row["notify_via"],
+        )
+        for row in rows
+    ]
 
 
 def check_user(username: str, roles: Sequence[str], codes: Sequence[str], company: str | None) -> list[Problem]:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, select, update
 
 from engine.errors import NotFound
+from engine.paging import sorted_page
 from engine.persistence.tables import notifications, users
 from engine.results import NotificationView, RecipientView
 
@@ -44,13 +45,24 @@ def notification_select() -> Any:
     ).join(users, users.c.id == notifications.c.recipient_user_id)
 
 
-def listed(connection: Connection, visible: ColumnElement[bool], *, unsent_only: bool) -> list[NotificationView]:
-    """Newest first; those ``visible`` selects (``engine.access.notifications``)."""
+def listed(
+    connection: Connection,
+    visible: ColumnElement[bool],
+    *,
+    unsent_only: bool,
+    sort: str | None = None,
+    page: int = 1,
+    page_size: int | None = None,
+) -> tuple[list[NotificationView], int]:
+    """Newest first, or by ``sort`` (``field`` or ``-field``); those ``visible`` selects
+    (``engine.access.notifications``); ``page`` of ``page_size`` (None: all) and the total, in SQL."""
     query = notification_select().where(visible)
     if unsent_only:
         query = query.where(notifications.c.sent_at.is_(None))
-    query = query.order_by(notifications.c.created_at.desc(), notifications.c.id)
-    return [notification_view(row) for row in connection.execute(query).mappings()]
+    order = (notifications.c[sort.lstrip("-")], sort.startswith("-")) if sort else None
+    base = (notifications.c.created_at.desc(), notifications.c.id)
+    rows, total = sorted_page(connection, query, order, base, page, page_size or max(1, 1 << 30))
+    return [notification_view(row) for row in rows], total
 
 
 def mark_sent(connection: Connection, ids: Sequence[str], now: datetime) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import access
 from engine.access import applicant_data
-from engine.access.cases import visible_cases_clause
+from engine.access.cases import visible_case_branches, visible_cases_clause
 from engine.actors import SYSTEM, Actor
 from engine.commands.runtime import (
     CancelCase,
@@ -23,11 +23,13 @@ from engine.commands.runtime import (
     StartCase,
     UpdateVariables,
 )
+from engine.definitions import DefinitionModel
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.forms import validate_submission
-from engine.paging import capped_count
+from engine.paging import branch_page, sorted_page
 from engine.persistence.tables import (
     incidents,
+    process_definitions,
     process_instances,
     timers,
 )
@@ -41,7 +43,15 @@ from engine.results import (
     WaitingMessageView,
 )
 from engine.services import case_progress, message_payloads
-from engine.views import incident_view, instance_view, order_by, require_choice, require_reason, visible_instance
+from engine.views import (
+    incident_view,
+    instance_view,
+    instance_views,
+    order_by,
+    require_choice,
+    require_reason,
+    visible_instance,
+)
 from engine.vocabulary import CASE_SORT_FIELDS, CASE_STATES
 
 if TYPE_CHECKING:
@@ -128,31 +138,52 @@ class RuntimeService:
         sort: str = "-started_at",
     ) -> Page:
         require_choice(state, CASE_STATES, "/state")
-        order = order_by(process_instances, sort, CASE_SORT_FIELDS, {"created_at": "started_at"})
+        order_by(process_instances, sort, CASE_SORT_FIELDS, {"created_at": "started_at"})  # InvalidInput: /sort
+        field = sort.lstrip("-")
+        column = process_instances.c["started_at" if field == "created_at" else field]
+        descending = sort.startswith("-")
+        filters = []
+        if state is not None:
+            filters.append(process_instances.c.state == state)
+        if key is not None:
+            filters.append(process_instances.c.process_key == key)
+        if business_key is not None:
+            filters.append(process_instances.c.business_key == business_key)
 
         def run(connection: Connection) -> Page:
-            query = select(process_instances)
-            if state is not None:
-                query = query.where(process_instances.c.state == state)
-            if key is not None:
-                query = query.where(process_instances.c.process_key == key)
-            if business_key is not None:
-                query = query.where(process_instances.c.business_key == business_key)
-            query = query.where(visible_cases_clause(actor))
-            ids = query.with_only_columns(process_instances.c.id)
-            total, capped = capped_count(connection, ids, self._engine.config.count_cap)
+            total, capped, ids = branch_page(
+                connection, process_instances, filters, visible_case_branches(actor), (column, descending),
+                page, page_size, self._engine.config.count_cap,
+            )
+            direction = column.desc() if descending else column.asc()
             rows = connection.execute(
-                query.order_by(order, process_instances.c.id).offset((page - 1) * page_size).limit(page_size)
-            ).mappings()
-            judge = self._engine.judge()
-            return Page(tuple(instance_view(connection, actor, r, judge) for r in rows), total, capped)
+                select(process_instances)
+                .where(process_instances.c.id.in_(ids.scalar_subquery()))
+                .order_by(direction, process_instances.c.id)
+            ).mappings().all()
+            return Page(instance_views(connection, actor, rows, self._engine.judge()), total, capped)
 
         return self._engine.query(run)
 
     def incidents(
         self, actor: Actor, *, instance_id: str | None = None, open_only: bool = True
     ) -> builtins.list[IncidentView]:
-        def run(connection: Connection) -> builtins.list[IncidentView]:
+        """The incidents of the cases the actor may see, oldest first (open ones with ``open_only``)."""
+        return builtins.list(self.incident_page(actor, instance_id=instance_id, open_only=open_only).items)
+
+    def incident_page(
+        self,
+        actor: Actor,
+        *,
+        instance_id: str | None = None,
+        open_only: bool = True,
+        sort: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> Page:
+        """:meth:`incidents` paged, counted and sorted (``field`` or ``-field`` of an incident) in SQL."""
+
+        def run(connection: Connection) -> Page:
             query = select(incidents).join(process_instances, process_instances.c.id == incidents.c.instance_id)
             if instance_id is not None:
                 visible_instance(connection, actor, instance_id)
@@ -160,16 +191,25 @@ class RuntimeService:
             if open_only:
                 query = query.where(incidents.c.resolved_at.is_(None))
             query = query.where(visible_cases_clause(actor))
-            rows = connection.execute(query.order_by(incidents.c.created_at)).mappings().all()
+            order = (incidents.c[sort.lstrip("-")], sort.startswith("-")) if sort else None
+            base = (incidents.c.created_at, incidents.c.id)
+            rows, total = sorted_page(connection, query, order, base, page, page_size or max(1, 1 << 30))
             if not applicant_data.is_restricted(actor):
-                return [incident_view(r) for r in rows]
-            shown = {  # an applicant reads an incident's data only with the variables shown to them
-                case["id"]: applicant_data.shown_names(connection, actor, case)
-                for case in connection.execute(
-                    select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
-                ).mappings()
+                return Page(tuple(incident_view(r) for r in rows), total)
+            # an applicant reads an incident's data only with the variables shown to them
+            cases = connection.execute(
+                select(process_instances).where(process_instances.c.id.in_({r["instance_id"] for r in rows}))
+            ).mappings().all()
+            models = {
+                definition: DefinitionModel.from_json(document)
+                for definition, document in connection.execute(
+                    select(process_definitions.c.id, process_definitions.c.model_json).where(
+                        process_definitions.c.id.in_({case["definition_id"] for case in cases})
+                    )
+                ).all()
             }
-            return [incident_view(r, shown[r["instance_id"]]) for r in rows]
+            shown = applicant_data.shown_names_by_case(connection, actor, cases, models)
+            return Page(tuple(incident_view(r, shown[r["instance_id"]]) for r in rows), total)
 
         return self._engine.query(run)
 

@@ -160,8 +160,28 @@ class SupervisionService:
         self, actor: Actor, *, unsent_only: bool = False, all_users: bool = False
     ) -> list[NotificationView]:
         """The caller's notifications, newest first; ``all_users``: everyone's (bridges and admins)."""
+        return list(self.notification_page(actor, unsent_only=unsent_only, all_users=all_users).items)
+
+    def notification_page(
+        self,
+        actor: Actor,
+        *,
+        unsent_only: bool = False,
+        all_users: bool = False,
+        sort: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> Page:
+        """:meth:`notifications` paged, counted and sorted (``created_at``, ``kind``, ``sent_at``) in SQL."""
         visible = visible_notifications_clause(actor, everyone=all_users)
-        return self._engine.query(lambda c: outbox.listed(c, visible, unsent_only=unsent_only))
+
+        def run(connection: Connection) -> Page:
+            items, total = outbox.listed(
+                connection, visible, unsent_only=unsent_only, sort=sort, page=page, page_size=page_size
+            )
+            return Page(tuple(items), total)
+
+        return self._engine.query(run)
 
     def mark_sent(self, actor: Actor, notification_ids: list[str]) -> int:
         """For delivery bridges (SMS, e-mail, DingTalk): record which notifications went out."""

@@ -10,7 +10,7 @@ from flask import current_app
 
 from webapi import settings
 from webapi.auth import current_actor, current_engine
-from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, protected_blueprint
+from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
 from webapi.schemas.admin import (
     ApplicantQuerySchema,
     ApplicantSchema,
@@ -55,7 +55,10 @@ def create_department(args: dict[str, Any]) -> Any:
 @documents(blp, 403, 422)
 def list_users(args: dict[str, Any]) -> Any:
     """Every user (admins, supervisors, auditors)."""
-    return page_in_memory(current_engine().identity.list_users(current_actor()), args)
+    page = current_engine().identity.user_page(
+        current_actor(), sort=args.get("sort"), page=args["page"], page_size=args["page_size"]
+    )
+    return page_of(page.items, page.total, args)
 
 
 @blp.route("/users", methods=["POST"])
@@ -156,4 +159,5 @@ def revoke_token(token_id: UUID) -> tuple[str, int]:
 @documents(blp, 403, 422)
 def list_applicants(args: dict[str, Any]) -> Any:
     """The companies' active users (role `applicant`) a case may be opened for: staff, supervisors, admins."""
-    return page_in_memory(current_engine().identity.list_applicants(current_actor()), args)
+    page = current_engine().identity.applicant_page(current_actor(), page=args["page"], page_size=args["page_size"])
+    return page_of(page.items, page.total, args)

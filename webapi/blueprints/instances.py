@@ -12,7 +12,6 @@ from webapi.blueprints.common import (
     COUNTED_PAGINATION_HEADERS,
     PAGINATION_HEADERS,
     documents,
-    page_in_memory,
     page_of,
     protected_blueprint,
 )
@@ -117,12 +116,15 @@ def retry_instance(instance_id: UUID) -> Any:
 def list_incidents(args: dict[str, Any]) -> Any:
     """Incidents of the cases the caller may see (open ones unless `include_resolved`)."""
     instance_id = args.get("instance_id")
-    items = current_engine().runtime.incidents(
+    page = current_engine().runtime.incident_page(
         current_actor(),
         instance_id=str(instance_id) if instance_id is not None else None,
         open_only=not args["include_resolved"],
+        sort=args.get("sort"),
+        page=args["page"],
+        page_size=args["page_size"],
     )
-    return page_in_memory(items, args)
+    return page_of(page.items, page.total, args)
 
 
 @blp.route("/messages", methods=["POST"])

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from webapi.auth import current_actor, current_engine
-from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_in_memory, page_of, protected_blueprint
+from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_of, protected_blueprint
 from webapi.schemas.notifications import (
     MarkedSchema,
     MarkReadSchema,
@@ -32,10 +32,11 @@ blp = protected_blueprint("notifications", __name__,
 def list_notifications(args: dict[str, Any]) -> Any:
     """The caller's notifications, newest first (`unsent=true`: only those no bridge has delivered yet;
     `all=true`: every user's, for the roles `bridge` and `admin`)."""
-    items = current_engine().supervision.notifications(
-        current_actor(), unsent_only=args["unsent"], all_users=args["all"]
+    page = current_engine().supervision.notification_page(
+        current_actor(), unsent_only=args["unsent"], all_users=args["all"], sort=args.get("sort"),
+        page=args["page"], page_size=args["page_size"],
     )
-    return page_in_memory(items, args)
+    return page_of(page.items, page.total, args)
 
 
 @blp.route("/notifications/sent", methods=["POST"])
