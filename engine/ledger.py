@@ -58,6 +58,7 @@ def project_case(work: CommandContext, case: LoadedCase, open_steps: list[tuple[
         work.engine.policy.zone,
     )
     if case.new:  # the case's first save: no row to update yet
+        ledger_totals.follow(work.connection, row, first=True)  # the summary's monthly totals
         work.connection.execute(_INSERT, row)
     else:
         _upsert(work.connection, row)

@@ -95,9 +95,10 @@ _TABLES: dict[str, tuple[Table, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def follow(connection: Connection, row: Mapping[str, Any]) -> None:
-    """Before ``row`` replaces the case's ledger row: move its counts from the old row's keys to the new."""
-    old = connection.execute(_OLD, {"old_instance_id": row["instance_id"]}).mappings().first()
+def follow(connection: Connection, row: Mapping[str, Any], *, first: bool = False) -> None:
+    """Before ``row`` replaces the case's ledger row: move its counts from the old row's keys to the new
+    (``first``: the case's first save, no old row to read)."""
+    old = None if first else connection.execute(_OLD, {"old_instance_id": row["instance_id"]}).mappings().first()
     change = difference(contributions(dict(old)) if old is not None else {}, contributions(row))
     for (name, key), measures in sorted(change.items()):
         _add(connection, name, key, measures)
