@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, false, func, or_, select, union
+from sqlalchemy import Connection, Select, false, func, literal_column, or_, select, union
 from sqlalchemy.sql import ColumnElement
 
 from engine import access
 from engine.actors import Actor
 from engine.deadlines import judge, soon_threshold
 from engine.definitions import APPLICANT_LANE
+from engine.paging import capped_count
 from engine.persistence.tables import ledger_cases, tasks, users
 from engine.report_sql import check_window, within
 from engine.results import Page
@@ -101,40 +102,68 @@ def list_ledger(engine: ProcessEngine, actor: Actor, query: LedgerQuery, page: i
     zone = engine.policy.zone
 
     def run(connection: Connection) -> Page:
-        total, rows = ledger_page(connection, actor, filters(query, now, engine), query.sort, page, page_size)
+        found = ledger_slice(connection, actor, filters(query, now, engine), query.sort, page, page_size,
+                             engine.config.count_cap)
         status = judge(now, engine.calendar, engine.policy)
         today = now.astimezone(zone)
-        items = tuple(_view(dict(r), status, engine, today) for r in rows)
-        return Page(items, total)
+        items = tuple(_view(dict(r), status, engine, today) for r in found.rows)
+        return Page(items, found.total, found.capped)
 
     return engine.query(run)
+
+
+@dataclass(frozen=True)
+class LedgerSlice:
+    """One page of the ledger: its rows, and the total of the matching rows, exact or (``capped``) the
+    cap its count stopped at."""
+
+    total: int
+    capped: bool
+    rows: list[Any]
 
 
 def ledger_page(
     connection: Connection, actor: Actor, conditions: list[ColumnElement[bool]], sort: str, page: int, page_size: int
 ) -> tuple[int, list[Any]]:
-    """The total of the visible rows matching ``conditions`` and the rows of ``page`` sorted by ``sort``
-    (``field`` or ``-field``, nulls last) then number.
+    """The exact total of the visible rows matching ``conditions`` and the rows of ``page`` sorted by
+    ``sort`` (:func:`ledger_slice` without a cap)."""
+    found = ledger_slice(connection, actor, conditions, sort, page, page_size)
+    return found.total, found.rows
 
-    For an actor who reads part of the ledger each branch of :func:`visible_branches` is counted and
-    paged on its own (its first ``page * page_size`` rows in order); the UNION of their ids gives the
-    total without duplicates, the UNION of their tops the page.
+
+def ledger_slice(
+    connection: Connection, actor: Actor, conditions: list[ColumnElement[bool]], sort: str, page: int,
+    page_size: int, cap: int | None = None,
+) -> LedgerSlice:
+    """The rows of ``page`` among the visible rows matching ``conditions``, sorted by ``sort``
+    (``field`` or ``-field``, nulls last) then number, and their total.
+
+    For an actor who reads part of the ledger each branch of :func:`visible_branches` is counted on
+    its own first (up to ``cap`` + 1 rows: past the cap the total is the cap, ``capped``); branches
+    with no row are dropped, so a staff member whose rows all come from one branch gets one plain
+    query; otherwise each remaining branch is paged on its own (its first ``page * page_size`` rows
+    in order), the UNION of their tops gives the page, and the UNION of their ids (each at most
+    ``cap`` + 1 rows) the total without duplicates. Every branch is a query an index answers: no
+    UNION of every visible id is materialised just to count it.
     """
     column = ledger_cases.c[sort.lstrip("-")]
     descending = sort.startswith("-")
     order = column.desc().nulls_last() if descending else column.asc().nulls_last()
     offset = (page - 1) * page_size
     branches = visible_branches(actor)
-    if branches is None or len(branches) == 1:  # one index-friendly condition (or none): a plain query
-        conditions = [*conditions, *(branches or ())]
-        total = connection.execute(select(func.count()).select_from(ledger_cases).where(*conditions)).scalar_one()
-        everything = select(ledger_cases).where(*conditions).order_by(order, ledger_cases.c.number)
-        rows = connection.execute(everything.offset(offset).limit(page_size)).mappings().all()
-        return int(total), list(rows)
-    if not branches:
-        return 0, []
-    every = union(*(select(ledger_cases.c.instance_id).where(*conditions, b) for b in branches)).subquery()
-    total = connection.execute(select(func.count()).select_from(every)).scalar_one()
+    if branches is None:  # every row: one plain count and one plain page
+        total, capped = _count(connection, _matching(conditions), cap)
+        return LedgerSlice(total, capped, _rows(connection, conditions, order, offset, page_size))
+    counted = [(branch, _count(connection, _matching([*conditions, branch]), cap)) for branch in branches]
+    branches = [branch for branch, (n, _) in counted if n]
+    if cap is not None and any(capped for _, (_, capped) in counted):  # one branch alone passes the cap
+        total, capped = cap, True
+    else:
+        total, capped = _union_count(connection, conditions, branches, counted, cap)
+    if not branches or (offset >= total and not capped):
+        return LedgerSlice(total, capped, [])
+    if len(branches) == 1:
+        return LedgerSlice(total, capped, _rows(connection, [*conditions, branches[0]], order, offset, page_size))
     tops = [
         select(ledger_cases.c.instance_id, column.label("sort_key"), ledger_cases.c.number)
         .where(*conditions, branch)
@@ -154,7 +183,39 @@ def ledger_page(
     rows = connection.execute(
         select(ledger_cases).where(ledger_cases.c.instance_id.in_(ids)).order_by(order, ledger_cases.c.number)
     ).mappings().all()
-    return int(total), list(rows)
+    return LedgerSlice(total, capped, list(rows))
+
+
+def _rows(
+    connection: Connection, conditions: list[ColumnElement[bool]], order: Any, offset: int, page_size: int
+) -> list[Any]:
+    query = select(ledger_cases).where(*conditions).order_by(order, ledger_cases.c.number)
+    return list(connection.execute(query.offset(offset).limit(page_size)).mappings().all())
+
+
+def _matching(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """The rows matching ``conditions``, to count: a constant column, so that an index holding every
+    column the conditions read counts them alone (SQLite reads no table row for them)."""
+    return select(literal_column("1")).select_from(ledger_cases).where(*conditions)
+
+
+def _count(connection: Connection, rows: Select[Any], cap: int | None) -> tuple[int, bool]:
+    if cap is not None:
+        return capped_count(connection, rows, cap)
+    return int(connection.execute(select(func.count()).select_from(rows.subquery())).scalar_one()), False
+
+
+def _union_count(
+    connection: Connection, conditions: list[ColumnElement[bool]], branches: list[ColumnElement[bool]],
+    counted: list[tuple[ColumnElement[bool], tuple[int, bool]]], cap: int | None,
+) -> tuple[int, bool]:
+    """The number of distinct rows of the non-empty ``branches``, none of which passes the cap: the
+    branch's own count when there is one, else the count of the UNION of their ids (each branch at
+    most ``cap`` rows, so the UNION holds at most ``len(branches) * cap``)."""
+    if len(branches) <= 1:
+        return sum(n for _, (n, _) in counted), False
+    every = union(*(select(ledger_cases.c.instance_id).where(*conditions, b) for b in branches)).subquery()
+    return _count(connection, select(every.c.instance_id), cap)
 
 
 def filters(query: LedgerQuery, now: datetime, engine: ProcessEngine) -> list[ColumnElement[bool]]:

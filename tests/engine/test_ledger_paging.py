@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from engine import SYSTEM, Actor, Forbidden, FrozenClock, ProcessEngine
 from engine.access.cases import visible_case_ids
 from engine.persistence.tables import ledger_cases
-from engine.services.ledger_list import LedgerQuery, ledger_page
+from engine.services.ledger_list import LedgerQuery, LedgerSlice, ledger_page, ledger_slice, visible_branches
 from tests.engine.conftest import Org
 
 LEDGER_CASE = Path(__file__).resolve().parent.parent / "api" / "models" / "ledger_case.bpmn"
@@ -91,3 +91,59 @@ def test_the_paged_branches_return_exactly_the_rows_of_the_old_filter(
         return
     listed = engine.reports.ledger(actor, LedgerQuery(equal={}, sort=sort), 1, 200)
     assert [r["instance_id"] for r in listed.items] == expected and listed.total == len(expected)
+
+
+@pytest.mark.parametrize("user", ["staff_D1", "staff_D3", "staff_D1D2", "applicant", "supervisor_D2", "auditor"])
+def test_a_capped_count_says_capped_past_the_cap_and_keeps_the_rows(
+    engine: ProcessEngine, mixed: dict[str, Actor], user: str
+) -> None:
+    """With a cap, the total is exact up to the cap and the cap (``capped``) past it; the rows of
+    every page are those of the exact count, in the same order."""
+    actor = mixed[user]
+
+    def run(connection: Connection) -> tuple[list[str], dict[int, list[tuple[int, bool, list[str]]]]]:
+        expected = _old_order(connection, actor, "-started_at")
+        by_cap = {}
+        for cap in (1, len(expected) - 1, len(expected), 100):
+            slices = [ledger_slice(connection, actor, [], "-started_at", page, 2, cap) for page in range(1, 8)]
+            by_cap[cap] = [(s.total, s.capped, [r["instance_id"] for r in s.rows]) for s in slices]
+        return expected, by_cap
+
+    expected, by_cap = engine.query(run)
+    for cap, pages in by_cap.items():
+        assert {(total, capped) for total, capped, _ in pages} == {
+            (cap, True) if len(expected) > cap else (len(expected), False)
+        }, cap
+        assert [i for _, _, ids in pages for i in ids] == expected, cap
+
+
+def test_branches_that_overlap_past_the_cap_together_say_capped(
+    engine: ProcessEngine, mixed: dict[str, Actor]
+) -> None:
+    """No branch alone passes the cap but their UNION does: the count of the UNION says capped."""
+    actor = mixed["supervisor_D2"]
+    branches = visible_branches(actor)
+    assert branches is not None
+
+    def run(connection: Connection) -> tuple[int, list[int], LedgerSlice]:
+        every = len(_old_order(connection, actor, "-started_at"))
+        sizes = [
+            connection.execute(select(func.count()).select_from(ledger_cases).where(b)).scalar_one() for b in branches
+        ]
+        return every, sizes, ledger_slice(connection, actor, [], "-started_at", 1, 50, max(sizes))
+
+    every, sizes, found = engine.query(run)
+    assert every > max(sizes) and sum(1 for n in sizes if n) > 1
+    assert (found.total, found.capped, len(found.rows)) == (max(sizes), True, every)
+
+
+def test_a_staff_member_without_a_visible_row_gets_an_empty_page(
+    engine: ProcessEngine, mixed: dict[str, Actor]
+) -> None:
+    engine.identity.create_department(SYSTEM, "D9", "九部", "Department 9")
+    engine.identity.create_user(SYSTEM, "staff_none", roles=["staff"], departments_=["D9"])
+    token = engine.identity.create_token(SYSTEM, engine.identity.find_user("staff_none").id)
+    assert token.secret is not None
+    actor = engine.identity.authenticate(token.secret)
+    found = engine.query(lambda connection: ledger_slice(connection, actor, [], "-started_at", 1, 50, 10))
+    assert (found.total, found.capped, found.rows) == (0, False, [])

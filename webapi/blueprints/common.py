@@ -29,7 +29,7 @@ class Decorator(Protocol):
 
 
 PAGINATION_HEADERS = {"X-Pagination": "PAGINATION"}
-# lists whose total is counted only up to a cap (EngineConfig.count_cap): GET /tasks and /instances
+# lists whose total is counted only up to a cap (EngineConfig.count_cap): GET /tasks, /instances, /ledger
 COUNTED_PAGINATION_HEADERS: dict[str, Any] = {
     **PAGINATION_HEADERS,
     "X-Total-Count": {

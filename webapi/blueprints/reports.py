@@ -10,7 +10,7 @@ from flask import Response
 from engine.services.ledger_list import EQUAL_FILTERS, EXPORT_COLUMNS, LedgerQuery
 from engine.services.reports import ReportFilter
 from webapi.auth import current_actor, current_engine
-from webapi.blueprints.common import PAGINATION_HEADERS, documents, page_of, protected_blueprint
+from webapi.blueprints.common import COUNTED_PAGINATION_HEADERS, documents, page_of, protected_blueprint
 from webapi.ledger_export import to_csv, to_xlsx
 from webapi.schemas.reports import (
     HandlersReportSchema,
@@ -54,7 +54,7 @@ def _report_filter(args: dict[str, Any]) -> ReportFilter:
 
 @blp.route("/ledger", methods=["GET"])
 @blp.arguments(LedgerQuerySchema, location="query")
-@blp.response(200, LedgerRowSchema(many=True), headers=PAGINATION_HEADERS)
+@blp.response(200, LedgerRowSchema(many=True), headers=COUNTED_PAGINATION_HEADERS)
 @documents(blp, 403, 422)
 def ledger(args: dict[str, Any]) -> Any:
     """One row per case the caller may see (auditors, leaders, admins: all; supervisors: their
@@ -71,7 +71,7 @@ def ledger(args: dict[str, Any]) -> Any:
             return Response(to_xlsx(page.items, EXPORT_COLUMNS, zone), mimetype=XLSX, headers=disposition)
         return Response(to_csv(page.items, EXPORT_COLUMNS, zone), mimetype="text/csv", headers=disposition)
     page = engine.reports.ledger(current_actor(), query, args["page"], args["page_size"])
-    return page_of(page.items, page.total, args)
+    return page_of(page.items, page.total, args, capped=page.capped)
 
 
 @blp.route("/reports/summary", methods=["GET"])
