@@ -90,15 +90,17 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
 # Public methods that change no state anyone audits: reads, checks, and bookkeeping of use.
 NOT_COMMANDS = {
     "repository": {"list_definitions", "get_definition", "get_xml", "latest", "check", "get_deployment", "get_file"},
-    "runtime": {"get", "list", "incidents", "progress", "waiting_messages", "diagram"},
+    "runtime": {"get", "list", "incidents", "incident_page", "progress", "waiting_messages", "diagram"},
     "tasks": {"list", "get", "with_instructions", "view_in", "case_of"},
-    "supervision": {"overview", "notifications"},
+    "supervision": {"overview", "notifications", "notification_page"},
     "notifications": {"mine", "unread_count"},
     "identity": {
         "list_departments",
         "get_user",
         "list_users",
         "list_applicants",
+        "user_page",
+        "applicant_page",
         "find_user",
         "list_tokens",
         "check_token",
