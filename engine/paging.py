@@ -58,6 +58,20 @@ def branch_page(
         ids = select(row_id).where(*conditions).order_by(direction, row_id).offset(offset).limit(page_size)
         return total, capped, ids
     total, capped = disjoint_count(connection, filters, branches, cap)
+    return total, capped, merged_branch_ids(row_id, key, descending, filters, branches, offset, page_size)
+
+
+def merged_branch_ids(
+    row_id: ColumnElement[Any],
+    key: ColumnElement[Any],
+    descending: bool,
+    filters: Sequence[ColumnElement[bool]],
+    branches: Sequence[ColumnElement[bool]],
+    offset: int,
+    page_size: int,
+) -> Select[Any]:
+    """The ids of one page over the UNION of ``branches``: each branch's first ``offset + page_size``
+    rows in order (through its own index), merged and paged again by ``key`` then id."""
     direction = key.desc() if descending else key.asc()
     tops = [
         select(row_id, key.label("sort_key"))
@@ -69,8 +83,7 @@ def branch_page(
     ]
     merged = union(*(select(top.c.id, top.c.sort_key) for top in tops)).subquery()
     merged_order = merged.c.sort_key.desc() if descending else merged.c.sort_key.asc()
-    ids = select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
-    return total, capped, ids
+    return select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
 
 
 def disjoint_count(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, or_, select, true, union
 
 from engine.actors import Actor
-from engine.paging import capped_count
+from engine.paging import capped_count, merged_branch_ids
 from engine.persistence.tables import escalations, tasks
 
 
@@ -130,18 +130,7 @@ def task_page(
         return 0, False, select(tasks.c.id).where(false())
     every = union(*(select(tasks.c.id).where(*filters, branch) for branch in branches)).subquery()
     total, capped = capped_count(connection, select(every.c.id), cap)
-    tops = [
-        select(tasks.c.id, key.label("sort_key"))
-        .where(*filters, branch)
-        .order_by(order, tasks.c.id)
-        .limit(offset + page_size)
-        .subquery()
-        for branch in branches
-    ]
-    merged = union(*(select(top.c.id, top.c.sort_key) for top in tops)).subquery()
-    merged_order = merged.c.sort_key.desc() if descending else merged.c.sort_key.asc()
-    ids = select(merged.c.id).order_by(merged_order, merged.c.id).offset(offset).limit(page_size)
-    return total, capped, ids
+    return total, capped, merged_branch_ids(tasks.c.id, key, descending, filters, branches, offset, page_size)
 
 
 def supervised_tasks_clause(actor: Actor) -> ColumnElement[bool]:
