@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, or_, select, true, union
+from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, literal_column, or_, select, true
 
 from engine.actors import Actor
-from engine.paging import capped_count, merged_branch_ids
+from engine.paging import capped_count, disjoint_count, merged_branch_ids
 from engine.persistence.tables import escalations, tasks
 
 
@@ -88,15 +88,20 @@ def visible_tasks_clause(actor: Actor) -> ColumnElement[bool]:
     return true() if branches is None else or_(false(), *branches)
 
 
-def visible_task_branches(actor: Actor) -> list[ColumnElement[bool]] | None:
+def visible_task_branches(actor: Actor, department: str | None = None) -> list[ColumnElement[bool]] | None:
     """:func:`visible_tasks_clause` as its separate conditions (None: everything), each of which an index
     answers on its own: its departments' tasks, the tasks assigned to the actor, and (supervisors) the
     tasks escalated to their departments. Lists query them apart and merge (see :func:`task_page`):
-    one OR across them would make the database scan every open task."""
-    if actor.sees_everything:
+    one OR across them would make the database scan every open task.
+
+    ``department``: the list is already limited to that department, so the branches it settles are
+    left out: all of them for a member (every task of the department is visible), the membership
+    branch for anyone else (it can hold none of them). Otherwise the planner walks the department's
+    index once per branch and reads each task's row to test the assignee."""
+    if actor.sees_everything or (department is not None and department in actor.departments):
         return None
     branches: list[ColumnElement[bool]] = []
-    if actor.departments:
+    if actor.departments and department is None:
         branches.append(tasks.c.department_code.in_(sorted(actor.departments)))
     if actor.user_id is not None:
         branches.append(tasks.c.assignee_user_id == actor.user_id)
@@ -106,30 +111,44 @@ def visible_task_branches(actor: Actor) -> list[ColumnElement[bool]] | None:
 
 
 def task_page(
-    connection: Connection, actor: Actor, filters: list[Any], sort: str, page: int, page_size: int, cap: int
+    connection: Connection,
+    actor: Actor,
+    filters: list[Any],
+    sort: str,
+    page: int,
+    page_size: int,
+    cap: int,
+    department: str | None = None,
 ) -> tuple[int, bool, Select[Any]]:
     """The total of the visible tasks matching ``filters`` (counted up to ``cap``; the flag says whether
     there are more) and a sub-select of the ids on ``page``, sorted by ``sort`` (``field`` or ``-field``)
     then id.
 
-    For an actor who sees part of the tasks, each branch of :func:`visible_task_branches` is counted
-    and paged on its own (its first ``page * page_size`` ids in order, through an index such as
-    (department, state, due_at)); their UNION gives the total without duplicates and the page. With
-    100,000 open tasks this keeps a staff member's inbox at a few milliseconds instead of a scan.
+    ``department``: ``filters`` hold ``department_code == department`` (see
+    :func:`visible_task_branches`).
+
+    For an actor who sees part of the tasks, each branch of :func:`visible_task_branches` is paged on
+    its own (its first ``page * page_size`` ids in order, through an index such as (department,
+    state, due_at)) and their UNION gives the page; the total is the sum of each branch's count of
+    the rows no earlier branch holds (:func:`engine.paging.disjoint_count`). Counts select a constant,
+    not the id: the id is not in SQLite's secondary indexes (a rowid table keyed by a text id), so
+    counting ids reads every counted row from the table (30 ms for an auditor's 10,000 open tasks
+    against 1 ms from the index alone). With 100,000 open tasks this keeps a staff member's inbox at
+    a few milliseconds instead of a scan.
     """
     field, descending = sort.lstrip("-"), sort.startswith("-")
     key = tasks.c[field]
     order = key.desc() if descending else key.asc()
     offset = (page - 1) * page_size
-    branches = visible_task_branches(actor)
+    branches = visible_task_branches(actor, department)
     if branches is None:
-        total, capped = capped_count(connection, select(tasks.c.id).where(*filters), cap)
+        counted = select(literal_column("1")).select_from(tasks).where(*filters)
+        total, capped = capped_count(connection, counted, cap)
         ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
         return total, capped, ids
     if not branches:
         return 0, False, select(tasks.c.id).where(false())
-    every = union(*(select(tasks.c.id).where(*filters, branch) for branch in branches)).subquery()
-    total, capped = capped_count(connection, select(every.c.id), cap)
+    total, capped = disjoint_count(connection, filters, branches, cap)
     return total, capped, merged_branch_ids(tasks.c.id, key, descending, filters, branches, offset, page_size)
 
 

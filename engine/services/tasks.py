@@ -68,7 +68,7 @@ class TaskService:
             if due_status is not None:
                 filters.append(self._due_filter(due_status))
             cap = self._engine.config.count_cap
-            total, capped, ids = task_page(connection, actor, filters, sort, page, page_size, cap)
+            total, capped, ids = task_page(connection, actor, filters, sort, page, page_size, cap, department)
             rows = connection.execute(summary_select().where(tasks.c.id.in_(ids)).order_by(order, tasks.c.id))
             judge = self._engine.judge()
             return Page(tuple(summary(r, judge) for r in rows.mappings()), total, capped)

@@ -134,3 +134,18 @@ def test_a_supervisor_watches_the_tasks_escalated_to_their_department(engine: Pr
     assert seed.escalated_reply in {t.id for t in overview.items}
     listed = {t.id for t in engine.tasks.list(seed.actors["supervisor_D3"], page_size=EVERYTHING).items}
     assert {t.id for t in overview.items} <= listed
+
+
+@pytest.mark.parametrize("user", ["staff_D2", "staff_D3", "supervisor_D3", "auditor", "applicant"])
+@pytest.mark.parametrize("department", ["D1", "D2", "D3"])
+def test_a_department_filter_lists_the_visible_tasks_of_that_department(
+    engine: ProcessEngine, seed: Seed, user: str, department: str
+) -> None:
+    # The filter drops the visibility branches it settles (all of them for a member, the membership
+    # branch for others): the result must still be the visible tasks of that department, no more.
+    actor = seed.actors[user]
+    visible = engine.tasks.list(actor, page_size=EVERYTHING).items
+    filtered = engine.tasks.list(actor, department=department, page_size=EVERYTHING)
+    expected = {t.id for t in visible if t.department == department}
+    assert {t.id for t in filtered.items} == expected
+    assert filtered.total == len(expected)
