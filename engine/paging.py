@@ -53,7 +53,7 @@ def branch_page(
         return 0, False, select(row_id).where(false())
     if branches is None or len(branches) == 1:
         conditions = [*filters, *(branches or ())]
-        counted = select(literal_column("1")).select_from(table).where(*conditions)  # from an index alone
+        counted: Select[Any] = select(literal_column("1")).select_from(table).where(*conditions)  # from an index alone
         total, capped = capped_count(connection, counted, cap)
         direction = key.desc() if descending else key.asc()
         ids = select(row_id).where(*conditions).order_by(direction, row_id).offset(offset).limit(page_size)

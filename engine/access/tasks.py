@@ -142,7 +142,7 @@ def task_page(
     offset = (page - 1) * page_size
     branches = visible_task_branches(actor, department)
     if branches is None:
-        counted = select(literal_column("1")).select_from(tasks).where(*filters)
+        counted: Select[Any] = select(literal_column("1")).select_from(tasks).where(*filters)
         total, capped = capped_count(connection, counted, cap)
         ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
         return total, capped, ids
