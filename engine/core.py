@@ -20,6 +20,7 @@ from engine.deadlines import DueJudge, judge
 from engine.definitions import DefinitionModel
 from engine.persistence import migrate
 from engine.persistence.database import Database
+from engine.persistence.statistics import refresh_planner_statistics
 from engine.persistence.tables import calendar_overrides
 from engine.spiff.sandbox import HelperSnapshot, create_script_engine
 from engine.spiff.specs import SpecBundle
@@ -138,6 +139,10 @@ class ProcessEngine:
 
     def upgrade_schema(self) -> None:
         migrate.upgrade(self.db, audit_keyring=self.config.audit_keys)
+
+    def refresh_statistics(self) -> float:
+        """``ANALYZE`` for the query planner (after ``db upgrade`` and daily from the worker); seconds taken."""
+        return refresh_planner_statistics(self.db)
 
     def schema_is_current(self) -> bool:
         return migrate.is_current(self.db)

@@ -4,7 +4,8 @@ It finds due work through indexed ``due_at`` columns, never by loading every cas
 firing as its own engine command. Several workers may run at once: on PostgreSQL a due row is taken
 with ``FOR UPDATE SKIP LOCKED``; on SQLite writers are serialised and each firing re-checks that
 the work is still due, so nothing fires twice. Once a day it also writes a signed digest of the
-audit chain heads (when ``WUTONG_AUDIT_DIGEST_DIR`` is set).
+audit chain heads (when ``WUTONG_AUDIT_DIGEST_DIR`` is set), and when it starts and once a day after
+that it refreshes the query planner's statistics (``ANALYZE``, see ``engine.persistence.statistics``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 log = logging.getLogger("wutong.worker")
 DIGEST_EVERY = timedelta(days=1)
+STATISTICS_EVERY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Worker:
         self.engine = engine
         self.poll_seconds = poll_seconds
         self.batch = batch
+        self._statistics_at: datetime | None = None  # this worker's last ANALYZE (none yet: due at start)
 
     def run_once(self) -> WorkerRun:
         """Fire what is due now and escalate what is overdue now."""
@@ -77,11 +80,23 @@ class Worker:
         log.info("audit digest written: %s", path)
         return path
 
+    def refresh_statistics_if_due(self) -> float | None:
+        """At the worker's start and once a day: ``ANALYZE``, so that the list queries keep their plans as
+        the tables grow. Returns the seconds it took, or None when it was not due."""
+        now = self.engine.clock.now()
+        if self._statistics_at is not None and now - self._statistics_at < STATISTICS_EVERY:
+            return None
+        seconds = self.engine.refresh_statistics()
+        self._statistics_at = now
+        log.info("planner statistics refreshed in %.2f s", seconds)
+        return seconds
+
     def run_forever(self, stop: threading.Event) -> None:
         """Loop until ``stop`` is set: work, then sleep until the next due moment (at most one poll)."""
         while not stop.is_set():
             try:
                 self.write_digest_if_due()
+                self.refresh_statistics_if_due()
                 done = self.run_once()
                 if done.fired or done.escalated:
                     log.info("fired %d timers, raised %d escalations", done.fired, done.escalated)

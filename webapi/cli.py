@@ -46,6 +46,8 @@ def db_upgrade() -> None:
     with open_engine(require_schema=False) as engine:
         engine.upgrade_schema()
         click.echo(f"database {_safe_url(engine.config.database_url)} is at the newest schema")
+        seconds = engine.refresh_statistics()  # new indexes are chosen by statistics (engine/persistence/statistics.py)
+        click.echo(f"planner statistics refreshed (ANALYZE, {seconds:.2f} s)")
 
 
 def _read_files(paths: Sequence[Path]) -> dict[str, bytes]:

@@ -91,6 +91,18 @@ def test_db_upgrade_creates_the_schema_and_can_repeat(wutong: Cli, engine: Proce
     assert engine.schema_is_current()
 
 
+def test_db_upgrade_refreshes_the_planner_statistics(departments: Cli, engine: ProcessEngine) -> None:
+    # the departments exist now; upgrading again analyzes them (plans of the list queries depend on it)
+    result = departments.ok("db", "upgrade")
+    assert "planner statistics refreshed (ANALYZE" in result.stdout
+    with engine.db.connect(write=False) as connection:
+        if engine.db.dialect == "sqlite":
+            analyzed = {row[0] for row in connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+        else:
+            analyzed = {row[0] for row in connection.exec_driver_sql("SELECT tablename FROM pg_stats")}
+    assert "departments" in analyzed
+
+
 def test_commands_refuse_a_database_without_schema(wutong: Cli) -> None:
     result = wutong.fails("department", "add", "D1", "--name", "一部")
     assert "wutong db upgrade" in result.stderr
