@@ -63,11 +63,14 @@ export async function call(method, path, body) {
   return (await send(method, path, body)).data;
 }
 
-// A page of a list endpoint: its items and flask-smorest's X-Pagination metadata (total, pages).
+// A page of a list endpoint: its items and flask-smorest's X-Pagination metadata (total, pages). ``capped``:
+// the server stopped counting at its cap (X-Total-Count-Capped), so ``total`` means "at least this many".
 export async function getPage(path) {
   const { data, response } = await send("GET", path);
   const meta = JSON.parse(response.headers.get("X-Pagination") || "{}");
-  return { items: data || [], pagination: meta, total: meta.total ?? (data || []).length, pages: meta.total_pages ?? 1 };
+  const capped = response.headers.get("X-Total-Count-Capped") === "true";
+  return { items: data || [], pagination: meta, total: meta.total ?? (data || []).length, pages: meta.total_pages ?? 1,
+    capped };
 }
 
 export const get = (path) => call("GET", path);

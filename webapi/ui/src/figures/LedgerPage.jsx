@@ -50,6 +50,9 @@ export default function LedgerPage() {
   const columns = ledgerColumns(t, i18n.language, departments, processes);
   const exportHref = (format) => `/api/v1/ledger${toQuery({ ...filters, sort, format })}`;
   const total = result?.pagination?.total ?? 0;
+  // a capped total ("more than N") gives no page count: a full page may have a next one, a short one is the last
+  const full = (result?.items.length ?? 0) === pageSize;
+  const lastCounted = Boolean(result?.capped) && !full;
 
   return (
     <section>
@@ -66,7 +69,8 @@ export default function LedgerPage() {
         onApply={(draft) => setQuery({ ...draft, sort: state.sort, page_size: state.page_size })} />
       {error && <div className="alert alert-danger" role="alert">{error}</div>}
       <p className="small text-muted mb-1" data-testid="ledger-total" aria-live="polite">
-        {result ? t("figures.ledger.total", { count: total }) : t("app.loading")}
+        {result ? t(result.capped ? "figures.ledger.totalCapped" : "figures.ledger.total", { count: total })
+          : t("app.loading")}
       </p>
       <div className="table-responsive">
         <table className="table table-sm table-hover align-middle small text-nowrap" data-testid="ledger-table">
@@ -102,7 +106,8 @@ export default function LedgerPage() {
         </table>
       </div>
       {result && total === 0 && <p className="text-muted">{t("figures.ledger.empty")}</p>}
-      <Pager page={page} pages={result?.pagination?.total_pages || 1} pageSize={pageSize}
+      <Pager page={page} pages={lastCounted ? page : result?.pagination?.total_pages || 1} pageSize={pageSize}
+        more={Boolean(result?.capped) && full}
         onPage={(p) => go({ page: p })} onPageSize={(size) => go({ page_size: size, page: undefined })} />
     </section>
   );

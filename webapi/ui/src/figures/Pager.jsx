@@ -1,8 +1,9 @@
-// Previous / next page and the page size of a paged list.
+// Previous / next page and the page size of a paged list. ``more``: the total was capped (the server stopped
+// counting), so the number of pages is unknown and "next" stays open while pages come back full.
 import { useTranslation } from "react-i18next";
 import { PAGE_SIZES } from "./query.js";
 
-export default function Pager({ page, pages, pageSize, onPage, onPageSize }) {
+export default function Pager({ page, pages, pageSize, onPage, onPageSize, more = false }) {
   const { t } = useTranslation();
   return (
     <nav className="d-flex flex-wrap align-items-center gap-2" aria-label={t("figures.ledger.paging")}>
@@ -10,8 +11,10 @@ export default function Pager({ page, pages, pageSize, onPage, onPageSize }) {
         onClick={() => onPage(page - 1)}>
         {t("figures.ledger.previous")}
       </button>
-      <span className="small" data-testid="ledger-page">{t("figures.ledger.pageOf", { page, pages })}</span>
-      <button type="button" className="btn btn-sm btn-outline-secondary" disabled={page >= pages}
+      <span className="small" data-testid="ledger-page">
+        {more ? t("figures.ledger.pageOfMany", { page }) : t("figures.ledger.pageOf", { page, pages })}
+      </span>
+      <button type="button" className="btn btn-sm btn-outline-secondary" disabled={!more && page >= pages}
         onClick={() => onPage(page + 1)}>
         {t("figures.ledger.next")}
       </button>
