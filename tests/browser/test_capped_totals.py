@@ -1,5 +1,5 @@
 """A list whose count stopped at the server's cap (``X-Total-Count-Capped``) says "more than N" on the
-page, never "N" as if it were exact, and its pager does not claim a last page it never counted."""
+page, never "N" as if it were exact, and the ledger's pager claims no last page it never counted."""
 
 from __future__ import annotations
 
@@ -43,3 +43,4 @@ def test_the_ledger_says_more_than_the_cap_when_the_count_stopped_there(journey:
     expect(page.get_by_test_id("ledger-table").locator("tbody tr")).to_have_count(len(every) - 20)
     expect(page.get_by_test_id("ledger-page")).to_have_text("第 2 / 2 页")  # a short page is the last one
     expect(next_page).to_be_disabled()
+

@@ -6,13 +6,15 @@ import { get } from "../api.js";
 import { formatDateTime, formatWaiting } from "../format.js";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "./due.js";
-import { countTasks, useInboxTasks } from "./inboxTasks.js";
+import { OPEN_LIMIT, countTasks, useInboxTasks } from "./inboxTasks.js";
 
 const STATUSES = ["all", "open", "mine", "due_soon", "overdue"];
 
 export default function Inbox({ user }) {
   const { t, i18n } = useTranslation();
-  const { rows, failed, refresh } = useInboxTasks(user);
+  const { rows, failed, refresh, openShown, openTotal, openCapped } = useInboxTasks(user);
+  // fewer open tasks fetched than there are (a capped count is "at least": then only a full fetch left some out)
+  const partial = rows !== null && (openCapped ? openShown >= OPEN_LIMIT : openTotal > openShown);
   const [names, setNames] = useState({});
   const [departments, setDepartments] = useState({});
   const [status, setStatus] = useState("all");
@@ -82,6 +84,11 @@ export default function Inbox({ user }) {
         </label>
       </div>
       {error && <div className="alert alert-warning" role="alert">{error}</div>}
+      {partial && (
+        <div className="alert alert-info" data-testid="inbox-partial">
+          {t(openCapped ? "inbox.partialCapped" : "inbox.partial", { shown: openShown, total: Math.max(openTotal, openShown) })}
+        </div>
+      )}
       {rows === null ? (
         <p className="text-muted">{t("app.loading")}</p>
       ) : shown.length === 0 ? (

@@ -2,10 +2,11 @@
 // every POLL_MS by ONE poller shared by every component that shows them (the inbox and its counts in
 // the navigation), with the counts per status.
 import { useEffect, useState } from "react";
-import { get } from "../api.js";
+import { get, getPage } from "../api.js";
 
 export const POLL_MS = 10000;
-const EMPTY = { rows: null, failed: false };
+export const OPEN_LIMIT = 200; // open tasks fetched, due first; more are announced, not silently dropped
+const EMPTY = { rows: null, failed: false, openShown: 0, openTotal: 0, openCapped: false };
 const listeners = new Set();
 let state = EMPTY;
 let timer = null;
@@ -25,16 +26,19 @@ function publish(next) {
 
 async function refresh(user) {
   try {
-    const [open, mine] = await Promise.all([
-      get("/tasks?state=open&page_size=200&sort=due_at"),
+    const [openPage, mine] = await Promise.all([
+      getPage(`/tasks?state=open&page_size=${OPEN_LIMIT}&sort=due_at`),
       get("/tasks?state=claimed&assignee=me&page_size=200&sort=due_at"),
     ]);
+    const open = openPage.items;
     const mineIds = new Set(mine.map((task) => task.id));
     const rows = [...open.filter((task) => user.departments.includes(task.department)), ...mine]
       .filter((task) => task.kind !== "escalation")
       .map((task) => ({ ...task, mine: mineIds.has(task.id) }))
       .sort(byDue);
-    if (owner === user.id) publish({ rows, failed: false });
+    if (owner === user.id) {
+      publish({ rows, failed: false, openShown: open.length, openTotal: openPage.total, openCapped: openPage.capped });
+    }
   } catch {
     if (owner === user.id) publish({ ...state, failed: true });
   }
@@ -53,7 +57,8 @@ function stop() {
   state = EMPTY;
 }
 
-// {rows, failed, refresh}: rows is null until the first answer.
+// {rows, failed, openShown, openTotal, openCapped, refresh}: rows is null until the first answer; openTotal is the
+// server's count of the open tasks (openCapped: at least that many), of which openShown were fetched.
 export function useInboxTasks(user) {
   const [current, setCurrent] = useState(owner === user.id ? state : EMPTY);
   useEffect(() => {
