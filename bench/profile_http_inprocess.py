@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from bench.common import make_engine
 from webapi.app import create_app
 
 BASE = "/api/v1"
+PROFILE_TOP = int(os.environ.get("PROFILE_TOP", "30"))
 
 
 def main() -> None:
@@ -79,7 +81,7 @@ def main() -> None:
     requests_made = 7 * args.cases
     if profiler:
         stats = pstats.Stats(profiler).sort_stats("cumulative")
-        stats.print_stats(r"/(engine|webapi)/|sqlalchemy/sql/coercions|cache_key|sqlite3|webargs/core", 30)
+        stats.print_stats(r"/(engine|webapi)/|sqlalchemy/sql/coercions|cache_key|sqlite3|webargs/core", PROFILE_TOP)
     print(f"{args.cases / elapsed:.1f} instances/s, {elapsed / requests_made * 1000:.2f} ms/request, "
           f"{statements[0] / requests_made:.2f} SQL statements/request, "
           f"{cpu / requests_made * 1000:.2f} CPU ms/request")
