@@ -19,9 +19,16 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, case, false, fu
 def capped_count(connection: Connection, rows: Select[Any], cap: int) -> tuple[int, bool]:
     """The number of rows ``rows`` selects, counted up to ``cap``: ``(n, False)`` when there are ``n <=
     cap``, ``(cap, True)`` when there are more."""
-    counted = connection.execute(
-        select(func.count()).select_from(rows.order_by(None).limit(cap + 1).subquery())
-    ).scalar_one()
+    return capped(connection.execute(capped_count_statement(rows, cap)).scalar_one(), cap)
+
+
+def capped_count_statement(rows: Select[Any], cap: int) -> Select[Any]:
+    """The statement :func:`capped_count` runs (one integer: at most ``cap + 1``); see :func:`capped`."""
+    return select(func.count()).select_from(rows.order_by(None).limit(cap + 1).subquery())
+
+
+def capped(counted: int, cap: int) -> tuple[int, bool]:
+    """A count statement's answer as ``(total, capped)``: past ``cap`` the total is "at least ``cap``"."""
     return (cap, True) if counted > cap else (int(counted), False)
 
 
@@ -101,6 +108,13 @@ def disjoint_count(
     index alone), where counting the UNION of the branches' ids sorted thousands of ids into a
     temporary table. The sum is exact while it is at most ``cap``: every term is then below its own
     cap; past it the total is "at least ``cap``"."""
+    return capped(connection.execute(disjoint_count_statement(filters, branches, cap)).scalar_one(), cap)
+
+
+def disjoint_count_statement(
+    filters: Sequence[ColumnElement[bool]], branches: Sequence[ColumnElement[bool]], cap: int
+) -> Select[Any]:
+    """The statement :func:`disjoint_count` runs (one integer); see :func:`capped`."""
     terms = [
         select(func.count())
         .select_from(
@@ -112,8 +126,7 @@ def disjoint_count(
         .scalar_subquery()
         for n, branch in enumerate(branches)
     ]
-    total = connection.execute(select(functools.reduce(operator.add, terms))).scalar_one()
-    return (cap, True) if total > cap else (int(total), False)
+    return select(functools.reduce(operator.add, terms))
 
 
 def sorted_page(

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, exists, false, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select, true
 
 from engine.actors import Actor
-from engine.paging import capped_count, disjoint_count, merged_branch_ids
 from engine.persistence.tables import escalations, tasks
 
 
@@ -72,12 +71,16 @@ def escalated_to_clause(actor: Actor) -> ColumnElement[bool]:
     """A WHERE clause over ``tasks``: escalated to a department the actor supervises."""
     if not actor.has("supervisor") or not actor.departments:
         return false()
+    return _escalated_to(sorted(actor.departments))
+
+
+def _escalated_to(departments: Any) -> ColumnElement[bool]:
     escalation_task = tasks.alias("escalation_task")
     return exists().where(
         and_(
             escalations.c.task_id == tasks.c.id,
             escalation_task.c.id == escalations.c.escalation_task_id,
-            escalation_task.c.department_code.in_(sorted(actor.departments)),
+            escalation_task.c.department_code.in_(departments),
         )
     )
 
@@ -88,11 +91,10 @@ def visible_tasks_clause(actor: Actor) -> ColumnElement[bool]:
     return true() if branches is None else or_(false(), *branches)
 
 
-def visible_task_branches(actor: Actor, department: str | None = None) -> list[ColumnElement[bool]] | None:
-    """:func:`visible_tasks_clause` as its separate conditions (None: everything), each of which an index
-    answers on its own: its departments' tasks, the tasks assigned to the actor, and (supervisors) the
-    tasks escalated to their departments. Lists query them apart and merge (see :func:`task_page`):
-    one OR across them would make the database scan every open task.
+def visible_branch_kinds(actor: Actor, department: str | None = None) -> tuple[str, ...] | None:
+    """The rule of :func:`visible_task_branches`, as the names of its branches (None: everything):
+    ``departments`` (the actor's departments' tasks), ``assigned`` (the tasks assigned to the actor),
+    ``escalated`` (supervisors: the tasks escalated to their departments).
 
     ``department``: the list is already limited to that department, so the branches it settles are
     left out: all of them for a member (every task of the department is visible), the membership
@@ -100,56 +102,37 @@ def visible_task_branches(actor: Actor, department: str | None = None) -> list[C
     index once per branch and reads each task's row to test the assignee."""
     if actor.sees_everything or (department is not None and department in actor.departments):
         return None
-    branches: list[ColumnElement[bool]] = []
+    kinds: list[str] = []
     if actor.departments and department is None:
-        branches.append(tasks.c.department_code.in_(sorted(actor.departments)))
+        kinds.append("departments")
     if actor.user_id is not None:
-        branches.append(tasks.c.assignee_user_id == actor.user_id)
+        kinds.append("assigned")
     if actor.has("supervisor") and actor.departments:
-        branches.append(escalated_to_clause(actor))
-    return branches
+        kinds.append("escalated")
+    return tuple(kinds)
 
 
-def task_page(
-    connection: Connection,
-    actor: Actor,
-    filters: list[Any],
-    sort: str,
-    page: int,
-    page_size: int,
-    cap: int,
-    department: str | None = None,
-) -> tuple[int, bool, Select[Any]]:
-    """The total of the visible tasks matching ``filters`` (counted up to ``cap``; the flag says whether
-    there are more) and a sub-select of the ids on ``page``, sorted by ``sort`` (``field`` or ``-field``)
-    then id.
+def branch_clause(kind: str, departments: Any, user_id: Any) -> ColumnElement[bool]:
+    """The WHERE clause of one branch of :func:`visible_branch_kinds` over ``tasks``; ``departments`` and
+    ``user_id`` are the actor's (values, or bound parameters for a statement built once)."""
+    if kind == "departments":
+        return tasks.c.department_code.in_(departments)
+    if kind == "assigned":
+        assigned: ColumnElement[bool] = tasks.c.assignee_user_id == user_id
+        return assigned
+    return _escalated_to(departments)
 
-    ``department``: ``filters`` hold ``department_code == department`` (see
-    :func:`visible_task_branches`).
 
-    For an actor who sees part of the tasks, each branch of :func:`visible_task_branches` is paged on
-    its own (its first ``page * page_size`` ids in order, through an index such as (department,
-    state, due_at)) and their UNION gives the page; the total is the sum of each branch's count of
-    the rows no earlier branch holds (:func:`engine.paging.disjoint_count`). Counts select a constant,
-    not the id: the id is not in SQLite's secondary indexes (a rowid table keyed by a text id), so
-    counting ids reads every counted row from the table (30 ms for an auditor's 10,000 open tasks
-    against 1 ms from the index alone). With 100,000 open tasks this keeps a staff member's inbox at
-    a few milliseconds instead of a scan.
-    """
-    field, descending = sort.lstrip("-"), sort.startswith("-")
-    key = tasks.c[field]
-    order = key.desc() if descending else key.asc()
-    offset = (page - 1) * page_size
-    branches = visible_task_branches(actor, department)
-    if branches is None:
-        counted: Select[Any] = select(literal_column("1")).select_from(tasks).where(*filters)
-        total, capped = capped_count(connection, counted, cap)
-        ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
-        return total, capped, ids
-    if not branches:
-        return 0, False, select(tasks.c.id).where(false())
-    total, capped = disjoint_count(connection, filters, branches, cap)
-    return total, capped, merged_branch_ids(tasks.c.id, key, descending, filters, branches, offset, page_size)
+def visible_task_branches(actor: Actor, department: str | None = None) -> list[ColumnElement[bool]] | None:
+    """:func:`visible_tasks_clause` as its separate conditions (None: everything), each of which an index
+    answers on its own: its departments' tasks, the tasks assigned to the actor, and (supervisors) the
+    tasks escalated to their departments (:func:`visible_branch_kinds`). Lists query them apart and
+    merge (see ``engine.access.task_list``): one OR across them would make the database scan every
+    open task."""
+    kinds = visible_branch_kinds(actor, department)
+    if kinds is None:
+        return None
+    return [branch_clause(kind, sorted(actor.departments), actor.user_id) for kind in kinds]
 
 
 def supervised_tasks_clause(actor: Actor) -> ColumnElement[bool]:

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
 from engine.access import applicant_data
-from engine.access.tasks import task_page
+from engine.access.task_list import task_list_page
 from engine.actors import Actor
 from engine.commands.tasks import ClaimTask, CompleteTask, UnclaimTask
 from engine.deadlines import soon_threshold
@@ -21,7 +21,6 @@ from engine.views import (
     require_choice,
     sent_back_to,
     summary,
-    summary_select,
     task_view,
     visible_instance,
     visible_task,
@@ -53,38 +52,31 @@ class TaskService:
     ) -> Page:
         require_choice(due_status, DUE_STATUSES, "/due_status")
         require_choice(state, TASK_STATES, "/state")
-        order = order_by(tasks, sort, TASK_SORT_FIELDS)
+        order_by(tasks, sort, TASK_SORT_FIELDS)  # refuses an unknown /sort before any query
 
         def run(connection: Connection) -> Page:
-            filters: list[Any] = []
+            filters: dict[str, dict[str, Any]] = {}
             if state is not None:
-                filters.append(tasks.c.state == state)
+                filters["state"] = {"f_state": state}
             if department is not None:
-                filters.append(tasks.c.department_code == department)
+                filters["department"] = {"f_department": department}
             if assignee is not None:
-                filters.append(tasks.c.assignee_user_id == assignee)
+                filters["assignee"] = {"f_assignee": assignee}
             if instance_id is not None:
-                filters.append(tasks.c.instance_id == instance_id)
+                filters["instance_id"] = {"f_instance_id": instance_id}
             if due_status is not None:
-                filters.append(self._due_filter(due_status))
-            cap = self._engine.config.count_cap
-            total, capped, ids = task_page(connection, actor, filters, sort, page, page_size, cap, department)
-            rows = connection.execute(summary_select().where(tasks.c.id.in_(ids)).order_by(order, tasks.c.id))
+                filters[f"due:{due_status}"] = self._due_thresholds()
+            found = task_list_page(connection, actor, filters, sort, page, page_size, self._engine.config.count_cap)
             judge = self._engine.judge()
-            return Page(tuple(summary(r, judge) for r in rows.mappings()), total, capped)
+            return Page(tuple(summary(r, judge) for r in found.rows), found.total, found.capped)
 
         return self._engine.query(run)
 
-    def _due_filter(self, due_status: str) -> Any:
-        """SQL for a due status, using the indexed due_at column with thresholds computed now."""
+    def _due_thresholds(self) -> dict[str, Any]:
+        """The parameters of a due-status filter (``engine.access.task_list.FILTERS``): now and the
+        moment after which a deadline is no longer "due soon"."""
         now = self._engine.clock.now()
-        soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
-        live = tasks.c.state.in_(("open", "claimed"))
-        if due_status == "overdue":
-            return and_(live, tasks.c.due_at < now)
-        if due_status == "due_soon":
-            return and_(live, tasks.c.due_at >= now, tasks.c.due_at <= soon)
-        return and_(live, tasks.c.due_at > soon)
+        return {"f_now": now, "f_soon": soon_threshold(now, self._engine.calendar, self._engine.policy)}
 
     def get(self, actor: Actor, task_id: str) -> TaskView:
         def run(connection: Connection) -> TaskView:

@@ -1,0 +1,99 @@
+"""A page of the task list (the inbox): its count and rows, as statements built once per shape.
+
+The visible tasks are the branches of :func:`engine.access.tasks.visible_branch_kinds` (one rule with
+:func:`~engine.access.tasks.can_see_task`). Each branch is paged on its own through its index (its
+first ``page * page_size`` ids in order, e.g. over (department, state, due_at)), their UNION gives the
+page; the total is the sum of each branch's count of the rows no earlier branch holds
+(:func:`engine.paging.disjoint_count_statement`). Counts select a constant, not the id: the id is not
+in SQLite's secondary indexes (a rowid table keyed by a text id), so counting ids read every counted
+row from the table (30 ms for an auditor's 10,000 open tasks against 1 ms from the index alone).
+
+The statements depend on the list's shape (which filters, the sort, the page, the actor's kind of
+visibility), not on its values: they are built once per shape with bound parameters and cached, where
+building them per request (coercions and cache keys for a dozen clauses) was about half of a small
+list's CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, literal_column, select
+
+from engine.access.tasks import branch_clause, visible_branch_kinds
+from engine.actors import Actor
+from engine.paging import capped, capped_count_statement, disjoint_count_statement, merged_branch_ids
+from engine.persistence.tables import tasks
+from engine.views import summary_select
+from engine.vocabulary import OPEN_TASK_STATES
+
+_LIVE = tasks.c.state.in_(tuple(OPEN_TASK_STATES))
+# Each filter of the list by name, over bound parameters (``f_<name>``; due statuses: ``f_now``, ``f_soon``).
+FILTERS: dict[str, ColumnElement[bool]] = {
+    "state": tasks.c.state == bindparam("f_state"),
+    "department": tasks.c.department_code == bindparam("f_department"),
+    "assignee": tasks.c.assignee_user_id == bindparam("f_assignee"),
+    "instance_id": tasks.c.instance_id == bindparam("f_instance_id"),
+    "due:overdue": and_(_LIVE, tasks.c.due_at < bindparam("f_now")),
+    "due:due_soon": and_(_LIVE, tasks.c.due_at >= bindparam("f_now"), tasks.c.due_at <= bindparam("f_soon")),
+    "due:on_time": and_(_LIVE, tasks.c.due_at > bindparam("f_soon")),
+}
+
+
+@dataclass(frozen=True)
+class TaskListPage:
+    rows: list[Any]  # RowMapping: the summary's columns
+    total: int
+    capped: bool
+
+
+def task_list_page(
+    connection: Connection,
+    actor: Actor,
+    filters: Mapping[str, Any],
+    sort: str,
+    page: int,
+    page_size: int,
+    cap: int,
+) -> TaskListPage:
+    """The visible tasks matching ``filters`` (names of :data:`FILTERS` -> their parameters: ``{"state":
+    {"f_state": "open"}}``) on ``page``, sorted by ``sort`` (``field`` or ``-field``) then id, with their
+    total counted up to ``cap``."""
+    department = filters.get("department", {}).get("f_department")
+    kinds = visible_branch_kinds(actor, department)
+    if kinds == ():
+        return TaskListPage([], 0, False)
+    count, rows = _statements(kinds, tuple(sorted(filters)), sort, page, page_size, cap)
+    params: dict[str, Any] = {"v_departments": sorted(actor.departments), "v_user": actor.user_id}
+    for values in filters.values():
+        params.update(values)
+    total, is_capped = capped(connection.execute(count, params).scalar_one(), cap)
+    found = connection.execute(rows, params).mappings().all() if total else []
+    return TaskListPage(list(found), total, is_capped)
+
+
+@functools.lru_cache(maxsize=512)
+def _statements(
+    kinds: tuple[str, ...] | None, filter_names: tuple[str, ...], sort: str, page: int, page_size: int, cap: int
+) -> tuple[Select[Any], Select[Any]]:
+    """The count statement and the page's rows statement of one shape (see the module's docstring)."""
+    field, descending = sort.lstrip("-"), sort.startswith("-")
+    key = tasks.c[field]
+    order = key.desc() if descending else key.asc()
+    offset = (page - 1) * page_size
+    filters = [FILTERS[name] for name in filter_names]
+    if kinds is None:
+        count = capped_count_statement(select(literal_column("1")).select_from(tasks).where(*filters), cap)
+        ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
+    else:
+        departments: Any = bindparam("v_departments", expanding=True)
+        user: Any = bindparam("v_user")
+        branches = [branch_clause(kind, departments, user) for kind in kinds]
+        count = disjoint_count_statement(filters, branches, cap)
+        ids = merged_branch_ids(tasks.c.id, key, descending, filters, branches, offset, page_size)
+    rows = summary_select().where(tasks.c.id.in_(ids)).order_by(order, tasks.c.id)
+    return count, rows
+
