@@ -51,7 +51,7 @@ def branch_page(
     leads with the branch's column and then the sort column) and their UNION merged and paged again,
     which gives the same rows in the same order (the tie-break is the id; NULLs sort where each
     database puts them, the same in both queries). The total is :func:`disjoint_count`. The pattern
-    of the task inbox (``engine.access.tasks.task_page``) and the ledger.
+    of the task inbox (``engine.access.task_list``) and the ledger.
     """
     key, descending = order
     row_id = table.c.id
