@@ -154,7 +154,7 @@ def ledger_slice(
     if branches is None:  # every row: one plain count and one plain page
         total, capped = _count(connection, _matching(conditions), cap)
         return LedgerSlice(total, capped, _rows(connection, conditions, order, offset, page_size))
-    counted = [(branch, _count(connection, _matching([*conditions, branch]), cap)) for branch in branches]
+    counted = list(zip(branches, _branch_counts(connection, conditions, branches, cap), strict=True))
     branches = [branch for branch, (n, _) in counted if n]
     if cap is not None and any(capped for _, (_, capped) in counted):  # one branch alone passes the cap
         total, capped = cap, True
@@ -197,6 +197,27 @@ def _matching(conditions: list[ColumnElement[bool]]) -> Select[Any]:
     """The rows matching ``conditions``, to count: a constant column, so that an index holding every
     column the conditions read counts them alone (SQLite reads no table row for them)."""
     return select(literal_column("1")).select_from(ledger_cases).where(*conditions)
+
+
+def _branch_counts(
+    connection: Connection, conditions: list[ColumnElement[bool]], branches: list[ColumnElement[bool]],
+    cap: int | None,
+) -> list[tuple[int, bool]]:
+    """Each branch's count of the rows matching ``conditions`` (up to ``cap`` + 1 rows: past it the
+    count is the cap, capped), all in ONE statement of scalar sub-selects: one round trip instead of
+    one per branch (on PostgreSQL each statement cost a round trip and a plan, the staff X07 default
+    page's three counts most of its time), each sub-select still answered by its branch's index."""
+    if not branches:
+        return []
+    limit = None if cap is None else cap + 1
+    terms = [
+        select(func.count()).select_from(_matching([*conditions, branch]).limit(limit).subquery()).scalar_subquery()
+        for branch in branches
+    ]
+    counts = connection.execute(select(*terms)).one()
+    if cap is None:
+        return [(int(n), False) for n in counts]
+    return [(cap, True) if n > cap else (int(n), False) for n in counts]
 
 
 def _count(connection: Connection, rows: Select[Any], cap: int | None) -> tuple[int, bool]:
