@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -131,8 +132,42 @@ def jsonable(value: Any) -> Any:
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
-    """The RFC 8785 canonical JSON of an event's content (exactly ``CANONICAL_FIELDS``)."""
-    return rfc8785.dumps({name: content[name] for name in CANONICAL_FIELDS})
+    """The RFC 8785 canonical JSON of an event's content (exactly ``CANONICAL_FIELDS``).
+
+    Values JCS and the C ``json`` encoder write alike (``_plain``) take the encoder, about ten
+    times faster than ``rfc8785`` (pure Python); anything else (floats, integers beyond 2^53,
+    keys that sort differently in UTF-16, lone surrogates) goes through ``rfc8785``, so the bytes
+    and the errors are those of ``rfc8785.dumps`` (tests/engine/test_audit_canonical.py).
+    """
+    fields = {name: content[name] for name in CANONICAL_FIELDS}
+    if _plain(fields):
+        try:
+            return _ENCODER.encode(fields).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 reports it
+            pass
+    return rfc8785.dumps(fields)
+
+
+# Same escapes as JCS (", \\, control characters as \\b \\f \\n \\r \\t or \\u00xx), UTF-8 text.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what JCS and ``json`` serialise byte for byte alike: null,
+    booleans, integers within ±(2^53-1), strings, lists/tuples, and dicts with string keys whose
+    characters are all below U+D800 (there code point order is UTF-16 order)."""
+    if value is None or isinstance(value, str | bool):
+        return True
+    if isinstance(value, int):
+        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not (key.isascii() or max(key) < "\ud800") or not _plain(item):
+                return False
+        return True
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    return False
 
 
 def compute_mac(secret: bytes, content: Mapping[str, Any]) -> str:
