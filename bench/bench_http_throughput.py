@@ -142,7 +142,8 @@ class LeanSession:
         parts = urlsplit(url)
         if self.connection is None:
             self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-        target = parts.path + ("?" + urlencode(params) if params else "")
+        query = "&".join(q for q in (parts.query, urlencode(params or {})) if q)
+        target = parts.path + ("?" + query if query else "")
         sent = {**self.headers, **(headers or {}), "Accept": "application/json"}
         body = None
         if json is not None:
