@@ -11,16 +11,23 @@ every completion; the table prints our rate as a fraction of each.
 ``--model utility`` drives the shipped utility-connection process instead (the demo organisation's
 users, real form data, its message step: ``bench/utility_connection_driver.py``; 34 requests per case).
 
+``--client`` picks the benchmark's own HTTP client: ``requests`` (a ``requests.Session``, the default
+and the historical numbers) or ``lean`` (one ``http.client`` keep-alive connection, same requests):
+the client shares the machine's cores with the server, so its CPU is printed per request
+(``client CPU ms/req``, the process's CPU while the clients ran) to keep client and server apart.
+
 ``--synchronous`` sets SQLite's ``PRAGMA synchronous`` of the server (``WUTONG_SQLITE_SYNCHRONOUS``):
 ``full`` (the default, as shipped), ``normal``, or ``both`` (a server row of each, the ratio both ways).
 
     .venv/bin/python bench/bench_http_throughput.py [--quick] [--db sqlite|postgres|both] [--cases N]
-        [--model three_user_tasks|utility] [--synchronous full|normal|both]
+        [--model three_user_tasks|utility] [--synchronous full|normal|both] [--client requests|lean]
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import json as _json
 import os
 import secrets
 import signal
@@ -32,6 +39,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -121,16 +129,54 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
 
 
+class LeanSession:
+    """The slice of ``requests.Session`` the drivers use, on one ``http.client`` keep-alive connection:
+    a lighter client so that less of the shared CPU goes to the benchmark itself."""
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, url: str, timeout: float = 60, params: dict[str, Any] | None = None,
+                json: Any = None, headers: dict[str, str] | None = None) -> LeanResponse:
+        parts = urlsplit(url)
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        query = "&".join(q for q in (parts.query, urlencode(params or {})) if q)
+        target = parts.path + ("?" + query if query else "")
+        sent = {**self.headers, **(headers or {}), "Accept": "application/json"}
+        body = None
+        if json is not None:
+            body = _json.dumps(json).encode()
+            sent["Content-Type"] = "application/json"
+        self.connection.request(method, target, body=body, headers=sent)
+        response = self.connection.getresponse()
+        return LeanResponse(response.status, response.read())
+
+
+class LeanResponse:
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+    def json(self) -> Any:
+        return _json.loads(self.content)
+
+
 class Client:
     """One keep-alive connection; records each request's latency by endpoint. ``token`` is the staff
     member's (three_user_tasks) or, for the utility model, a dict of tokens by demo username plus the
     applicant's id."""
 
-    def __init__(self, base: str, token: Any, model: str = PROCESS, tag: str = "") -> None:
+    def __init__(self, base: str, token: Any, model: str = PROCESS, tag: str = "", client: str = "requests") -> None:
         self.base = base
         self.model = model
         self.tag = tag
-        self.session = requests.Session()
+        self.session: Any = LeanSession() if client == "lean" else requests.Session()
         if model == PROCESS:
             self.session.headers["Authorization"] = f"Bearer {token}"
         else:
@@ -158,8 +204,9 @@ class Client:
             self.call("complete", "POST", f"/tasks/{task['id']}/complete", json={"data": {}})
 
 
-def run_clients(base: str, token: Any, cases: int, clients: int, model: str = PROCESS) -> dict[str, Any]:
-    drivers = [Client(base, token, model, tag=f"{clients}c{i}-") for i in range(clients)]
+def run_clients(base: str, token: Any, cases: int, clients: int, model: str = PROCESS,
+                client: str = "requests") -> dict[str, Any]:
+    drivers = [Client(base, token, model, tag=f"{clients}c{i}-", client=client) for i in range(clients)]
     for driver in drivers:  # warm up every connection and worker
         for _ in range(WARM_UP if model == PROCESS else 1):
             driver.drive_case()
@@ -176,11 +223,13 @@ def run_clients(base: str, token: Any, cases: int, clients: int, model: str = PR
 
     threads = [threading.Thread(target=work, args=(d, n)) for d, n in zip(drivers, share, strict=True)]
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    client_cpu = time.process_time() - cpu_started
     if errors:
         raise errors[0]
     by_endpoint: dict[str, list[float]] = defaultdict(list)
@@ -194,6 +243,8 @@ def run_clients(base: str, token: Any, cases: int, clients: int, model: str = PR
         "seconds": elapsed,
         "instances_per_s": cases / elapsed,
         "requests_per_s": requests_made / elapsed,
+        "client": client,
+        "client_cpu_ms_per_request": client_cpu * 1000 / requests_made,
         "endpoints_ms": {
             label: {q: percentile(values, p) * 1000 for q, p in (("p50", 50), ("p95", 95), ("p99", 99))}
             for label, values in sorted(by_endpoint.items())
@@ -245,6 +296,8 @@ def main() -> None:
         p.add_argument("--model", choices=(PROCESS, "utility"), default=PROCESS)
         p.add_argument("--synchronous", choices=("full", "normal", "both"), default="full",
                        help="SQLite's PRAGMA synchronous for the server (both: a row of each)")
+        p.add_argument("--client", choices=("requests", "lean"), default="requests",
+                       help="the benchmark's HTTP client: requests.Session or one http.client connection")
 
     args = parse_args(__doc__.splitlines()[0], extra=extra)
     model = args.model
@@ -268,20 +321,21 @@ def main() -> None:
                                 "FULL" if synchronous == "-" else synchronous)
                 try:
                     for clients in (1, 4):
-                        result = run_clients(server.base, token, cases, clients, model)
+                        result = run_clients(server.base, token, cases, clients, model, args.client)
                         result.update(backend=backend, workers=workers, spiff=spiff[-1], model=model,
                                       synchronous=synchronous)
                         runs.append(result)
                         print(f"{backend} synchronous={synchronous} workers={workers} clients={clients}: "
-                              f"{fmt(result['instances_per_s'], 1)} instances/s", flush=True)
+                              f"{fmt(result['instances_per_s'], 1)} instances/s, client ({args.client}) "
+                              f"{fmt(result['client_cpu_ms_per_request'], 2)} CPU ms/request", flush=True)
                 finally:
                     server.stop()
         env = environment(dbs)
     print_environment(env)
     rows = []
     for run in runs:
-        base = [run["backend"], run["synchronous"], run["workers"], run["clients"], fmt(run["instances_per_s"], 1),
-                fmt(run["requests_per_s"], 0)]
+        base = [run["backend"], run["synchronous"], run["workers"], run["clients"], run["client"],
+                fmt(run["client_cpu_ms_per_request"], 2), fmt(run["instances_per_s"], 1), fmt(run["requests_per_s"], 0)]
         if not run["spiff"]:
             run.update(ratio_in_memory=None, ratio_save_and_reload=None)
             rows.append([*base, "-", "-", "-", "-"])
@@ -294,8 +348,8 @@ def main() -> None:
     print_table(
         f"HTTP throughput, {model if model == PROCESS else utility.PROCESS}, {cases} cases per row "
         f"({per_case} requests each)",
-        ["db", "synchronous", "workers", "clients", "inst/s", "req/s", "spiff save+reload/s", "ratio",
-         "spiff memory/s", "ratio"],
+        ["db", "synchronous", "workers", "clients", "client", "client CPU ms/req", "inst/s", "req/s",
+         "spiff save+reload/s", "ratio", "spiff memory/s", "ratio"],
         rows,
     )
     endpoint_rows = [
