@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, literal_column, select
 
 from engine.access.tasks import branch_clause, visible_branch_kinds
 from engine.actors import Actor
@@ -85,7 +85,15 @@ def _statements(
     order = key.desc() if descending else key.asc()
     offset = (page - 1) * page_size
     filters = [FILTERS[name] for name in filter_names]
-    if kinds is None:
+    if kinds is None and filter_names == ("state",):
+        # Every task in a state (an auditor's open tasks): walk (state, due_at) and stop at the cap. Unordered,
+        # PostgreSQL scanned the table for the first cap + 1 open rows (26.5-30.5 ms against 11.0-13.2 at
+        # 100,000 open of 1.1 million tasks); SQLite reads the same covering index either way.
+        counted: Select[Any] = select(literal_column("1")).select_from(tasks).where(*filters)
+        ordered = counted.order_by(tasks.c.state, tasks.c.due_at).limit(cap + 1).subquery()
+        count = select(func.count()).select_from(ordered)
+        ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
+    elif kinds is None:
         count = capped_count_statement(select(literal_column("1")).select_from(tasks).where(*filters), cap)
         ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
     else:
