@@ -19,15 +19,15 @@ from sqlalchemy import ColumnElement, Connection, Select, Table, case, false, fu
 def capped_count(connection: Connection, rows: Select[Any], cap: int) -> tuple[int, bool]:
     """The number of rows ``rows`` selects, counted up to ``cap``: ``(n, False)`` when there are ``n <=
     cap``, ``(cap, True)`` when there are more."""
-    return capped(connection.execute(capped_count_statement(rows, cap)).scalar_one(), cap)
+    return total_up_to_cap(connection.execute(capped_count_statement(rows, cap)).scalar_one(), cap)
 
 
 def capped_count_statement(rows: Select[Any], cap: int) -> Select[Any]:
-    """The statement :func:`capped_count` runs (one integer: at most ``cap + 1``); see :func:`capped`."""
+    """The statement :func:`capped_count` runs (one integer: at most ``cap + 1``); see :func:`total_up_to_cap`."""
     return select(func.count()).select_from(rows.order_by(None).limit(cap + 1).subquery())
 
 
-def capped(counted: int, cap: int) -> tuple[int, bool]:
+def total_up_to_cap(counted: int, cap: int) -> tuple[int, bool]:
     """A count statement's answer as ``(total, capped)``: past ``cap`` the total is "at least ``cap``"."""
     return (cap, True) if counted > cap else (int(counted), False)
 
@@ -108,13 +108,13 @@ def disjoint_count(
     index alone), where counting the UNION of the branches' ids sorted thousands of ids into a
     temporary table. The sum is exact while it is at most ``cap``: every term is then below its own
     cap; past it the total is "at least ``cap``"."""
-    return capped(connection.execute(disjoint_count_statement(filters, branches, cap)).scalar_one(), cap)
+    return total_up_to_cap(connection.execute(disjoint_count_statement(filters, branches, cap)).scalar_one(), cap)
 
 
 def disjoint_count_statement(
     filters: Sequence[ColumnElement[bool]], branches: Sequence[ColumnElement[bool]], cap: int
 ) -> Select[Any]:
-    """The statement :func:`disjoint_count` runs (one integer); see :func:`capped`."""
+    """The statement :func:`disjoint_count` runs (one integer); see :func:`total_up_to_cap`."""
     terms = [
         select(func.count())
         .select_from(

@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func,
 
 from engine.access.tasks import branch_clause, visible_branch_kinds
 from engine.actors import Actor
-from engine.paging import capped, capped_count_statement, disjoint_count_statement, merged_branch_ids
+from engine.paging import capped_count_statement, disjoint_count_statement, merged_branch_ids, total_up_to_cap
 from engine.persistence.tables import tasks
 from engine.views import summary_select
 from engine.vocabulary import OPEN_TASK_STATES
@@ -70,7 +70,7 @@ def task_list_page(
     params: dict[str, Any] = {"v_departments": sorted(actor.departments), "v_user": actor.user_id}
     for values in filters.values():
         params.update(values)
-    total, is_capped = capped(connection.execute(count, params).scalar_one(), cap)
+    total, is_capped = total_up_to_cap(connection.execute(count, params).scalar_one(), cap)
     found = connection.execute(rows, params).mappings().all() if total else []
     return TaskListPage(list(found), total, is_capped)
 

@@ -123,13 +123,13 @@ def branch_clause(kind: str, departments: Any, user_id: Any) -> ColumnElement[bo
     return _escalated_to(departments)
 
 
-def visible_task_branches(actor: Actor, department: str | None = None) -> list[ColumnElement[bool]] | None:
+def visible_task_branches(actor: Actor) -> list[ColumnElement[bool]] | None:
     """:func:`visible_tasks_clause` as its separate conditions (None: everything), each of which an index
     answers on its own: its departments' tasks, the tasks assigned to the actor, and (supervisors) the
     tasks escalated to their departments (:func:`visible_branch_kinds`). Lists query them apart and
     merge (see ``engine.access.task_list``): one OR across them would make the database scan every
     open task."""
-    kinds = visible_branch_kinds(actor, department)
+    kinds = visible_branch_kinds(actor)
     if kinds is None:
         return None
     return [branch_clause(kind, sorted(actor.departments), actor.user_id) for kind in kinds]

@@ -15,7 +15,7 @@ from engine import access
 from engine.actors import Actor
 from engine.deadlines import judge, soon_threshold
 from engine.definitions import APPLICANT_LANE
-from engine.paging import capped_count
+from engine.paging import capped_count, total_up_to_cap
 from engine.persistence.tables import ledger_cases, tasks, users
 from engine.report_sql import check_window, within
 from engine.results import Page
@@ -217,7 +217,7 @@ def _branch_counts(
     counts = connection.execute(select(*terms)).one()
     if cap is None:
         return [(int(n), False) for n in counts]
-    return [(cap, True) if n > cap else (int(n), False) for n in counts]
+    return [total_up_to_cap(n, cap) for n in counts]
 
 
 def _count(connection: Connection, rows: Select[Any], cap: int | None) -> tuple[int, bool]:

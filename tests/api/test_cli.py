@@ -18,6 +18,7 @@ from click.testing import CliRunner, Result
 
 from engine import SYSTEM, EngineConfig, ProcessEngine
 from engine.persistence.tables import audit_events, case_state_rows
+from tests.engine.test_planner_statistics import analyzed_tables
 from webapi import settings
 from webapi.cli import cli
 
@@ -95,12 +96,7 @@ def test_db_upgrade_refreshes_the_planner_statistics(departments: Cli, engine: P
     # the departments exist now; upgrading again analyzes them (plans of the list queries depend on it)
     result = departments.ok("db", "upgrade")
     assert "planner statistics refreshed (ANALYZE" in result.stdout
-    with engine.db.connect(write=False) as connection:
-        if engine.db.dialect == "sqlite":
-            analyzed = {row[0] for row in connection.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
-        else:
-            analyzed = {row[0] for row in connection.exec_driver_sql("SELECT tablename FROM pg_stats")}
-    assert "departments" in analyzed
+    assert "departments" in analyzed_tables(engine)
 
 
 def test_commands_refuse_a_database_without_schema(wutong: Cli) -> None:
