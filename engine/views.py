@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, bindparam, or_, select
 
 from engine import case_progress
 from engine.access import applicant_data
@@ -123,17 +123,27 @@ def open_tasks_by_case(
 ) -> dict[str, tuple[TaskSummary, ...]]:
     """:func:`open_tasks` of each of ``instance_ids`` by case id, oldest first, in one query (missing
     ids have none)."""
-    rows = connection.execute(
-        summary_select()
-        .where(tasks.c.instance_id.in_(instance_ids))
-        .where(tasks.c.state.in_(OPEN_STATES))
-        .where(task_access.visible_tasks_clause(actor))
-        .order_by(tasks.c.created_at, tasks.c.activity_id, tasks.c.id)
-    ).mappings()
+    kinds = task_access.visible_branch_kinds(actor)
+    if kinds == ():
+        return {}
+    params = {"instance_ids": list(instance_ids), "v_departments": sorted(actor.departments), "v_user": actor.user_id}
     found: dict[str, list[TaskSummary]] = {}
-    for row in rows:
+    for row in connection.execute(_open_tasks_statement(kinds), params).mappings():
         found.setdefault(row["instance_id"], []).append(summary(row, judge))
     return {case_id: tuple(summaries) for case_id, summaries in found.items()}
+
+
+@functools.lru_cache(maxsize=16)
+def _open_tasks_statement(kinds: tuple[str, ...] | None) -> Select[Any]:
+    """The open tasks of some cases that an actor with visibility ``kinds`` sees (the rule of
+    ``task_access.visible_branch_kinds``), over bound parameters: built once per kind of actor, where
+    building it per call was about a tenth of a completion's CPU."""
+    where = [tasks.c.instance_id.in_(bindparam("instance_ids", expanding=True)), tasks.c.state.in_(OPEN_STATES)]
+    if kinds is not None:
+        departments: Any = bindparam("v_departments", expanding=True)
+        user: Any = bindparam("v_user")
+        where.append(or_(*(task_access.branch_clause(kind, departments, user) for kind in kinds)))
+    return summary_select().where(*where).order_by(tasks.c.created_at, tasks.c.activity_id, tasks.c.id)
 
 
 def incident_view(row: Mapping[Any, Any], shown: frozenset[str] | None = None) -> IncidentView:
