@@ -98,6 +98,7 @@ class CommandContext:
         self._events: list[audit.PendingEvent] = []
         self._messages = MessageDelivery(self)
         self.read_versions: dict[str, int] = {}  # case id -> row_version this command read it at
+        self._heads: dict[str, audit.Head] = {}  # the audit chain heads this command wrote
 
     def read_version(self, instance_id: str, version: int) -> None:
         """Note that the command read case ``instance_id`` at ``version`` (the first reading counts)."""
@@ -150,7 +151,8 @@ class CommandContext:
         """Append the recorded events to their chains (the last write of the command's transaction)."""
         events, self._events = self._events, []
         take_write_lock(self.connection)  # the chain heads are read then written: read them locked
-        audit.record(self.connection, self.engine.config.audit_keys, events)
+        engine = self.engine
+        self._heads.update(audit.record(self.connection, engine.config.audit_keys, events, engine.chain_heads))
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -282,6 +284,7 @@ class CommandContext:
     # --- after the transaction ----------------------------------------------------------------
 
     def after_commit(self) -> None:
+        self.engine.chain_heads.put_all(self._heads)
         for case in self._saved:
             self.engine.cases.put(
                 case.id,

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection, select
 
+from engine.audit import ChainHeads
 from engine.clock import Clock, SystemClock
 from engine.command_context import CachedCase, definition_row, load_specs
 from engine.commands.base import Command
@@ -101,6 +102,7 @@ class ProcessEngine:
         helpers = {**self.calendar.sandbox_helpers(), "datetime": ClockDatetime}
         self.script_engine = create_script_engine(self.config.sandbox, helpers, self._helper_snapshot)
         self.cases = CaseCache(self.config.max_cached_cases, self.config.cache_cases)
+        self.chain_heads = ChainHeads()  # the audit chain heads this process committed last
         self.executor = CommandExecutor(self)
         self._definitions: dict[str, tuple[SpecBundle, DefinitionModel]] = {}
         self._definitions_lock = threading.Lock()

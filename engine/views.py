@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, or_, select
 
 from engine import case_progress
 from engine.access import applicant_data
@@ -138,7 +138,9 @@ def _open_tasks_statement(kinds: tuple[str, ...] | None) -> Select[Any]:
     """The open tasks of some cases that an actor with visibility ``kinds`` sees (the rule of
     ``task_access.visible_branch_kinds``), over bound parameters: built once per kind of actor, where
     building it per call was about a tenth of a completion's CPU."""
-    where = [tasks.c.instance_id.in_(bindparam("instance_ids", expanding=True)), tasks.c.state.in_(OPEN_STATES)]
+    where: list[ColumnElement[bool]] = [
+        tasks.c.instance_id.in_(bindparam("instance_ids", expanding=True)), tasks.c.state.in_(OPEN_STATES)
+    ]
     if kinds is not None:
         departments: Any = bindparam("v_departments", expanding=True)
         user: Any = bindparam("v_user")

@@ -259,3 +259,44 @@ def test_the_worker_writes_a_digest_once_a_day(database_url: str, clock: FrozenC
     assert worker.write_digest_if_due() is not None
     assert len(list(directory.glob("audit-digest-*.json"))) == 2
     engine.close()
+
+
+def test_two_processes_appending_to_one_chain_never_fork_it(
+    engine: ProcessEngine, org: Org, case: str, database_url: str, clock: FrozenClock
+) -> None:
+    """Each process remembers the heads it wrote (one statement fewer per command); the other process
+    moving a head must make the remembered one a miss, not a fork."""
+    other = make_engine(database_url, clock)
+    try:
+        for n in range(3):
+            engine.history.comment_on_case(org["staff_D1"], case, f"here {n}")
+            other.history.comment_on_case(org["staff_D1"], case, f"there {n}")
+        assert engine.chain_heads.get(case) is not None and other.chain_heads.get(case) is not None
+    finally:
+        other.close()
+    assert [r.seq for r in chain_rows(engine, case)] == list(range(1, COMMENTS + STARTED + 7))
+    result = engine.history.verify_case(org["auditor"], case)
+    assert (result.valid, result.events) == (True, COMMENTS + STARTED + 6)
+
+
+def test_a_remembered_head_moves_the_stored_one_in_one_statement(
+    engine: ProcessEngine, org: Org, case: str
+) -> None:
+    """A command on a chain this process wrote last reads no head: it moves it from the remembered one."""
+    statements: list[str] = []
+
+    def remember(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    targets = {engine.db.write_engine, engine.db.read_engine}
+    for target in targets:
+        sa.event.listen(target, "before_cursor_execute", remember)
+    try:
+        engine.history.comment_on_case(org["staff_D1"], case, "one more")
+    finally:
+        for target in targets:
+            sa.event.remove(target, "before_cursor_execute", remember)
+    head_statements = [s for s in statements if "audit_chain_heads" in s]
+    assert len(head_statements) == 1 and head_statements[0].lstrip().upper().startswith("UPDATE")
+    assert engine.history.verify_case(org["auditor"], case).valid
+
