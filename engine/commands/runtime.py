@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from engine import access
 from engine.access.cases import visible_cases_clause
@@ -348,12 +348,22 @@ def _live_business_key(connection: Connection, key: str, business_key: str) -> b
 def _correlates(stored: Mapping[Any, Any], wanted: Mapping[Any, Any]) -> bool:
     return all(name in stored and stored[name] == value for name, value in wanted.items())
 
+# A definition's light columns (its specs and model are parsed once per process: ``ProcessEngine.definition``),
+# newest version first; built once, with and without a named version.
+_LATEST = (
+    select(*(column for column in process_definitions.c if column.name not in ("spec_json", "model_json")))
+    .where(process_definitions.c.key == bindparam("key"))
+    .order_by(process_definitions.c.version.desc())
+    .limit(1)
+)
+_NAMED_VERSION = _LATEST.where(process_definitions.c.version == bindparam("version"))
+
+
 def latest_definition(connection: Connection, key: str, version: int | None = None) -> dict[str, Any]:
-    """The newest (or the named) version of process ``key``; ``definition_not_found`` when none."""
-    query = select(process_definitions).where(process_definitions.c.key == key)
-    if version is not None:
-        query = query.where(process_definitions.c.version == version)
-    row = connection.execute(query.order_by(process_definitions.c.version.desc()).limit(1)).mappings().first()
+    """The newest (or the named) version of process ``key``, without its specs and model (several
+    hundred kilobytes for a large diagram, read on every start); ``definition_not_found`` when none."""
+    statement = _LATEST if version is None else _NAMED_VERSION
+    row = connection.execute(statement, {"key": key, "version": version}).mappings().first()
     if row is None:
         what = f"process '{key}'" + (f" version {version}" if version is not None else "")
         raise NotFound(f"{what} is not deployed", code="definition_not_found")

@@ -20,7 +20,7 @@ from engine.errors import Conflict, Forbidden
 from engine.forms import validate_submission
 from engine.persistence.tables import process_instances
 from engine.results import CompletionResult, TaskView
-from engine.services.task_transitions import case_version, loaded, transition
+from engine.services.task_transitions import case_version, loaded, transition, visible_task_and_case
 from engine.spiff.state import dumps
 from engine.views import ESCALATION_FORM, open_tasks, task_view, visible_task
 
@@ -162,13 +162,7 @@ class CompleteTask(Command[CompletionResult]):
     def execute(self, work: CommandContext) -> dict[str, Any]:
         actor, task_id, submitted = self.actor, self.task_id, dict(self.data)
         connection = work.connection
-        version = case_version(work, task_id)
-        row = visible_task(connection, actor, task_id)
-        instance = (
-            connection.execute(select(process_instances).where(process_instances.c.id == row["instance_id"]))
-            .mappings()
-            .one()
-        )
+        version, row, instance = visible_task_and_case(work, task_id)
         access.require_task_actor(
             actor,
             department=row["department_code"],

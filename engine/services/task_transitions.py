@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Update, bindparam, select, update
 
+from engine.access import tasks as task_access
 from engine.command_context import CommandContext
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import process_instances, tasks
@@ -24,6 +25,11 @@ from engine.persistence.tables import process_instances, tasks
 _CASE_VERSION = (
     select(process_instances.c.id, process_instances.c.row_version)
     .join(tasks, tasks.c.instance_id == process_instances.c.id)
+    .where(tasks.c.id == bindparam("task_id"))
+)
+_TASK_AND_CASE = (
+    select(tasks, *(column.label(f"case__{column.name}") for column in process_instances.c))
+    .join(process_instances, process_instances.c.id == tasks.c.instance_id)
     .where(tasks.c.id == bindparam("task_id"))
 )
 _TRANSITIONS: dict[tuple[tuple[str, ...], str], Update] = {}
@@ -37,6 +43,27 @@ def case_version(work: CommandContext, task_id: str) -> int:
         raise NotFound(f"task {task_id} does not exist", code="task_not_found")
     work.read_version(str(found.id), int(found.row_version))  # checked at the write lock (optimistic commands)
     return int(found.row_version)
+
+
+def visible_task_and_case(work: CommandContext, task_id: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """The task's case version, the task row (if the actor may see it, else "not found") and its case
+    row, read in one statement: :func:`case_version`, ``views.visible_task`` and the case row at once,
+    from one snapshot, so the version noted is the one both rows were read at."""
+    found = work.connection.execute(_TASK_AND_CASE, {"task_id": task_id}).mappings().first()
+    if found is None:
+        raise NotFound(f"task {task_id} does not exist", code="task_not_found")
+    task_row: dict[str, Any] = {}
+    case_row: dict[str, Any] = {}
+    for key, value in found.items():
+        if key.startswith("case__"):
+            case_row[key[6:]] = value
+        else:
+            task_row[key] = value
+    if not task_access.can_see_task_row(work.connection, work.actor, task_row):
+        raise NotFound(f"task {task_id} does not exist", code="task_not_found")
+    version = int(case_row["row_version"])
+    work.read_version(str(case_row["id"]), version)  # checked at the write lock (optimistic commands)
+    return version, task_row, case_row
 
 
 def loaded(work: CommandContext, instance_id: str) -> None:
