@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -106,9 +106,11 @@ def record(
     keyring: AuditKeyring | None,
     events: Sequence[PendingEvent],
     known: ChainHeads | None = None,
+    fresh: Collection[str] = (),
 ) -> dict[str, Head]:
     """Append ``events`` (in their order within each chain) with their chain fields; the chains' new
-    heads, for ``known`` once the transaction committed."""
+    heads, for ``known`` once the transaction committed. ``fresh``: chains of cases this transaction
+    created, whose head row is inserted without first looking for one."""
     if not events:
         return {}
     if keyring is None:
@@ -121,7 +123,15 @@ def record(
         by_chain.setdefault(event.chain, []).append(event)
     heads: dict[str, Head] = {}
     for chain in sorted(by_chain):
-        rows = _append(connection, keyring, chain, by_chain[chain], known.get(chain) if known else None)
+        guess = known.get(chain) if known else None
+        if chain in fresh:
+            guess = None
+            rows = _chained(by_chain[chain], chain, 0, None, keyring)
+            if _create_head(connection, chain, rows[-1]["seq"], rows[-1]["mac"]):
+                connection.execute(_INSERT_EVENTS, rows)
+                heads[chain] = (rows[-1]["seq"], rows[-1]["mac"])
+                continue
+        rows = _append(connection, keyring, chain, by_chain[chain], guess)
         heads[chain] = (rows[-1]["seq"], rows[-1]["mac"])
     return heads
 

@@ -37,9 +37,10 @@ def record_activities(work: CommandContext, case: LoadedCase) -> None:
     if not found:
         return
     human = sorted({c.task_id for c in found if c.human})
-    instances: dict[str, str] = {}
-    if human:
-        for row in work.connection.execute(_INSTANCES, {"instance_id": case.id, "human": human}):
+    instances = {spiff_id: case.task_rows[spiff_id] for spiff_id in human if spiff_id in case.task_rows}
+    unknown = [spiff_id for spiff_id in human if spiff_id not in instances]
+    if unknown:  # read only what the command did not see (usually nothing)
+        for row in work.connection.execute(_INSTANCES, {"instance_id": case.id, "human": unknown}):
             instances[row.spiff_task_id] = row.id  # the open one, else the latest opening, wins
     for change in found:
         work.record(

@@ -60,6 +60,9 @@ class LoadedCase:
     prepared: dict[tuple[str, str], tuple[str, str, Any]] = field(default_factory=dict)
     # the workflow task ids of its open task instances, read once per command by ``prepare_openings``
     open_spiff_ids: frozenset[str] | None = None
+    # workflow task id -> the task instance this command knows to be its open (else latest) opening: the
+    # one it completed, and those the save found open or opened (history events name them unread)
+    task_rows: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -152,7 +155,8 @@ class CommandContext:
         events, self._events = self._events, []
         take_write_lock(self.connection)  # the chain heads are read then written: read them locked
         engine = self.engine
-        self._heads.update(audit.record(self.connection, engine.config.audit_keys, events, engine.chain_heads))
+        fresh = {case.id for case in self.cases.values() if case.new}  # chains no event was appended to yet
+        self._heads.update(audit.record(self.connection, engine.config.audit_keys, events, engine.chain_heads, fresh))
 
     # --- loading ------------------------------------------------------------------------------
 

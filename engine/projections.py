@@ -117,6 +117,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
     if not case.new:
         for row in work.connection.execute(_OPEN_ROWS, {"instance_id": case.id}):
             open_rows[row.spiff_task_id] = (row.id, row.activity_id)
+            case.task_rows[row.spiff_task_id] = row.id  # open (or cancelled just below): its latest opening
             if row.spiff_task_id in ready:
                 steps.append((row.name or row.activity_id, row.department_code))
     gone = {spiff_id: row for spiff_id, row in open_rows.items() if spiff_id not in ready}
@@ -164,6 +165,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
             },
         )
         steps.append((task.name or task.activity_id, department))
+        case.task_rows[spiff_id] = row_id
         work.record(
             action="task.created",
             instance_id=case.id,

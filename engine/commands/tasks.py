@@ -202,6 +202,7 @@ class CompleteTask(Command[CompletionResult]):
         # the engine step before the first write: on SQLite it runs without the write lock
         work.note(case, case.live.complete(spiff_id, submitted))
         completed = _mark_completed(work, actor, row, version, submitted, acting_for)
+        case.task_rows.setdefault(spiff_id, task_id)  # open until now, so its latest opening
         work.record(
             action="task.completed",
             instance_id=case.id,
