@@ -127,6 +127,6 @@ def test_a_page_of_50_costs_as_many_statements_as_a_page_of_5(
         small, shown_small = page(5)
         large, shown_large = page(50)
         assert shown_small == 5 and shown_large > 5, (url, role, shown_small, shown_large)
-        if large != small:
+        if large > small:  # fewer is fine: a short last page needs no count
             growing.append(f"{url} as {role}: {small} statements for {shown_small} rows, {large} for {shown_large}")
     assert not growing, "\n".join(growing)
