@@ -29,7 +29,7 @@ from engine.errors import Conflict, NotFound
 from engine.message_delivery import MessageDelivery
 from engine.persistence.database import StaleRead, take_write_lock
 from engine.persistence.tables import case_state_rows, process_definitions, process_instances
-from engine.projections import prepare_openings
+from engine.projections import TEMPLATE_INCIDENTS, prepare_openings
 from engine.spiff.cases import Failure, LiveCase
 from engine.spiff.specs import SpecBundle
 from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION, StateVersionError, needs_migration
@@ -244,7 +244,8 @@ class CommandContext:
             "due_at": None,
             "original_due_at": None,
         }
-        case = LoadedCase(row, live, model, {}, 0, 0, new=True, projected={"timers": [], "subscriptions": []})
+        projected = {"timers": [], "subscriptions": [], TEMPLATE_INCIDENTS: False}
+        case = LoadedCase(row, live, model, {}, 0, 0, new=True, projected=projected)
         self.cases[instance_id] = case
         return case
 

@@ -43,6 +43,9 @@ _RESOLVE_TEMPLATE_INCIDENTS = (
     .returning(incidents.c.id, incidents.c.task_id)
 )
 
+TEMPLATE_INCIDENTS = "template_incidents"
+"""``LoadedCase.projected`` key: False while the case never raised a template incident (None: unknown)."""
+
 OpenStep = tuple[str, str | None]
 """An open user task as the ledger shows it: its name (else its activity id) and its department."""
 
@@ -213,6 +216,8 @@ def _check_instructions(work: CommandContext, case: LoadedCase, task: ReadyTask,
     ).first()
     if known is not None:
         return
+    if case.projected is not None:
+        case.projected[TEMPLATE_INCIDENTS] = True
     work.connection.execute(
         insert(incidents).values(
             id=str(uuid.uuid4()),
@@ -233,8 +238,10 @@ def _check_instructions(work: CommandContext, case: LoadedCase, task: ReadyTask,
 
 
 def _resolve_template_incidents(work: CommandContext, case: LoadedCase) -> None:
-    """A template incident ends with its task."""
-    if case.new:
+    """A template incident ends with its task. Skipped for a case known never to have raised one (only
+    :func:`_check_instructions` raises them, inside a save that bumps the case, so a cached case's
+    knowledge holds for its ``row_version``)."""
+    if case.new or (case.projected is not None and case.projected.get(TEMPLATE_INCIDENTS) is False):
         return
     resolved = work.connection.execute(
         _RESOLVE_TEMPLATE_INCIDENTS, {"resolved_at": work.now, "b_instance_id": case.id}
