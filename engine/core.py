@@ -3,6 +3,7 @@ unit of work. Services (repository, runtime, tasks, identity, history) hang off 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from engine.persistence import migrate
 from engine.persistence.database import Database
 from engine.persistence.statistics import refresh_planner_statistics
 from engine.persistence.tables import calendar_overrides
+from engine.read_scope import ReadScope
 from engine.spiff.sandbox import HelperSnapshot, create_script_engine
 from engine.spiff.specs import SpecBundle
 from engine.spiff.timekeeping import ClockDatetime
@@ -165,12 +167,23 @@ class ProcessEngine:
 
     def execute(self, command: Command[R]) -> R:
         """Run ``command`` through the executor: one transaction, committed once, rolled back on any error."""
+        scope = ReadScope.current()
+        if scope is not None and scope.sharing:  # later reads must see what the command writes
+            scope.stop_sharing()
         return self.executor.execute(command)
 
     def query(self, action: Callable[[Connection], T]) -> T:
-        """Run a read-only query in its own (non-locking) transaction."""
+        """Run a read-only query in its own (non-locking) transaction, or in the read scope's shared one
+        (``engine.read_scope``: a GET request's authentication and reads)."""
+        scope = ReadScope.current()
+        if scope is not None and scope.sharing and scope.db is self.db:
+            return scope.run(action)
         with self.db.transaction(write=False) as connection:
             return action(connection)
+
+    def read_scope(self) -> contextlib.AbstractContextManager[ReadScope]:
+        """Share one read transaction among this thread's queries until the block ends (see ``engine.read_scope``)."""
+        return ReadScope.using(self.db)
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import uuid
@@ -9,7 +10,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
@@ -140,6 +141,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, engine: ProcessEngine
     problems.register(app)
     app.before_request(_take_request_id)
     app.after_request(_give_request_id)
+    app.before_request(_open_read_scope)
+    app.teardown_request(_close_read_scope)
     app.after_request(security_headers)
     metrics.register(app, process_engine)
     return app
@@ -154,6 +157,21 @@ def _take_request_id() -> None:
     given = request.headers.get("X-Request-ID", "")
     g.request_id = given if _REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
     audit.set_request_id(g.request_id)
+
+
+def _open_read_scope() -> None:
+    """A GET (or HEAD) request's queries, its authentication first, share one read transaction, begun
+    at the first of them (``engine.read_scope``): one BEGIN and COMMIT per request, one snapshot."""
+    if request.method in ("GET", "HEAD"):
+        scope = contextlib.ExitStack()
+        scope.enter_context(current_app.extensions["wutong"].read_scope())
+        g.read_scope = scope
+
+
+def _close_read_scope(_error: BaseException | None) -> None:
+    scope = g.pop("read_scope", None)
+    if scope is not None:
+        scope.close()
 
 
 def _give_request_id(response: Response) -> Response:
