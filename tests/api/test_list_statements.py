@@ -4,38 +4,19 @@ are as many as a page of 5, counted on the engine's database connections over re
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from engine import FrozenClock, ProcessEngine
 from engine.persistence.tables import notifications
 from tests.api.conftest import Api, api_model, corpus
 from tests.engine.conftest import process_files
+from tests.sql_events import statements_run
 
 CASES = 12  # more than the small page, so the pages of 5 and 50 differ
-
-
-@contextmanager
-def counted(engine: ProcessEngine) -> Iterator[list[str]]:
-    """The SQL statements run on the engine's connections meanwhile."""
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engines = {id(e): e for e in (engine.db.write_engine, engine.db.read_engine)}.values()
-    for sa_engine in engines:
-        event.listen(sa_engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for sa_engine in engines:
-            event.remove(sa_engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
@@ -118,7 +99,7 @@ def test_a_page_of_50_costs_as_many_statements_as_a_page_of_5(
         url = path.format(**seeded)
 
         def page(size: int, url: str = url, role: str = role, query: dict[str, str] = query) -> tuple[int, int]:
-            with counted(engine) as statements:
+            with statements_run(engine) as statements:
                 response = api.get(url, role, query_string={**query, "page_size": size})
             assert response.status_code == 200, (url, role, response.get_json())
             return len(statements), len(response.get_json())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine import ProcessEngine
 from tests.api.conftest import Api, corpus
-from tests.engine.test_read_scope import transactions_begun
+from tests.sql_events import transactions_begun
 
 
 def test_a_get_request_reads_in_one_transaction(api: Api, engine: ProcessEngine) -> None:

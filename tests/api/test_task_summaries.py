@@ -3,33 +3,11 @@ belongs to, from one joined query rather than one query per task."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import sqlalchemy as sa
-
 from engine import ProcessEngine
 from tests.api.conftest import Api, corpus
+from tests.sql_events import statements_run
 
 CASE_FIELDS = ("instance_id", "case_number", "business_key", "process_key", "process_name", "created_at")
-
-
-@contextmanager
-def counted_statements(engine: ProcessEngine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    engines = {engine.db.read_engine, engine.db.write_engine}
-    for db in engines:
-        sa.event.listen(db, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        for db in engines:
-            sa.event.remove(db, "before_cursor_execute", count)
 
 
 def test_task_list_summaries_name_their_case_and_process(api: Api) -> None:
@@ -66,10 +44,10 @@ def test_the_task_list_costs_the_same_queries_for_one_case_or_many(api: Api, eng
     assert api.deploy(corpus("parallel.bpmn")).status_code == 201
     api.start("parallel")
     api.get("/tasks", "admin")  # the first request of a token also builds its cached actor
-    with counted_statements(engine) as one:
+    with statements_run(engine) as one:
         assert len(api.get("/tasks", "admin").get_json()) == 3
     for _ in range(4):
         api.start("parallel")
-    with counted_statements(engine) as many:
+    with statements_run(engine) as many:
         assert len(api.get("/tasks", "admin").get_json()) == 15
     assert len(many) == len(one)

@@ -15,6 +15,7 @@ from engine.audit_chain import AuditKeyring
 from engine.persistence import migrate
 from engine.persistence.tables import audit_chain_heads, audit_events
 from tests.engine.conftest import Org, make_engine, process_files
+from tests.sql_events import statements_run
 
 COMMENTS = 5
 # case.started, then what the engine did: start event started and completed, the task started and
@@ -283,19 +284,8 @@ def test_a_remembered_head_moves_the_stored_one_in_one_statement(
     engine: ProcessEngine, org: Org, case: str
 ) -> None:
     """A command on a chain this process wrote last reads no head: it moves it from the remembered one."""
-    statements: list[str] = []
-
-    def remember(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        statements.append(statement)
-
-    targets = {engine.db.write_engine, engine.db.read_engine}
-    for target in targets:
-        sa.event.listen(target, "before_cursor_execute", remember)
-    try:
+    with statements_run(engine) as statements:
         engine.history.comment_on_case(org["staff_D1"], case, "one more")
-    finally:
-        for target in targets:
-            sa.event.remove(target, "before_cursor_execute", remember)
     head_statements = [s for s in statements if "audit_chain_heads" in s]
     assert len(head_statements) == 1 and head_statements[0].lstrip().upper().startswith("UPDATE")
     assert engine.history.verify_case(org["auditor"], case).valid

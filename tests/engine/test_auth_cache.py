@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
 from engine import SYSTEM, FrozenClock, ProcessEngine, Unauthenticated
 from tests.engine.conftest import Org, make_engine
+from tests.sql_events import statements_run
 
 
 @pytest.fixture
@@ -31,19 +31,8 @@ def _token(engine: ProcessEngine, user_id: str, expires_in: timedelta | None = N
 
 
 def _statements_while(engine: ProcessEngine, secret: str) -> int:
-    seen: list[str] = []
-    targets = {engine.db.write_engine, engine.db.read_engine}
-
-    def count(conn: object, cursor: object, statement: str, *rest: object) -> None:
-        seen.append(statement)
-
-    for target in targets:
-        event.listen(target, "before_cursor_execute", count)
-    try:
+    with statements_run(engine) as seen:
         engine.identity.authenticate(secret)
-    finally:
-        for target in targets:
-            event.remove(target, "before_cursor_execute", count)
     return len([s for s in seen if s.lstrip().upper().startswith("SELECT")])
 
 

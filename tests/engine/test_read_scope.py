@@ -4,34 +4,12 @@ stops it too (on PostgreSQL its transaction is aborted)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
 from engine import SYSTEM, ProcessEngine
 from engine.persistence.tables import departments
-
-
-@contextmanager
-def transactions_begun(engine: ProcessEngine) -> Iterator[list[int]]:
-    """How many transactions began on the engine's connections meanwhile (both databases fire ``begin``)."""
-    begun: list[int] = []
-
-    def count(_connection: Any) -> None:
-        begun.append(1)
-
-    targets = {id(e): e for e in (engine.db.write_engine, engine.db.read_engine)}.values()
-    for target in targets:
-        event.listen(target, "begin", count)
-    try:
-        yield begun
-    finally:
-        for target in targets:
-            event.remove(target, "begin", count)
+from tests.sql_events import transactions_begun
 
 
 def department_codes(engine: ProcessEngine) -> list[str]:
