@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, expect
 
 from tests.browser.conftest import Journey, Site
-from tests.browser.water_case import finished
+from tests.browser.water_case import finished, open_case_page
 
 pytestmark = pytest.mark.only_db("sqlite")  # one database is enough for the pages
 
@@ -23,12 +23,7 @@ def _row(data: Locator, title: str) -> Locator:
 
 def test_an_auditor_reads_the_case_data_by_its_form_titles_in_chinese(journey: Journey, site: Site) -> None:
     page = journey.page
-    journey.expect("GET", "/api/v1/session", 401)
-    case_id = finished(site, "UC-DATA-LABELS-1")
-
-    journey.sign_in("auditor")
-    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
-    journey.goto(f"/cases/{case_id}")
+    open_case_page(journey, "auditor", finished(site, "UC-DATA-LABELS-1"))
     data = page.get_by_test_id("case-variables")
     expect(_row(data, "企业名称")).to_contain_text("郑州梧桐精工机械有限公司")
     expect(_row(data, "接入类型")).to_contain_text("用水接入")  # the coded value "water" by its title
