@@ -362,3 +362,22 @@ class WaitingMessageView:
     payload_schema: dict[str, Any]
     schema_declared: bool  # the process declares the payload's schema (payloadJsonSchemaFilename)
     may_send: bool
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """A coded value of a form field and the words its form gives it."""
+
+    value: Any
+    title: str
+
+
+@dataclass(frozen=True)
+class DataLabel:
+    """How a case variable reads: its form's title, type, format (``date``…) and coded values' titles."""
+
+    name: str
+    title: str
+    type: str | None
+    format: str | None
+    choices: tuple[DataChoice, ...] = ()

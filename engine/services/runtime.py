@@ -14,6 +14,7 @@ from engine import access
 from engine.access import applicant_data
 from engine.access.cases import visible_case_branches, visible_cases_clause
 from engine.actors import SYSTEM, Actor
+from engine.case_data_labels import labels_for
 from engine.commands.runtime import (
     CancelCase,
     DeliverMessage,
@@ -35,6 +36,7 @@ from engine.persistence.tables import (
 )
 from engine.results import (
     CaseProgress,
+    DataLabel,
     IncidentView,
     InstanceView,
     MessageResult,
@@ -114,6 +116,12 @@ class RuntimeService:
         """The state of each element of a visible case (for marking its diagram) and its departments."""
         return self._engine.query(
             lambda c: case_progress.progress(c, actor, visible_instance(c, actor, instance_id), self._engine.judge())
+        )
+
+    def data_labels(self, actor: Actor, instance_id: str) -> tuple[DataLabel, ...]:
+        """How a visible case's variables read: the titles its process version's forms give them."""
+        return self._engine.query(
+            lambda c: labels_for(c, visible_instance(c, actor, instance_id)["definition_id"])
         )
 
     def diagram(self, actor: Actor, instance_id: str) -> bytes:

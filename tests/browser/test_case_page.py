@@ -11,19 +11,32 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Journey, Site
-from tests.browser.water_case import ACCOUNT_NO, AFTER_SUPPLY, TO_SUPPLY, finished, waiting_for_supply
+from tests.browser.water_case import (
+    ACCOUNT_NO,
+    AFTER_SUPPLY,
+    TO_SUPPLY,
+    finished,
+    open_case_page,
+    waiting_for_supply,
+)
 
 pytestmark = pytest.mark.only_db("sqlite")  # one database is enough for the pages
 
 
+CODED = {"water": "用水接入", "visit": "分包走访"}  # coded values read by their forms' titles
+
+
+def _in_words(value: str) -> str:
+    """A submitted value as the timeline shows it: a coded value by its title, a form's date per locale."""
+    day = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+    if day:
+        return f"{int(day[1])}年{int(day[2])}月{int(day[3])}日"
+    return CODED.get(value, value)
+
+
 def test_an_auditor_sees_a_finished_case_marked_timed_and_verified(journey: Journey, site: Site) -> None:
     page = journey.page
-    journey.expect("GET", "/api/v1/session", 401)
-    case_id = finished(site, "UC-CASE-PAGE-1")
-
-    journey.sign_in("auditor")
-    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
-    journey.goto(f"/cases/{case_id}")
+    open_case_page(journey, "auditor", finished(site, "UC-CASE-PAGE-1"))
     expect(page.get_by_test_id("case-state")).to_have_text("已办结")
     diagram = page.get_by_test_id("case-diagram")
     for step in ("accept_request", "survey_design", "approve_cost", "wait_supply_connected", "close_case"):
@@ -37,7 +50,7 @@ def test_an_auditor_sees_a_finished_case_marked_timed_and_verified(journey: Jour
     for _user, _step, data in TO_SUPPLY + AFTER_SUPPLY:  # every step's values, not only its field names
         for value in data.values():
             if isinstance(value, str):
-                expect(timeline).to_contain_text(value)
+                expect(timeline).to_contain_text(_in_words(value))
     expect(timeline.locator('li[data-action="message.received"]')).to_contain_text(ACCOUNT_NO)
     expect(timeline.locator('li[data-action="case.completed"]')).to_contain_text("案件办结")
     expect(page.get_by_test_id("chain-result")).to_contain_text("审计链完整")
@@ -45,12 +58,8 @@ def test_an_auditor_sees_a_finished_case_marked_timed_and_verified(journey: Jour
 
 def test_staff_of_the_case_record_the_message_it_waits_for_and_it_moves_on(journey: Journey, site: Site) -> None:
     page = journey.page
-    journey.expect("GET", "/api/v1/session", 401)
     case_id = waiting_for_supply(site, "UC-CASE-PAGE-2")
-
-    journey.sign_in("water_supply.staff1")
-    expect(page.get_by_role("heading", name="待办事项")).to_be_visible()
-    journey.goto(f"/cases/{case_id}")
+    open_case_page(journey, "water_supply.staff1", case_id)
     diagram = page.get_by_test_id("case-diagram")
     waiting = diagram.locator('g.djs-element[data-element-id="wait_supply_connected"]')
     expect(waiting).to_have_class(re.compile(r"\bwt-active\b"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import Site
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Journey, Site
 
 ACCOUNT_NO = "GS-2019-0625"
 REQUEST = {
@@ -68,3 +70,12 @@ def finished(site: Site, business_key: str) -> str:
     for user, step, data in AFTER_SUPPLY:
         complete(site, case_id, user, step, data)
     return case_id
+
+
+def open_case_page(journey: Journey, user: str, case_id: str) -> None:
+    """Sign in as ``user`` (the first answer, before signing in, is a declared 401), wait for the inbox,
+    and open the case's page."""
+    journey.expect("GET", "/api/v1/session", 401)
+    journey.sign_in(user)
+    expect(journey.page.get_by_role("heading", name="待办事项")).to_be_visible()
+    journey.goto(f"/cases/{case_id}")

@@ -9,7 +9,6 @@ import dataclasses
 import json
 from collections.abc import Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +31,9 @@ from engine.persistence.tables import (
 from engine.results import InstanceView
 from engine.views import incident_view, instance_views, summary, summary_select
 from engine.vocabulary import CASE_SORT_FIELDS, OPEN_TASK_STATES
+from tests.engine.branch_cases import branch_actors, start_branch_case
 from tests.engine.conftest import Org, process_files
 
-LEDGER_CASE = Path(__file__).resolve().parent.parent / "api" / "models" / "ledger_case.bpmn"
 USERS = ("staff_D1", "staff_D3", "staff_D1D2", "applicant", "supervisor_D2", "auditor")
 
 
@@ -67,26 +66,13 @@ def varied(engine: ProcessEngine, org: Org, clock: FrozenClock) -> dict[str, Act
     """Cases owned by D1, D2 and D3 and led by each, some started in the same instant (ties), two applied
     for by the applicant, one reassigned from D2 to D3, some completed, one cancelled, business keys on
     some; two cases in error with incidents; an applicant's form case; a staff member of D1 and D2."""
-    identity = engine.identity
-    identity.create_user(SYSTEM, "staff_D1D2", roles=["staff"], departments_=["D1", "D2"])
-    actors = dict(org.actors)
-    token = identity.create_token(SYSTEM, identity.find_user("staff_D1D2").id)
-    assert token.secret is not None
-    actors["staff_D1D2"] = identity.authenticate(token.secret)
-    engine.repository.deploy(org["designer"], {"ledger_case.bpmn": LEDGER_CASE.read_bytes()})
+    actors = branch_actors(engine, org)
     engine.repository.deploy(org["designer"], process_files("incidents.bpmn", "pick.dmn"))
     engine.repository.deploy(org["designer"], process_files("form_task.bpmn", "fill.json"))
-    starters = ("staff_D1", "staff_D2", "staff_D3")
     for n in range(14):
         if n % 4 != 1:  # every fourth case starts in the same instant as the one before
             clock.advance(timedelta(hours=5))
-        variables = {"company": f"企业{n % 4}", "category": "planning", "lead_department": f"D{1 + n // 3 % 3}"}
-        applicant = actors["applicant"].user_id if n in (4, 9) else None
-        view = engine.runtime.start(actors[starters[n % 3]], "ledger_case", variables=variables,
-                                    applicant_id=applicant, business_key=f"BK-{n}" if n % 3 else None)
-        if n == 5:
-            task = engine.runtime.get(SYSTEM, view.id).open_tasks[0].id
-            engine.supervision.reassign(org["admin"], task, department="D3", reason="D3 has it")
+        view = start_branch_case(engine, org, actors, n, business_key=f"BK-{n}" if n % 3 else None)
         if n in (2, 7, 11):
             clock.advance(timedelta(hours=1))
             task = engine.runtime.get(SYSTEM, view.id).open_tasks[0].id

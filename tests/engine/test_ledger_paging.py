@@ -6,7 +6,6 @@ supervisors, the lead department), page after page."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +15,8 @@ from engine import SYSTEM, Actor, Forbidden, FrozenClock, ProcessEngine
 from engine.access.cases import visible_case_ids
 from engine.persistence.tables import ledger_cases
 from engine.services.ledger_list import LedgerQuery, LedgerSlice, ledger_page, ledger_slice, visible_branches
+from tests.engine.branch_cases import branch_actors, start_branch_case
 from tests.engine.conftest import Org
-
-LEDGER_CASE = Path(__file__).resolve().parent.parent / "api" / "models" / "ledger_case.bpmn"
 
 
 def _old_filter(actor: Actor) -> Any:
@@ -45,23 +43,10 @@ def _old_order(connection: Connection, actor: Actor, sort: str) -> list[str]:
 def mixed(engine: ProcessEngine, org: Org, clock: FrozenClock) -> dict[str, Actor]:
     """Cases owned by D1, D2 and D3, led by each department, two applied for by the applicant, one
     whose task was reassigned from its lead department D2 to D3; a staff member of D1 and D2."""
-    identity = engine.identity
-    identity.create_user(SYSTEM, "staff_D1D2", roles=["staff"], departments_=["D1", "D2"])
-    actors = dict(org.actors)
-    token = identity.create_token(SYSTEM, identity.find_user("staff_D1D2").id)
-    assert token.secret is not None
-    actors["staff_D1D2"] = identity.authenticate(token.secret)
-    engine.repository.deploy(org["designer"], {"ledger_case.bpmn": LEDGER_CASE.read_bytes()})
-    starters = ("staff_D1", "staff_D2", "staff_D3")
+    actors = branch_actors(engine, org)
     for n in range(12):
         clock.advance(timedelta(hours=5))
-        variables = {"company": f"企业{n % 4}", "category": "planning", "lead_department": f"D{1 + n // 3 % 3}"}
-        applicant = actors["applicant"].user_id if n in (4, 9) else None
-        view = engine.runtime.start(actors[starters[n % 3]], "ledger_case", variables=variables,
-                                    applicant_id=applicant)
-        if n == 5:
-            task = engine.runtime.get(SYSTEM, view.id).open_tasks[0].id
-            engine.supervision.reassign(org["admin"], task, department="D3", reason="D3 has it")
+        start_branch_case(engine, org, actors, n)
     return actors
 
 

@@ -18,6 +18,7 @@ from webapi.blueprints.common import (
 from webapi.schemas.runtime import (
     CancelSchema,
     CaseProgressSchema,
+    DataLabelSchema,
     IncidentQuerySchema,
     IncidentSchema,
     InstanceQuerySchema,
@@ -63,6 +64,14 @@ def get_instance(instance_id: UUID) -> Any:
 def get_progress(instance_id: UUID) -> Any:
     """Each element the case reached (completed, active, overdue) and the departments that took part."""
     return current_engine().runtime.progress(current_actor(), str(instance_id))
+
+
+@blp.route("/process-instances/<uuid:instance_id>/data-labels", methods=["GET"])
+@blp.response(200, DataLabelSchema(many=True))
+@documents(blp, 404)
+def get_data_labels(instance_id: UUID) -> Any:
+    """The titles the forms of the case's process version give its variables, in form order."""
+    return list(current_engine().runtime.data_labels(current_actor(), str(instance_id)))
 
 
 @blp.route("/process-instances/<uuid:instance_id>/diagram", methods=["GET"])

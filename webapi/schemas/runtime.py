@@ -160,3 +160,17 @@ class WaitingMessageSchema(ma.Schema):
         "description": "true: the process declares it (payloadJsonSchemaFilename); false: derived from the correlation "
         "values"})
     may_send = fields.Boolean(metadata={"description": "whether the caller may record it with POST /messages"})
+
+
+class DataChoiceSchema(ma.Schema):
+    value = fields.Raw(metadata={"description": "the coded value as stored in the case"})
+    title = fields.String(metadata={"description": "the words the form gives it"})
+
+
+class DataLabelSchema(ma.Schema):
+    name = fields.String(metadata={"description": "the variable's name"})
+    title = fields.String(metadata={"description": "the title the process's form gives the field"})
+    type = fields.String(allow_none=True, metadata={"description": "its JSON Schema type (string, boolean, ...)"})
+    format = fields.String(allow_none=True, metadata={"description": "its JSON Schema format (date, date-time, ...)"})
+    choices = fields.List(fields.Nested(DataChoiceSchema), metadata={
+        "description": "coded values with their titles (oneOf/anyOf const+title, or enum+enumNames)"})

@@ -4,7 +4,8 @@ import { useTranslation } from "react-i18next";
 import { formatDateTime } from "../format.js";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "../pages/due.js";
-import { departmentName, formatValue } from "./values.js";
+import { formatLabelled, splitByLabel, useDataLabels } from "./dataLabels.js";
+import { departmentName } from "./values.js";
 
 function Due({ at, status }) {
   const { t, i18n } = useTranslation();
@@ -21,7 +22,8 @@ function Due({ at, status }) {
 export default function CaseFacts({ instance, progress, departments }) {
   const { t, i18n } = useTranslation();
   const language = i18n.language;
-  const variables = Object.entries(instance.variables || {});
+  const labels = useDataLabels();
+  const [labelled, unnamed] = splitByLabel(instance.variables, labels);
   return (
     <>
       <section className="card card-body" aria-labelledby="case-departments-title">
@@ -57,15 +59,31 @@ export default function CaseFacts({ instance, progress, departments }) {
       </section>
       <section className="card card-body" aria-labelledby="case-data-title">
         <h2 id="case-data-title" className="h6">{t("cases.data.title")}</h2>
-        {variables.length === 0 ? <p className="text-muted small mb-0">{t("cases.data.none")}</p> : (
+        {labelled.length + unnamed.length === 0 ? <p className="text-muted small mb-0">{t("cases.data.none")}</p> : (
           <dl className="row small mb-0" data-testid="case-variables">
-            {variables.map(([name, value]) => (
+            {labelled.map(([name, value]) => (
               <div key={name} className="col-12 d-flex gap-2">
-                <dt className="fw-normal text-muted">{name}</dt>
-                <dd className="mb-0 wt-value" data-case-data>{formatValue(value, t, language)}</dd>
+                <dt className="fw-normal text-muted" title={name} data-case-data>{labels.get(name).title}</dt>
+                <dd className="mb-0 wt-value" data-case-data>
+                  {formatLabelled(value, labels.get(name), t, language)}
+                </dd>
               </div>
             ))}
           </dl>
+        )}
+        {unnamed.length > 0 && (
+          <>
+            <h3 className="h6 small text-muted mt-2 mb-1" id="case-data-unnamed">{t("cases.data.unnamed")}</h3>
+            <dl className="row small mb-0 text-muted" aria-labelledby="case-data-unnamed"
+                data-testid="case-variables-unnamed">
+              {unnamed.map(([name, value]) => (
+                <div key={name} className="col-12 d-flex gap-2">
+                  <dt className="fw-normal font-monospace">{name}</dt>
+                  <dd className="mb-0 wt-value" data-case-data>{formatLabelled(value, null, t, language)}</dd>
+                </div>
+              ))}
+            </dl>
+          </>
         )}
       </section>
     </>

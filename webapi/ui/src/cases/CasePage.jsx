@@ -9,6 +9,7 @@ import { formatDateTime } from "../format.js";
 import { Link } from "../router.jsx";
 import CaseFacts from "./CaseFacts.jsx";
 import ChainCheck from "./ChainCheck.jsx";
+import { DataLabels, labelMap } from "./dataLabels.js";
 import Incidents from "./Incidents.jsx";
 import Messages from "./Messages.jsx";
 import Timeline from "./Timeline.jsx";
@@ -43,6 +44,7 @@ export default function CasePage({ instanceId, user }) {
   const [definition, setDefinition] = useState(null);
   const [departments, setDepartments] = useState({});
   const [failure, setFailure] = useState(null);
+  const [labels, setLabels] = useState(() => labelMap([]));
 
   const load = useCallback(async () => {
     const loaded = await get(`/process-instances/${instanceId}`);
@@ -81,6 +83,15 @@ export default function CasePage({ instanceId, user }) {
     get(`/process-definitions/${definitionId}`).then(setDefinition).catch(() => setDefinition(null));
   }, [definitionId]);
 
+  // the forms' titles for the case data: per process version, so loaded once the case is (a case the
+  // reader may not see asks for nothing more)
+  const labelledCase = instance ? instance.id : null;
+  useEffect(() => {
+    if (!labelledCase) return;
+    get(`/process-instances/${labelledCase}/data-labels`).then((list) => setLabels(labelMap(list)))
+      .catch(() => setLabels(labelMap([])));
+  }, [labelledCase]);
+
   const reload = useCallback(() => load().catch(() => setFailure(t("app.unexpected"))), [load, t]);
 
   if (failure) {
@@ -93,36 +104,38 @@ export default function CasePage({ instanceId, user }) {
   if (!instance || !progress || !history) return <p className="text-muted">{t("app.loading")}</p>;
   const language = i18n.language;
   return (
-    <article aria-labelledby="case-title">
-      <h1 id="case-title" className="h4">
-        {t("cases.title", { number: instance.number })}{" "}
-        <span className="badge bg-secondary fw-normal" data-testid="case-state">
-          {t(`cases.caseState.${instance.state}`, { defaultValue: instance.state })}
-        </span>
-      </h1>
-      <p className="text-muted mb-3">
-        <span data-case-data>{processName(definition, instance, language)}</span>
-        {instance.business_key ? <> · <span data-case-data>{instance.business_key}</span></> : ""}
-        {" · "}
-        {t("cases.startedAt", { at: formatDateTime(instance.started_at, language) })}
-        {instance.ended_at ? ` · ${t("cases.endedAt", { at: formatDateTime(instance.ended_at, language) })}` : ""}
-      </p>
-      <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
-        <CaseDiagram caseId={instance.id} progress={progress} departments={departments}
-                     onNames={setNames} />
-      </Suspense>
-      <div className="row g-3 mt-1">
-        <div className="col-lg-5 d-flex flex-column gap-3 wt-case-side">
-          <CaseFacts instance={instance} progress={progress} departments={departments} />
-          <Incidents instance={instance} progress={progress} onChanged={reload} />
-          <Messages instance={instance} messages={messages} onSent={reload} />
-          {hasRole(user, "auditor", "admin") && <ChainCheck instanceId={instanceId} history={history} />}
+    <DataLabels.Provider value={labels}>
+      <article aria-labelledby="case-title">
+        <h1 id="case-title" className="h4">
+          {t("cases.title", { number: instance.number })}{" "}
+          <span className="badge bg-secondary fw-normal" data-testid="case-state">
+            {t(`cases.caseState.${instance.state}`, { defaultValue: instance.state })}
+          </span>
+        </h1>
+        <p className="text-muted mb-3">
+          <span data-case-data>{processName(definition, instance, language)}</span>
+          {instance.business_key ? <> · <span data-case-data>{instance.business_key}</span></> : ""}
+          {" · "}
+          {t("cases.startedAt", { at: formatDateTime(instance.started_at, language) })}
+          {instance.ended_at ? ` · ${t("cases.endedAt", { at: formatDateTime(instance.ended_at, language) })}` : ""}
+        </p>
+        <Suspense fallback={<p className="text-muted">{t("app.loading")}</p>}>
+          <CaseDiagram caseId={instance.id} progress={progress} departments={departments}
+                       onNames={setNames} />
+        </Suspense>
+        <div className="row g-3 mt-1">
+          <div className="col-lg-5 d-flex flex-column gap-3 wt-case-side">
+            <CaseFacts instance={instance} progress={progress} departments={departments} />
+            <Incidents instance={instance} progress={progress} onChanged={reload} />
+            <Messages instance={instance} messages={messages} onSent={reload} />
+            {hasRole(user, "auditor", "admin") && <ChainCheck instanceId={instanceId} history={history} />}
+          </div>
+          <div className="col-lg-7">
+            <Timeline instanceId={instanceId} events={history} steps={steps} names={names} user={user}
+                      departments={departments} onCommented={reload} />
+          </div>
         </div>
-        <div className="col-lg-7">
-          <Timeline instanceId={instanceId} events={history} steps={steps} names={names} user={user}
-                    departments={departments} onCommented={reload} />
-        </div>
-      </div>
-    </article>
+      </article>
+    </DataLabels.Provider>
   );
 }

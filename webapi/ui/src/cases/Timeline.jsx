@@ -5,20 +5,27 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, post } from "../api.js";
 import { formatDateTime } from "../format.js";
-import { departmentName, formatValue, hasRole } from "./values.js";
+import { formatLabelled, splitByLabel, useDataLabels } from "./dataLabels.js";
+import { departmentName, hasRole } from "./values.js";
 
 const ENGINE_EVENTS = /^(activity\.|variables\.changed$|timer\.fired$|notification\.)/;
 
 function Values({ values, label }) {
   const { t, i18n } = useTranslation();
-  const entries = Object.entries(values || {});
-  if (!entries.length) return null;
+  const labels = useDataLabels();
+  const [labelled, unnamed] = splitByLabel(values, labels);
+  if (!labelled.length && !unnamed.length) return null;
   return (
     <dl className="row small mt-1" aria-label={label}>
-      {entries.map(([name, value]) => (
+      {[...labelled, ...unnamed].map(([name, value]) => (
         <div key={name} className="col-12 d-flex gap-2">
-          <dt className="fw-normal text-muted">{name}</dt>
-          <dd className="mb-0 wt-value" data-case-data>{formatValue(value, t, i18n.language)}</dd>
+          <dt className={`fw-normal text-muted${labels.has(name) ? "" : " font-monospace"}`} title={name}
+              data-case-data={labels.has(name) || undefined}>
+            {labels.has(name) ? labels.get(name).title : name}
+          </dt>
+          <dd className="mb-0 wt-value" data-case-data>
+            {formatLabelled(value, labels.get(name), t, i18n.language)}
+          </dd>
         </div>
       ))}
     </dl>
