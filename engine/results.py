@@ -287,6 +287,19 @@ class Page:
 
 
 @dataclass(frozen=True)
+class InboxCounts:
+    """How many tasks the actor's inbox holds per status (``capped``: a count stopped at the list cap,
+    so that number means "at least")."""
+
+    all: int
+    open: int
+    mine: int
+    due_soon: int
+    overdue: int
+    capped: bool = False
+
+
+@dataclass(frozen=True)
 class EscalationView:
     id: str
     task_id: str

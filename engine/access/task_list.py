@@ -25,12 +25,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exists, func, literal_column, select
 
-from engine.access.tasks import branch_clause, visible_branch_kinds
+from engine.access.tasks import branch_clause, inbox_branch_kinds, visible_branch_kinds
 from engine.actors import Actor
 from engine.paging import capped_count_statement, disjoint_count_statement, merged_branch_ids, total_up_to_cap
-from engine.persistence.tables import tasks
+from engine.persistence.tables import process_instances, tasks
 from engine.views import summary_select
 from engine.vocabulary import OPEN_TASK_STATES
 
@@ -44,6 +44,10 @@ FILTERS: dict[str, ColumnElement[bool]] = {
     "due:overdue": and_(_LIVE, tasks.c.due_at < bindparam("f_now")),
     "due:due_soon": and_(_LIVE, tasks.c.due_at >= bindparam("f_now"), tasks.c.due_at <= bindparam("f_soon")),
     "due:on_time": and_(_LIVE, tasks.c.due_at > bindparam("f_soon")),
+    # a lookup of the task's case by its key per row: cheap while the rows come from a narrower index
+    "process_key": exists().where(
+        process_instances.c.id == tasks.c.instance_id, process_instances.c.process_key == bindparam("f_process_key")
+    ),
 }
 
 
@@ -62,23 +66,45 @@ def task_list_page(
     page: int,
     page_size: int,
     cap: int,
+    inbox: bool = False,
 ) -> TaskListPage:
-    """The visible tasks matching ``filters`` (names of :data:`FILTERS` -> their parameters: ``{"state":
-    {"f_state": "open"}}``) on ``page``, sorted by ``sort`` (``field`` or ``-field``) then id, with their
-    total counted up to ``cap``."""
-    department = filters.get("department", {}).get("f_department")
-    kinds = visible_branch_kinds(actor, department)
+    """The visible tasks (``inbox``: the actor's inbox, :func:`~engine.access.tasks.inbox_branch_kinds`)
+    matching ``filters`` (names of :data:`FILTERS` -> their parameters: ``{"state": {"f_state": "open"}}``)
+    on ``page``, sorted by ``sort`` (``field`` or ``-field``) then id, with their total counted up to ``cap``."""
+    kinds = _kinds(actor, filters, inbox)
     if kinds == ():
         return TaskListPage([], 0, False)
     count, rows = _statements(kinds, tuple(sorted(filters)), sort, page, page_size, cap)
-    params: dict[str, Any] = {"v_departments": sorted(actor.departments), "v_user": actor.user_id}
-    for values in filters.values():
-        params.update(values)
+    params = _params(actor, filters)
     found = list(connection.execute(rows, params).mappings().all())
     if found and len(found) < page_size:  # the last page: the total is known without counting
         return TaskListPage(found, (page - 1) * page_size + len(found), False)
     total, is_capped = total_up_to_cap(connection.execute(count, params).scalar_one(), cap)
     return TaskListPage(found, total, is_capped)
+
+
+def task_list_total(
+    connection: Connection, actor: Actor, filters: Mapping[str, Any], cap: int, inbox: bool = False
+) -> tuple[int, bool]:
+    """How many tasks :func:`task_list_page` lists over all its pages (up to ``cap``), and whether it stopped there."""
+    kinds = _kinds(actor, filters, inbox)
+    if kinds == ():
+        return 0, False
+    count, _ = _statements(kinds, tuple(sorted(filters)), "due_at", 1, 1, cap)
+    return total_up_to_cap(connection.execute(count, _params(actor, filters)).scalar_one(), cap)
+
+
+def _kinds(actor: Actor, filters: Mapping[str, Any], inbox: bool) -> tuple[str, ...] | None:
+    if inbox:
+        return inbox_branch_kinds(actor)
+    return visible_branch_kinds(actor, filters.get("department", {}).get("f_department"))
+
+
+def _params(actor: Actor, filters: Mapping[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {"v_departments": sorted(actor.departments), "v_user": actor.user_id}
+    for values in filters.values():
+        params.update(values)
+    return params
 
 
 @functools.lru_cache(maxsize=512)

@@ -112,14 +112,32 @@ def visible_branch_kinds(actor: Actor, department: str | None = None) -> tuple[s
     return tuple(kinds)
 
 
+def inbox_branch_kinds(actor: Actor) -> tuple[str, ...]:
+    """The inbox, as branches each inside one of :func:`visible_branch_kinds`'s (so it never holds a task the
+    actor may not see): ``inbox_open`` (the open process steps of the actor's departments, inside
+    ``departments``) and ``inbox_claimed`` (the steps the actor claimed, inside ``assigned``). Escalation
+    (督办) tasks are the supervision page's, not the inbox's."""
+    kinds: list[str] = []
+    if actor.departments:
+        kinds.append("inbox_open")
+    if actor.user_id is not None:
+        kinds.append("inbox_claimed")
+    return tuple(kinds)
+
+
 def branch_clause(kind: str, departments: Any, user_id: Any) -> ColumnElement[bool]:
-    """The WHERE clause of one branch of :func:`visible_branch_kinds` over ``tasks``; ``departments`` and
-    ``user_id`` are the actor's (values, or bound parameters for a statement built once)."""
+    """The WHERE clause of one branch of :func:`visible_branch_kinds` or :func:`inbox_branch_kinds` over
+    ``tasks``; ``departments`` and ``user_id`` are the actor's (values, or bound parameters for a statement
+    built once)."""
     if kind == "departments":
         return tasks.c.department_code.in_(departments)
     if kind == "assigned":
         assigned: ColumnElement[bool] = tasks.c.assignee_user_id == user_id
         return assigned
+    if kind == "inbox_open":
+        return and_(tasks.c.department_code.in_(departments), tasks.c.state == "open", tasks.c.kind == "user")
+    if kind == "inbox_claimed":
+        return and_(tasks.c.assignee_user_id == user_id, tasks.c.state == "claimed", tasks.c.kind == "user")
     return _escalated_to(departments)
 
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, select
 
 from engine.access import applicant_data
-from engine.access.task_list import task_list_page
+from engine.access.task_list import task_list_page, task_list_total
 from engine.actors import Actor
 from engine.commands.tasks import ClaimTask, CompleteTask, UnclaimTask
 from engine.deadlines import soon_threshold
 from engine.instructions import render_instructions
 from engine.persistence.tables import process_instances, tasks
-from engine.results import CompletionResult, Page, TaskView
+from engine.results import CompletionResult, InboxCounts, Page, TaskView
 from engine.views import (
     order_by,
     require_choice,
@@ -46,10 +46,14 @@ class TaskService:
         assignee: str | None = None,
         instance_id: str | None = None,
         due_status: str | None = None,
+        process_key: str | None = None,
+        inbox: bool = False,
         page: int = 1,
         page_size: int = 50,
         sort: str = "-created_at",
     ) -> Page:
+        """The tasks the actor may see (``inbox``: only those of the actor's inbox, the open steps of their
+        departments and the steps they claimed), filtered, sorted and paged by the database."""
         require_choice(due_status, DUE_STATUSES, "/due_status")
         require_choice(state, TASK_STATES, "/state")
         order_by(tasks, sort, TASK_SORT_FIELDS)  # refuses an unknown /sort before any query
@@ -66,9 +70,40 @@ class TaskService:
                 filters["instance_id"] = {"f_instance_id": instance_id}
             if due_status is not None:
                 filters[f"due:{due_status}"] = self._due_thresholds()
-            found = task_list_page(connection, actor, filters, sort, page, page_size, self._engine.config.count_cap)
+            if process_key is not None:
+                filters["process_key"] = {"f_process_key": process_key}
+            cap = self._engine.config.count_cap
+            found = task_list_page(connection, actor, filters, sort, page, page_size, cap, inbox)
             judge = self._engine.judge()
             return Page(tuple(summary(r, judge) for r in found.rows), found.total, found.capped)
+
+        return self._engine.query(run)
+
+    def inbox_counts(self, actor: Actor, *, process_key: str | None = None) -> InboxCounts:
+        """How many tasks the actor's inbox holds: all, open (not yet claimed), claimed by the actor, due
+        soon and overdue; each counted by the database up to the list cap."""
+
+        def run(connection: Connection) -> InboxCounts:
+            base: dict[str, dict[str, Any]] = {}
+            if process_key is not None:
+                base["process_key"] = {"f_process_key": process_key}
+            due = self._due_thresholds()
+            shapes: dict[str, dict[str, dict[str, Any]]] = {
+                "all": {},
+                "open": {"state": {"f_state": "open"}},
+                "mine": {"state": {"f_state": "claimed"}},
+                "due_soon": {"due:due_soon": due},
+                "overdue": {"due:overdue": due},
+            }
+            cap = self._engine.config.count_cap
+            counted = {
+                name: task_list_total(connection, actor, base | extra, cap, inbox=True)
+                for name, extra in shapes.items()
+            }
+            return InboxCounts(
+                **{name: total for name, (total, _) in counted.items()},
+                capped=any(capped for _, capped in counted.values()),
+            )
 
         return self._engine.query(run)
 

@@ -93,3 +93,8 @@ def test_the_openapi_spec_documents_the_count_headers(client: FlaskClient) -> No
     for path in ("/api/v1/tasks", "/api/v1/process-instances", "/api/v1/ledger"):
         headers = spec["paths"][path]["get"]["responses"]["200"]["headers"]
         assert {"X-Pagination", "X-Total-Count", "X-Total-Count-Capped"} <= set(headers), path
+
+
+def test_the_inbox_counts_past_the_cap_say_capped(api: Api, cases: list[str]) -> None:
+    response = api.get("/tasks/inbox-counts", "staff_D1")
+    assert response.get_json() == {"all": CAP, "open": CAP, "mine": 0, "due_soon": 0, "overdue": 0, "capped": True}

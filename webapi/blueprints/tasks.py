@@ -7,7 +7,15 @@ from uuid import UUID
 
 from webapi.auth import current_actor, current_engine
 from webapi.blueprints.common import COUNTED_PAGINATION_HEADERS, documents, page_of, protected_blueprint
-from webapi.schemas.tasks import CompleteSchema, CompletionSchema, TaskQuerySchema, TaskSchema, TaskSummarySchema
+from webapi.schemas.tasks import (
+    CompleteSchema,
+    CompletionSchema,
+    InboxCountsQuerySchema,
+    InboxCountsSchema,
+    TaskQuerySchema,
+    TaskSchema,
+    TaskSummarySchema,
+)
 
 blp = protected_blueprint("tasks", __name__, "Work on tasks: list, claim, unclaim, complete.")
 
@@ -30,11 +38,23 @@ def list_tasks(args: dict[str, Any]) -> Any:
         assignee=assignee,
         instance_id=str(instance_id) if instance_id is not None else None,
         due_status=args.get("due_status"),
+        process_key=args.get("process_key"),
+        inbox=args.get("inbox", False),
         page=args["page"],
         page_size=args["page_size"],
         sort=args["sort"],
     )
     return page_of(page.items, page.total, args, capped=page.capped)
+
+
+@blp.route("/tasks/inbox-counts", methods=["GET"])
+@blp.arguments(InboxCountsQuerySchema, location="query")
+@blp.response(200, InboxCountsSchema)
+@documents(blp, 422)
+def inbox_counts(args: dict[str, Any]) -> Any:
+    """How many tasks the caller's inbox (`GET /tasks?inbox=true`) holds: all, open, claimed by the caller
+    (`mine`), due soon and overdue; `capped` when a count stopped at the list cap."""
+    return current_engine().tasks.inbox_counts(current_actor(), process_key=args.get("process_key"))
 
 
 @blp.route("/tasks/<uuid:task_id>", methods=["GET"])

@@ -17,7 +17,23 @@ class TaskQuerySchema(ListArgs):
     instance_id = fields.UUID()
     due_status = fields.String(validate=validate.OneOf(DUE_STATUSES),
                                metadata={"description": "open tasks that are on time, due soon or overdue"})
+    process_key = text(255, metadata={"description": "the tasks of cases of this process"})
+    inbox = fields.Boolean(metadata={
+        "description": "only the caller's inbox: the open steps of their departments and the steps they claimed"})
     sort = sort_field(TASK_SORTABLE, "-created_at")
+
+
+class InboxCountsQuerySchema(ma.Schema):
+    process_key = text(255, metadata={"description": "count only the tasks of cases of this process"})
+
+
+class InboxCountsSchema(ma.Schema):
+    all = fields.Integer(metadata={"description": "every task of the inbox"})
+    open = fields.Integer(metadata={"description": "open steps of the caller's departments, not yet claimed"})
+    mine = fields.Integer(metadata={"description": "steps the caller claimed"})
+    due_soon = fields.Integer()
+    overdue = fields.Integer()
+    capped = fields.Boolean(metadata={"description": "a count stopped at the list cap: read it as \"at least\""})
 
 
 class CompleteSchema(ma.Schema):
