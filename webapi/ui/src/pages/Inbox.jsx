@@ -1,25 +1,32 @@
-// The inbox: open tasks of the signed-in user's departments and the tasks they claimed, most urgent
-// first, with counts, filters by process and status; the rows come from the shared poller (inboxTasks.js).
-import { useEffect, useMemo, useState } from "react";
+// The inbox: the open steps of the signed-in user's departments and the steps they claimed, most urgent
+// first, paged, filtered (status, process) and counted by the server (GET /tasks?inbox=true and the shared
+// counts poller, inboxTasks.js); each poll fetches the shown page again.
+import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { get } from "../api.js";
+import { get, getPage } from "../api.js";
 import { formatDateTime, formatWaiting } from "../format.js";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "./due.js";
-import { OPEN_LIMIT, countTasks, useInboxTasks } from "./inboxTasks.js";
+import { useInboxCounts } from "./inboxTasks.js";
 
 const STATUSES = ["all", "open", "mine", "due_soon", "overdue"];
+const PAGE_SIZE = 50;
+const STATUS_QUERY = { all: "", open: "&state=open", mine: "&state=claimed", due_soon: "&due_status=due_soon",
+                       overdue: "&due_status=overdue" };
 
 export default function Inbox({ user }) {
   const { t, i18n } = useTranslation();
-  const { rows, failed, refresh, openShown, openTotal, openCapped } = useInboxTasks(user);
-  // fewer open tasks fetched than there are (a capped count is "at least": then only a full fetch left some out)
-  const partial = rows !== null && (openCapped ? openShown >= OPEN_LIMIT : openTotal > openShown);
+  const { counts, failed, tick, refresh } = useInboxCounts(user);
   const [names, setNames] = useState({});
   const [departments, setDepartments] = useState({});
   const [status, setStatus] = useState("all");
   const [process, setProcess] = useState("");
-  const error = failed ? t("app.loadFailed") : null;
+  const [page, setPage] = useState(1);
+  const [result, setResult] = useState(null); // {items, total, pages, capped} of the shown page
+  const [pageFailed, setPageFailed] = useState(false);
+  const error = failed || pageFailed ? t("app.loadFailed") : null;
+  const query = `/tasks?inbox=true&sort=due_at&page_size=${PAGE_SIZE}&page=${page}${STATUS_QUERY[status]}`
+    + (process ? `&process_key=${encodeURIComponent(process)}` : "");
 
   useEffect(() => {
     let alive = true;
@@ -43,16 +50,27 @@ export default function Inbox({ user }) {
     };
   }, [user]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const counts = useMemo(() => countTasks(rows), [rows]);
+  useEffect(() => {
+    let alive = true;
+    getPage(query)
+      .then((found) => {
+        if (!alive) return;
+        setResult(found);
+        setPageFailed(false);
+      })
+      .catch(() => alive && setPageFailed(true));
+    return () => {
+      alive = false;
+    };
+  }, [query, tick]);
 
-  const shown = (rows || []).filter((r) => {
-    if (process && r.process_key !== process) return false;
-    if (status === "open") return r.state === "open";
-    if (status === "mine") return r.mine;
-    if (status === "due_soon" || status === "overdue") return r.due_status === status;
-    return true;
-  });
-  const processes = [...new Set((rows || []).map((r) => r.process_key))].sort();
+  const choose = (next) => {
+    setPage(1);
+    next();
+  };
+  const rows = result ? result.items : null;
+  const last = result ? (result.capped ? rows.length < PAGE_SIZE : page >= result.pages) : true;
+  const processes = Object.keys(names).sort();
   const now = Date.now();
 
   return (
@@ -64,16 +82,17 @@ export default function Inbox({ user }) {
         {STATUSES.map((s) => (
           <button key={s} type="button" data-status={s} aria-pressed={status === s}
                   className={`btn btn-sm ${status === s ? "btn-success" : "btn-outline-success"}`}
-                  onClick={() => setStatus(s)}>
+                  onClick={() => choose(() => setStatus(s))}>
             {t(`inbox.filter.${s}`)}{" "}
             <span className="badge bg-light text-dark wt-count" data-count={s}>
-              {counts[s]}
+              {counts ? counts[s] : "…"}
             </span>
           </button>
         ))}
         <label className="ms-auto d-flex align-items-center gap-2">
           <span className="text-nowrap">{t("inbox.process")}</span>
-          <select className="form-select form-select-sm" value={process} onChange={(e) => setProcess(e.target.value)}>
+          <select className="form-select form-select-sm" value={process}
+                  onChange={(e) => choose(() => setProcess(e.target.value))}>
             <option value="">{t("inbox.allProcesses")}</option>
             {processes.map((key) => (
               <option key={key} value={key} data-case-data>
@@ -84,14 +103,9 @@ export default function Inbox({ user }) {
         </label>
       </div>
       {error && <div className="alert alert-warning" role="alert">{error}</div>}
-      {partial && (
-        <div className="alert alert-info" data-testid="inbox-partial">
-          {t(openCapped ? "inbox.partialCapped" : "inbox.partial", { shown: openShown, total: Math.max(openTotal, openShown) })}
-        </div>
-      )}
       {rows === null ? (
         <p className="text-muted">{t("app.loading")}</p>
-      ) : shown.length === 0 ? (
+      ) : rows.length === 0 ? (
         <p className="text-muted" data-testid="inbox-empty">{t("inbox.empty")}</p>
       ) : (
         <div className="table-responsive">
@@ -108,14 +122,14 @@ export default function Inbox({ user }) {
               </tr>
             </thead>
             <tbody>
-              {shown.map((r) => (
+              {rows.map((r) => (
                 <tr key={r.id} data-task-id={r.id}>
                   <td>
                     <Link to={`/tasks/${r.id}`}>{r.case_number}</Link>
-                    {r.mine && <span className="badge bg-info text-dark ms-2">{t("inbox.claimedByMe")}</span>}
+                    {r.state === "claimed" && <span className="badge bg-info text-dark ms-2">{t("inbox.claimedByMe")}</span>}
                   </td>
                   <td data-case-data>{r.business_key || "—"}</td>
-                  <td data-case-data>{names[r.process_key] || r.process_key}</td>
+                  <td data-case-data>{names[r.process_key] || r.process_name || r.process_key}</td>
                   <td>
                     <Link to={`/tasks/${r.id}`} data-case-data>{r.name || r.activity_id}</Link>
                   </td>
@@ -130,6 +144,21 @@ export default function Inbox({ user }) {
             </tbody>
           </table>
         </div>
+      )}
+      {result && (page > 1 || !last) && (
+        <nav className="d-flex flex-wrap align-items-center gap-2" aria-label={t("inbox.paging")}>
+          <button type="button" className="btn btn-sm btn-outline-secondary" disabled={page <= 1}
+                  onClick={() => setPage(page - 1)}>
+            {t("inbox.previous")}
+          </button>
+          <span className="small" data-testid="inbox-page">
+            {t(result.capped ? "inbox.pageOfMany" : "inbox.pageOf", { page, pages: result.pages, total: result.total })}
+          </span>
+          <button type="button" className="btn btn-sm btn-outline-secondary" disabled={last}
+                  onClick={() => setPage(page + 1)}>
+            {t("inbox.next")}
+          </button>
+        </nav>
       )}
     </section>
   );

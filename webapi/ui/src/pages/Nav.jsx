@@ -6,19 +6,18 @@ import { useTranslation } from "react-i18next";
 import { Link, usePath } from "../router.jsx";
 import LanguageSwitch from "./LanguageSwitch.jsx";
 import { AREAS } from "../areas/index.js";
-import { countTasks, useInboxTasks } from "./inboxTasks.js";
+import { useInboxCounts } from "./inboxTasks.js";
 
 // The inbox's size and, in words, how many are overdue (colour is never the only carrier of meaning).
 function InboxCount({ user }) {
   const { t } = useTranslation();
-  const { rows } = useInboxTasks(user);
-  if (rows === null) return null;
-  const counts = countTasks(rows);
+  const { counts } = useInboxCounts(user);
+  if (counts === null) return null;
   return (
     <>
       {" "}
       <span className="badge rounded-pill bg-light text-dark" data-testid="nav-inbox-count">
-        {counts.all}
+        {counts.all}{counts.capped ? "+" : ""}
       </span>
       {counts.overdue > 0 && (
         <span className="badge rounded-pill bg-danger ms-1" data-testid="nav-inbox-overdue">
