@@ -9,7 +9,9 @@ wrote (same columns and JSON shapes, new ids, numbers, departments, times). Then
 - ``staff_default``: a staff member of one department, ``GET /tasks?state=open&sort=due_at&page_size=50``
   (no department filter: the inbox the web application asks for);
 - ``staff_department``: the same with ``department=`` the member's department;
-- ``auditor_all_open``: an auditor's ``GET /tasks?state=open&sort=due_at&page_size=50``.
+- ``auditor_all_open``: an auditor's ``GET /tasks?state=open&sort=due_at&page_size=50``;
+- ``staff_inbox``: the web application's inbox, ``GET /tasks?inbox=true&sort=due_at&page_size=50``;
+- ``staff_inbox_counts``: its counts per status, ``GET /tasks/inbox-counts`` (five counts in one request).
 
 Goal: p95 <= 25 ms.
 
@@ -147,27 +149,32 @@ def bulk_insert(database_url: str, open_tasks: int, finished: int, seed: int = 7
     return time.perf_counter() - started
 
 
-QUERIES = {
-    "staff_default": ("staff", {"state": "open", "sort": "due_at", "page_size": 50}),
-    "staff_department": ("staff", {"state": "open", "sort": "due_at", "page_size": 50, "department": MEMBER_OF}),
-    "auditor_all_open": ("auditor", {"state": "open", "sort": "due_at", "page_size": 50}),
+QUERIES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "staff_default": ("staff", {"state": "open", "sort": "due_at", "page_size": 50}, "/tasks"),
+    "staff_department": (
+        "staff", {"state": "open", "sort": "due_at", "page_size": 50, "department": MEMBER_OF}, "/tasks"),
+    "auditor_all_open": ("auditor", {"state": "open", "sort": "due_at", "page_size": 50}, "/tasks"),
+    "staff_inbox": ("staff", {"inbox": "true", "sort": "due_at", "page_size": 50}, "/tasks"),
+    "staff_inbox_counts": ("staff", {}, "/tasks/inbox-counts"),
 }
 
 
 def measure(base: str, tokens: dict[str, str], requests_each: int) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
-    for label, (who, params) in QUERIES.items():
+    for label, (who, params, path) in QUERIES.items():
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {tokens[who]}"
         latencies: list[float] = []
         total = None
         for attempt in range(requests_each + 5):
             started = time.perf_counter()
-            response = session.get(base + "/tasks", params=params, timeout=60)
+            response = session.get(base + path, params=params, timeout=60)
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 raise RuntimeError(f"{label}: {response.status_code} {response.text[:300]}")
             total = response.headers.get("X-Total-Count") or response.headers.get("X-Pagination")
+            if path.endswith("inbox-counts"):
+                total = str(response.json()["all"])
             if attempt >= 5:  # warm-up
                 latencies.append(elapsed)
         results[label] = {
