@@ -90,8 +90,8 @@ TABLE: dict[str, dict[str, tuple[str, ...]]] = {
 # Public methods that change no state anyone audits: reads, checks, and bookkeeping of use.
 NOT_COMMANDS = {
     "repository": {"list_definitions", "get_definition", "get_xml", "latest", "check", "get_deployment", "get_file"},
-    "runtime": {"get", "list", "incidents", "incident_page", "progress", "waiting_messages", "diagram"},
-    "tasks": {"list", "get", "with_instructions", "view_in", "case_of"},
+    "runtime": {"get", "list", "incidents", "incident_page", "progress", "waiting_messages", "diagram", "data_labels"},
+    "tasks": {"list", "get", "with_instructions", "view_in", "case_of", "inbox_counts"},
     "supervision": {"overview", "notifications", "notification_page"},
     "notifications": {"mine", "unread_count"},
     "identity": {
