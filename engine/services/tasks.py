@@ -88,8 +88,7 @@ class TaskService:
             if process_key is not None:
                 base["process_key"] = {"f_process_key": process_key}
             due = self._due_thresholds()
-            shapes: dict[str, dict[str, dict[str, Any]]] = {
-                "all": {},
+            shapes: dict[str, dict[str, dict[str, Any]]] = {  # "all" is open + mine: the branches are disjoint
                 "open": {"state": {"f_state": "open"}},
                 "mine": {"state": {"f_state": "claimed"}},
                 "due_soon": {"due:due_soon": due},
@@ -101,6 +100,7 @@ class TaskService:
                 for name, extra in shapes.items()
             }
             return InboxCounts(
+                all=counted["open"][0] + counted["mine"][0],
                 **{name: total for name, (total, _) in counted.items()},
                 capped=any(capped for _, capped in counted.values()),
             )
