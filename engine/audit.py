@@ -124,23 +124,23 @@ def record(
     heads: dict[str, Head] = {}
     for chain in sorted(by_chain):
         guess = known.get(chain) if known else None
-        if chain in fresh:
-            guess = None
-            rows = _chained(by_chain[chain], chain, 0, None, keyring)
-            if _create_head(connection, chain, rows[-1]["seq"], rows[-1]["mac"]):
-                connection.execute(_INSERT_EVENTS, rows)
-                heads[chain] = (rows[-1]["seq"], rows[-1]["mac"])
-                continue
-        rows = _append(connection, keyring, chain, by_chain[chain], guess)
+        rows = _append(connection, keyring, chain, by_chain[chain], guess, new=chain in fresh)
         heads[chain] = (rows[-1]["seq"], rows[-1]["mac"])
     return heads
 
 
 def _append(
-    connection: Connection, keyring: AuditKeyring, chain: str, events: list[PendingEvent], guess: Head | None
+    connection: Connection,
+    keyring: AuditKeyring,
+    chain: str,
+    events: list[PendingEvent],
+    guess: Head | None,
+    *,
+    new: bool,
 ) -> list[dict[str, Any]]:
-    """Append one chain's events after its head (``guess``: the head as this process last wrote it)."""
-    if guess is not None:
+    """Append one chain's events after its head (``guess``: the head as this process last wrote it;
+    ``new``: a chain this transaction began, whose head row is not looked for before it is inserted)."""
+    if guess is not None and not new:
         rows = _chained(events, chain, guess[0], guess[1], keyring)
         moved = connection.execute(
             _MOVE_KNOWN_HEAD,
@@ -149,7 +149,7 @@ def _append(
         if moved == 1:  # the head was still the guess, and is now locked and moved
             connection.execute(_INSERT_EVENTS, rows)
             return rows
-    head = connection.execute(_LOCK_HEAD, {"chain": chain}).first()
+    head = None if new else connection.execute(_LOCK_HEAD, {"chain": chain}).first()
     if head is None:  # a new chain (a new case): its head row is written once, already at its end
         rows = _chained(events, chain, 0, None, keyring)
         if _create_head(connection, chain, rows[-1]["seq"], rows[-1]["mac"]):
