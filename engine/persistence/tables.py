@@ -314,6 +314,7 @@ tasks = Table(
     _ts("escalated_at", nullable=True),
     _ts("ended_at", nullable=True),
     Index("ix_tasks_department_state_due", "department_code", "state", "due_at"),
+    Index("ix_tasks_department_state_kind_due", "department_code", "state", "kind", "due_at"),  # inbox (0018)
     Index("ix_tasks_state_due_at", "state", "due_at"),
     Index("ix_tasks_assignee_state_due", "assignee_user_id", "state", "due_at"),
     Index("ix_tasks_instance", "instance_id"),
