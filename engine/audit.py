@@ -178,9 +178,17 @@ def _chained(
 def _create_head(connection: Connection, chain: str, seq: int, mac: str | None) -> bool:
     """Insert the head row of a new chain; False when another transaction created it first (on
     PostgreSQL this waits for that transaction, and the caller then locks and appends to its head)."""
-    values = {"chain": chain, "seq": seq, "mac": mac}
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return bool(connection.execute(dialect.insert(audit_chain_heads).values(values).on_conflict_do_nothing()).rowcount)
+    statement = _CREATE_HEAD["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    return bool(connection.execute(statement, {"chain": chain, "seq": seq, "mac": mac}).rowcount)
+
+
+# built once per dialect over bound values (a head is created at every start)
+_CREATE_HEAD = {
+    name: dialect.insert(audit_chain_heads)
+    .values(chain=bindparam("chain"), seq=bindparam("seq"), mac=bindparam("mac"))
+    .on_conflict_do_nothing()
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 def _row(event: PendingEvent, chain: str, seq: int, prev_mac: str | None, key_id: str) -> dict[str, Any]:

@@ -7,21 +7,30 @@ second waits on the first's row lock and takes the next number, never a unique-k
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import Any
+
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from engine.persistence.tables import case_numbers
 
 
-def next_case_number(connection: Connection, year: int) -> str:
-    """The next number of ``year``; the counter stays locked until the transaction ends."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
+def _bump(dialect: Any) -> Any:
+    return (
         dialect.insert(case_numbers)
-        .values(year=year, last_value=1)
+        .values(year=bindparam("year"), last_value=1)
         .on_conflict_do_update(index_elements=[case_numbers.c.year],
                                set_={"last_value": case_numbers.c.last_value + 1})
         .returning(case_numbers.c.last_value)
     )
-    value = int(connection.execute(statement).scalar_one())
+
+
+# built once per dialect (the year is bound): building it per start cost a tenth of a millisecond
+_BUMP = {"postgresql": _bump(postgresql), "sqlite": _bump(sqlite)}
+
+
+def next_case_number(connection: Connection, year: int) -> str:
+    """The next number of ``year``; the counter stays locked until the transaction ends."""
+    statement = _BUMP["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    value = int(connection.execute(statement, {"year": year}).scalar_one())
     return f"WT-{year}-{value:06d}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from engine.persistence.tables import departments, process_definitions, tasks
 from engine.vocabulary import OPEN_TASK_STATES
@@ -55,22 +55,7 @@ def current_steps_by_case(
     live = {case["id"]: case for case in cases if case["state"] in ("running", "error")}
     if not live:
         return {}
-    rows = connection.execute(
-        select(
-            tasks.c.instance_id,
-            tasks.c.name,
-            tasks.c.activity_id,
-            tasks.c.department_code,
-            tasks.c.assignee_user_id,
-            tasks.c.created_at,
-            tasks.c.due_at,
-            departments.c.name.label("department_name"),
-            departments.c.name_en.label("department_name_en"),
-        )
-        .select_from(tasks.outerjoin(departments, departments.c.code == tasks.c.department_code))
-        .where(tasks.c.instance_id.in_(live), tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.kind == "user")
-        .order_by(tasks.c.created_at, tasks.c.activity_id, tasks.c.id)
-    ).all()
+    rows = connection.execute(_OPEN_STEPS, {"ids": list(live)}).all()
     if not rows:
         return {}
     names_en = _step_names_en(connection, {live[row.instance_id]["definition_id"] for row in rows})
@@ -95,6 +80,27 @@ def current_steps_by_case(
     return {case_id: tuple(found) for case_id, found in steps.items()}
 
 
+# built once over a bound list of case ids (building it per call was a tenth of a view's CPU)
+_OPEN_STEPS = (
+    select(
+        tasks.c.instance_id,
+        tasks.c.name,
+        tasks.c.activity_id,
+        tasks.c.department_code,
+        tasks.c.assignee_user_id,
+        tasks.c.created_at,
+        tasks.c.due_at,
+        departments.c.name.label("department_name"),
+        departments.c.name_en.label("department_name_en"),
+    )
+    .select_from(tasks.outerjoin(departments, departments.c.code == tasks.c.department_code))
+    .where(
+        tasks.c.instance_id.in_(bindparam("ids", expanding=True)),
+        tasks.c.state.in_(OPEN_TASK_STATES),
+        tasks.c.kind == "user",
+    )
+    .order_by(tasks.c.created_at, tasks.c.activity_id, tasks.c.id)
+)
 _NAMES_EN: dict[str, dict[str, str]] = {}  # definition id -> activity id -> nameEn (versions never change)
 
 

@@ -35,6 +35,14 @@ _UPDATE_CASE = (
     .where(process_instances.c.row_version == bindparam("b_loaded_version"))
 )
 
+_INSERT_STATE_ROWS = insert(case_state_rows)
+_UPDATE_STATE_ROW = (
+    update(case_state_rows)
+    .where(case_state_rows.c.instance_id == bindparam("b_instance"))
+    .where(case_state_rows.c.row_key == bindparam("k"))
+    .values(digest=bindparam("d"), content=bindparam("c"))
+)
+
 
 def save_case(work: CommandContext, case: LoadedCase) -> int:
     """Write the case and its projections; returns the state-row bytes written (benchmarks read them)."""
@@ -124,15 +132,9 @@ def _write_rows(work: CommandContext, case: LoadedCase) -> int:
             case.next_seq += 1
         case.digests[state_row.key] = state_row.digest
     if inserts:
-        work.connection.execute(insert(case_state_rows), inserts)
+        work.connection.execute(_INSERT_STATE_ROWS, inserts)
     if updates:
-        work.connection.execute(
-            update(case_state_rows)
-            .where(case_state_rows.c.instance_id == case.id)
-            .where(case_state_rows.c.row_key == bindparam("k"))
-            .values(digest=bindparam("d"), content=bindparam("c")),
-            updates,
-        )
+        work.connection.execute(_UPDATE_STATE_ROW, [{**u, "b_instance": case.id} for u in updates])
     if changes.deletes:
         work.connection.execute(
             delete(case_state_rows)

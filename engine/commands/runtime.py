@@ -280,6 +280,9 @@ def case_deadline(work: CommandContext, case: LoadedCase, model: DefinitionModel
         ) from exc
     case.row["due_at"] = case.row["original_due_at"] = due
 
+_DEPARTMENT_EXISTS = select(departments.c.code).where(departments.c.code == bindparam("code"))
+
+
 def owning_department(
     connection: Connection, actor: Actor, model: DefinitionModel, requested: str | None
 ) -> str | None:
@@ -290,7 +293,7 @@ def owning_department(
             raise InvalidInput(reason, problems=[Problem("not_allowed", reason, field="/department")])
         return owner
     if requested is not None:
-        if connection.execute(select(departments.c.code).where(departments.c.code == requested)).first() is None:
+        if connection.execute(_DEPARTMENT_EXISTS, {"code": requested}).first() is None:
             raise InvalidInput(
                 f"unknown department '{requested}'",
                 problems=[Problem("unknown_department", "no such department", field="/department")],
