@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_smorest import Blueprint
 
 from engine import EngineConfig, ProcessEngine
 from tests.api.conftest import PROBLEM_JSON, Api, corpus
 from webapi.app import create_app
+from webapi.blueprints.common import RoleBlueprint
 
 
 def test_healthz_needs_no_token_and_reports_ok(api: Api) -> None:
@@ -108,6 +110,15 @@ def test_lists_are_paginated_with_the_x_pagination_header(api: Api) -> None:
     assert json.loads(response.headers["X-Pagination"]) == {
         "total": 7, "total_pages": 3, "first_page": 1, "last_page": 3, "page": 2, "previous_page": 1, "next_page": 3
     }
+
+
+def test_the_pagination_metadata_is_flask_smorests() -> None:
+    """The blueprints build X-Pagination without flask-smorest's per-request schema: same numbers."""
+    for total in (0, 1, 49, 50, 51, 101, 10_000):
+        for page in (1, 2, 3, 300):
+            for page_size in (1, 20, 50):
+                ours = RoleBlueprint._make_pagination_metadata(page, page_size, total)
+                assert ours == Blueprint._make_pagination_metadata(page, page_size, total), (page, page_size, total)
 
 
 def test_task_list_is_newest_first_and_sorts_on_request(api: Api) -> None:

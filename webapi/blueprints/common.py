@@ -134,6 +134,23 @@ class RoleBlueprint(Blueprint):  # type: ignore[misc]  # flask-smorest ships no 
     def route(self, rule: str, **options: Any) -> Decorator:
         return cast(Decorator, super().route(rule, **options))
 
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, int]:
+        """flask-smorest's ``X-Pagination`` metadata, the same numbers, without building its schema on
+        every list request (about a twentieth of a list request's CPU): the fields are plain integers."""
+        meta = {"total": item_count, "total_pages": 0 if item_count == 0 else (item_count - 1) // page_size + 1}
+        if item_count == 0:
+            return meta
+        last_page = meta["total_pages"]
+        meta.update(first_page=1, last_page=last_page)
+        if page <= last_page:
+            meta["page"] = page
+            if page > 1:
+                meta["previous_page"] = page - 1
+            if page < last_page:
+                meta["next_page"] = page + 1
+        return meta
+
     def arguments(self, schema: Any, **options: Any) -> Decorator:
         # one schema instance per operation: given a class, webargs builds a new schema on every
         # request (about 0.5 ms); the OpenAPI document is the same for the class and its instance
