@@ -3,7 +3,7 @@
 Same model and requests as ``bench/bench_http_throughput.py`` (start, then three times list the
 case's open tasks and complete one), on a fresh SQLite file, no server: prints instances/s, ms and
 SQL statements per request, CPU ms per request (this process's CPU time: steadier than the wall
-clock on a shared machine), and with ``--profile`` the top entries of a cProfile run (our code and
+clock on a shared machine) in all and per endpoint, and with ``--profile`` the top entries of a cProfile run (our code and
 SQLAlchemy's statement building), which is where the request path's time goes. ``--synchronous
 normal`` runs SQLite with ``PRAGMA synchronous=NORMAL`` (default FULL, as shipped).
 
@@ -55,19 +55,29 @@ def main() -> None:
     for target in {engine.db.write_engine, engine.db.read_engine}:
         event.listen(target, "before_cursor_execute", count)
 
+    cpu_by_endpoint = {"start": 0.0, "list": 0.0, "complete": 0.0}
+
+    def timed(endpoint: str, call: Any) -> Any:
+        begin = time.process_time()
+        response = call()
+        cpu_by_endpoint[endpoint] += time.process_time() - begin
+        return response
+
     def case() -> None:
-        started = client.post(f"{BASE}/process-definitions/key/{PROCESS}/start", json={"department": "D1"},
-                              headers=headers)
+        started = timed("start", lambda: client.post(f"{BASE}/process-definitions/key/{PROCESS}/start",
+                                                     json={"department": "D1"}, headers=headers))
         assert started.status_code < 300, started.text
         for _ in range(3):
-            listed = client.get(f"{BASE}/tasks", query_string={"instance_id": started.json["id"], "state": "open"},
-                                headers=headers)
-            done = client.post(f"{BASE}/tasks/{listed.json[0]['id']}/complete", json={"data": {}}, headers=headers)
+            listed = timed("list", lambda: client.get(
+                f"{BASE}/tasks", query_string={"instance_id": started.json["id"], "state": "open"}, headers=headers))
+            done = timed("complete", lambda: client.post(f"{BASE}/tasks/{listed.json[0]['id']}/complete",
+                                                         json={"data": {}}, headers=headers))
             assert done.status_code < 300, done.text
 
     for _ in range(5):  # warm up: imports, compiled statements, the case cache
         case()
     statements[0] = 0
+    cpu_by_endpoint.update(start=0.0, list=0.0, complete=0.0)
     profiler = cProfile.Profile() if args.profile else None
     begin, begin_cpu = time.perf_counter(), time.process_time()
     if profiler:
@@ -85,6 +95,9 @@ def main() -> None:
     print(f"{args.cases / elapsed:.1f} instances/s, {elapsed / requests_made * 1000:.2f} ms/request, "
           f"{statements[0] / requests_made:.2f} SQL statements/request, "
           f"{cpu / requests_made * 1000:.2f} CPU ms/request")
+    per_call = {"start": args.cases, "list": 3 * args.cases, "complete": 3 * args.cases}
+    print("CPU ms per request by endpoint: " + ", ".join(
+        f"{name} {cpu_by_endpoint[name] / per_call[name] * 1000:.2f}" for name in per_call))
 
 
 if __name__ == "__main__":
