@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 
 from engine.audit_values import changes
-from engine.persistence.tables import tasks
-from engine.vocabulary import OPEN_TASK_STATES
+from engine.persistence.tables import TASK_IS_OPEN, tasks
 
 if TYPE_CHECKING:
     from engine.command_context import CommandContext, LoadedCase
@@ -26,7 +25,7 @@ _INSTANCES = (
     select(tasks.c.id, tasks.c.spiff_task_id)
     .where(tasks.c.instance_id == bindparam("instance_id"))
     .where(tasks.c.spiff_task_id.in_(bindparam("human", expanding=True)))
-    .order_by(tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.created_at, tasks.c.id)
+    .order_by(TASK_IS_OPEN, tasks.c.created_at, tasks.c.id)
 )
 
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 
-from engine.persistence.tables import departments, process_definitions, tasks
-from engine.vocabulary import OPEN_TASK_STATES
+from engine.persistence.tables import TASK_IS_OPEN, departments, process_definitions, tasks
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ _OPEN_STEPS = (
     .select_from(tasks.outerjoin(departments, departments.c.code == tasks.c.department_code))
     .where(
         tasks.c.instance_id.in_(bindparam("ids", expanding=True)),
-        tasks.c.state.in_(OPEN_TASK_STATES),
+        TASK_IS_OPEN,
         tasks.c.kind == "user",
     )
     .order_by(tasks.c.created_at, tasks.c.activity_id, tasks.c.id)

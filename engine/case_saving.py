@@ -17,11 +17,10 @@ from engine.case_numbers import next_case_number
 from engine.errors import Conflict
 from engine.instructions import NON_BLOCKING_INCIDENTS
 from engine.ledger import project_case
-from engine.persistence.tables import case_state_rows, incidents, process_instances, tasks
+from engine.persistence.tables import TASK_IS_OPEN, case_state_rows, incidents, process_instances, tasks
 from engine.projections import sync_subscriptions, sync_tasks, sync_timers
 from engine.spiff.state import diff_rows, dumps, dumps_for_reading
 from engine.spiff.state_versions import LAYOUT_VERSION, SERIALIZER_VERSION
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
     from engine.command_context import CommandContext, LoadedCase
@@ -93,7 +92,7 @@ def save_case(work: CommandContext, case: LoadedCase) -> int:
     if state in ("completed", "cancelled"):  # supervision tasks end with their case
         withdrawn = work.connection.execute(
             update(tasks)
-            .where(tasks.c.instance_id == case.id, tasks.c.kind == "escalation", tasks.c.state.in_(OPEN_STATES))
+            .where(tasks.c.instance_id == case.id, tasks.c.kind == "escalation", TASK_IS_OPEN)
             .values(state="cancelled", ended_at=work.now)
             .returning(tasks.c.id)
         ).scalars()
@@ -205,7 +204,7 @@ def _task_instance_of(work: CommandContext, case: LoadedCase, spiff_task_id: str
     row_id = work.connection.execute(
         select(tasks.c.id)
         .where(tasks.c.instance_id == case.id, tasks.c.spiff_task_id == spiff_task_id)
-        .order_by(tasks.c.state.in_(OPEN_STATES).desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
+        .order_by(TASK_IS_OPEN.desc(), tasks.c.created_at.desc(), tasks.c.id.desc())
         .limit(1)
     ).scalar()
     return str(row_id) if row_id is not None else spiff_task_id

@@ -22,8 +22,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine import ledger_totals
 from engine.ledger_spec import LedgerSpec, satisfaction_cell, text_cell
-from engine.persistence.tables import case_state_rows, ledger_cases, process_definitions, process_instances, tasks
-from engine.vocabulary import OPEN_TASK_STATES
+from engine.persistence.tables import (
+    TASK_IS_OPEN,
+    case_state_rows,
+    ledger_cases,
+    process_definitions,
+    process_instances,
+    tasks,
+)
 from engine.working_calendar import WorkingCalendar
 
 if TYPE_CHECKING:
@@ -124,7 +130,7 @@ def _departments_cell(codes: Any) -> str:
 def _open_steps(connection: Connection, instance_id: str) -> list[tuple[str, str | None]]:
     rows = connection.execute(
         select(tasks.c.name, tasks.c.activity_id, tasks.c.department_code).where(
-            tasks.c.instance_id == instance_id, tasks.c.state.in_(OPEN_TASK_STATES), tasks.c.kind == "user"
+            tasks.c.instance_id == instance_id, TASK_IS_OPEN, tasks.c.kind == "user"
         )
     ).all()
     return [(r.name or r.activity_id, r.department_code) for r in rows]

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, insert, select, upd
 
 from engine.deadlines import DeadlineSpec
 from engine.instructions import TEMPLATE_FAILED, render_instructions
-from engine.persistence.tables import departments, incidents, message_subscriptions, tasks, timers
+from engine.persistence.tables import TASK_IS_OPEN, departments, incidents, message_subscriptions, tasks, timers
 from engine.spiff.cases import Failure, ReadyTask
 from engine.spiff.sandbox_budget import COMMAND_BUDGET_SPENT
 from engine.spiff.state import dumps
@@ -20,16 +20,15 @@ from engine.spiff.state import dumps
 if TYPE_CHECKING:
     from engine.command_context import CommandContext, LoadedCase
 
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 # Built once, run with a parameter dict (``.values(...)`` per call coerced each column every time).
 _INSERT_TASK = insert(tasks)
 _OPEN_ROWS = select(
     tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code
-).where(tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES))
+).where(tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", TASK_IS_OPEN)
 
 _OPEN_SPIFF_IDS = select(tasks.c.spiff_task_id).where(
-    tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", tasks.c.state.in_(OPEN_STATES)
+    tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", TASK_IS_OPEN
 )
 _RESOLVE_TEMPLATE_INCIDENTS = (
     update(incidents)
@@ -37,7 +36,7 @@ _RESOLVE_TEMPLATE_INCIDENTS = (
     .where(
         incidents.c.resolved_at.is_(None),
         incidents.c.task_id.not_in(
-            select(tasks.c.id).where(tasks.c.instance_id == bindparam("b_instance_id"), tasks.c.state.in_(OPEN_STATES))
+            select(tasks.c.id).where(tasks.c.instance_id == bindparam("b_instance_id"), TASK_IS_OPEN)
         ),
     )
     .returning(incidents.c.id, incidents.c.task_id)

@@ -21,8 +21,7 @@ from sqlalchemy import func, select
 from engine.actors import SYSTEM
 from engine.audit_verification import digest_due
 from engine.core import ProcessEngine
-from engine.persistence.tables import tasks, timers
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
+from engine.persistence.tables import TASK_IS_OPEN, tasks, timers
 
 log = logging.getLogger("wutong.worker")
 DIGEST_EVERY = timedelta(days=1)
@@ -63,7 +62,7 @@ class Worker:
             timer = connection.execute(select(func.min(timers.c.due_at))).scalar()
             task = connection.execute(
                 select(func.min(tasks.c.due_at)).where(
-                    tasks.c.state.in_(OPEN_STATES), tasks.c.kind == "user", tasks.c.escalated_at.is_(None)
+                    TASK_IS_OPEN, tasks.c.kind == "user", tasks.c.escalated_at.is_(None)
                 )
             ).scalar()
             moments = [m for m in (timer, task) if m is not None]

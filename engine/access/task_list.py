@@ -30,11 +30,10 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, exist
 from engine.access.tasks import branch_clause, inbox_branch_kinds, visible_branch_kinds
 from engine.actors import Actor
 from engine.paging import capped_count_statement, disjoint_count_statement, merged_branch_ids, total_up_to_cap
-from engine.persistence.tables import process_instances, tasks
+from engine.persistence.tables import TASK_IS_OPEN, process_instances, tasks
 from engine.views import summary_select
-from engine.vocabulary import OPEN_TASK_STATES
 
-_LIVE = tasks.c.state.in_(tuple(OPEN_TASK_STATES))
+_LIVE = TASK_IS_OPEN
 # Each filter of the list by name, over bound parameters (``f_<name>``; due statuses: ``f_now``, ``f_soon``).
 FILTERS: dict[str, ColumnElement[bool]] = {
     "state": tasks.c.state == bindparam("f_state"),
@@ -74,7 +73,7 @@ def task_list_page(
     kinds = _kinds(actor, filters, inbox)
     if kinds == ():
         return TaskListPage([], 0, False)
-    count, rows = _statements(kinds, tuple(sorted(filters)), sort, page, page_size, cap)
+    count, rows = _statements(kinds, tuple(sorted(filters)), sort, page, page_size, cap, len(actor.departments))
     params = _params(actor, filters)
     found = list(connection.execute(rows, params).mappings().all())
     if found and len(found) < page_size:  # the last page: the total is known without counting
@@ -90,7 +89,7 @@ def task_list_total(
     kinds = _kinds(actor, filters, inbox)
     if kinds == ():
         return 0, False
-    count, _ = _statements(kinds, tuple(sorted(filters)), "due_at", 1, 1, cap)
+    count, _ = _statements(kinds, tuple(sorted(filters)), "due_at", 1, 1, cap, len(actor.departments))
     return total_up_to_cap(connection.execute(count, _params(actor, filters)).scalar_one(), cap)
 
 
@@ -101,7 +100,8 @@ def _kinds(actor: Actor, filters: Mapping[str, Any], inbox: bool) -> tuple[str, 
 
 
 def _params(actor: Actor, filters: Mapping[str, Any]) -> dict[str, Any]:
-    params: dict[str, Any] = {"v_departments": sorted(actor.departments), "v_user": actor.user_id}
+    params: dict[str, Any] = {f"v_d{n}": code for n, code in enumerate(sorted(actor.departments))}
+    params["v_user"] = actor.user_id
     for values in filters.values():
         params.update(values)
     return params
@@ -109,9 +109,17 @@ def _params(actor: Actor, filters: Mapping[str, Any]) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=512)
 def _statements(
-    kinds: tuple[str, ...] | None, filter_names: tuple[str, ...], sort: str, page: int, page_size: int, cap: int
+    kinds: tuple[str, ...] | None,
+    filter_names: tuple[str, ...],
+    sort: str,
+    page: int,
+    page_size: int,
+    cap: int,
+    departments: int,
 ) -> tuple[Select[Any], Select[Any]]:
-    """The count statement and the page's rows statement of one shape (see the module's docstring)."""
+    """The count statement and the page's rows statement of one shape (see the module's docstring); the
+    actor's ``departments`` are bound one value each (``v_d0``...): an "expanding" list is rendered into
+    the SQL again at every execution."""
     field, descending = sort.lstrip("-"), sort.startswith("-")
     key = tasks.c[field]
     order = key.desc() if descending else key.asc()
@@ -129,9 +137,9 @@ def _statements(
         count = capped_count_statement(select(literal_column("1")).select_from(tasks).where(*filters), cap)
         ids = select(tasks.c.id).where(*filters).order_by(order, tasks.c.id).offset(offset).limit(page_size)
     else:
-        departments: Any = bindparam("v_departments", expanding=True)
+        codes: Any = [bindparam(f"v_d{n}") for n in range(departments)]
         user: Any = bindparam("v_user")
-        branches = [branch_clause(kind, departments, user) for kind in kinds]
+        branches = [branch_clause(kind, codes, user) for kind in kinds]
         count = disjoint_count_statement(filters, branches, cap)
         ids = merged_branch_ids(tasks.c.id, key, descending, filters, branches, offset, page_size)
     rows = summary_select().where(tasks.c.id.in_(ids)).order_by(order, tasks.c.id)

@@ -18,6 +18,7 @@ from engine.commands.base import Command
 from engine.commands.tasks import TaskCommand
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.persistence.tables import (
+    TASK_IS_OPEN,
     departments,
     escalations,
     notifications,
@@ -160,7 +161,7 @@ class EscalateOverdueTask(Command[bool]):
                 select(tasks)
                 .where(
                     tasks.c.id == task_id,
-                    tasks.c.state.in_(OPEN_STATES),
+                    TASK_IS_OPEN,
                     tasks.c.escalated_at.is_(None),
                     tasks.c.due_at < work.now,
                 )

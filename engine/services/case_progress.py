@@ -22,9 +22,8 @@ from engine.actors import Actor
 from engine.deadlines import DueJudge
 from engine.definitions import DefinitionModel
 from engine.errors import Forbidden, NotFound
-from engine.persistence.tables import deployment_files, message_subscriptions, process_definitions, tasks
+from engine.persistence.tables import TASK_IS_OPEN, deployment_files, message_subscriptions, process_definitions, tasks
 from engine.results import CaseProgress, ElementState, WaitingMessageView
-from engine.vocabulary import OPEN_TASK_STATES
 
 LIVE_CASE_STATES = ("running", "error")
 
@@ -42,7 +41,7 @@ def progress(connection: Connection, actor: Actor, case: Mapping[str, Any], judg
             select(tasks.c.activity_id, tasks.c.department_code, tasks.c.due_at)
             .where(tasks.c.instance_id == case["id"])
             .where(tasks.c.kind == "user")
-            .where(tasks.c.state.in_(OPEN_TASK_STATES))
+            .where(TASK_IS_OPEN)
             .order_by(tasks.c.due_at.is_(None), tasks.c.due_at, tasks.c.created_at)
         ).all()
         for step in open_steps:

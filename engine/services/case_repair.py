@@ -18,8 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from engine.command_context import CommandContext
 from engine.errors import Conflict
 from engine.instructions import NON_BLOCKING_INCIDENTS
-from engine.persistence.tables import incidents, message_subscriptions, process_instances, tasks, timers
-from engine.vocabulary import OPEN_TASK_STATES
+from engine.persistence.tables import TASK_IS_OPEN, incidents, message_subscriptions, process_instances, tasks, timers
 
 
 def fire_timers(work: CommandContext, *, instance_id: str) -> bool:
@@ -101,7 +100,7 @@ def force_cancel(work: CommandContext, row: Mapping[str, Any], reason: str | Non
         raise Conflict("the case was changed by someone else; reload and try again", code="stale_case")
     closed = connection.execute(
         update(tasks)
-        .where(tasks.c.instance_id == instance_id, tasks.c.state.in_(OPEN_TASK_STATES))
+        .where(tasks.c.instance_id == instance_id, TASK_IS_OPEN)
         .values(state="cancelled", ended_at=work.now)
         .returning(tasks.c.id, tasks.c.activity_id)
     ).all()

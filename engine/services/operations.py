@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, func, select
 
-from engine.persistence.tables import tasks, timers
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
+from engine.persistence.tables import TASK_IS_OPEN, tasks, timers
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -49,7 +48,7 @@ class OperationsService:
                 str(code or ""): int(count)
                 for code, count in connection.execute(
                     select(tasks.c.department_code, func.count())
-                    .where(tasks.c.state.in_(OPEN_STATES))
+                    .where(TASK_IS_OPEN)
                     .group_by(tasks.c.department_code)
                 )
             }
@@ -58,7 +57,7 @@ class OperationsService:
             ).one()
             escalation_row = connection.execute(
                 select(func.count(), func.min(tasks.c.due_at)).where(
-                    tasks.c.state.in_(OPEN_STATES),
+                    TASK_IS_OPEN,
                     tasks.c.kind == "user",
                     tasks.c.escalated_at.is_(None),
                     tasks.c.due_at <= now,

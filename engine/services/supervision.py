@@ -23,6 +23,7 @@ from engine.commands.supervision import (
 )
 from engine.errors import Conflict, InvalidInput, Problem
 from engine.persistence.tables import (
+    TASK_IS_OPEN,
     tasks,
 )
 from engine.results import InstanceView, NotificationView, Page, TaskView
@@ -32,7 +33,6 @@ from engine.views import (
     summary,
     summary_select,
 )
-from engine.vocabulary import OPEN_TASK_STATES as OPEN_STATES
 
 if TYPE_CHECKING:
     from engine.core import ProcessEngine
@@ -59,7 +59,7 @@ class SupervisionService:
         soon = soon_threshold(now, self._engine.calendar, self._engine.policy)
 
         def run(connection: Connection) -> Page:
-            query = summary_select().where(tasks.c.state.in_(OPEN_STATES), tasks.c.due_at <= soon)
+            query = summary_select().where(TASK_IS_OPEN, tasks.c.due_at <= soon)
             query = query.where(supervised_tasks_clause(actor))
             rows = connection.execute(query.order_by(tasks.c.due_at, tasks.c.id)).mappings().all()
             judge = self._engine.judge()
@@ -133,7 +133,7 @@ class SupervisionService:
                 c.execute(
                     select(tasks.c.id)
                     .where(
-                        tasks.c.state.in_(OPEN_STATES),
+                        TASK_IS_OPEN,
                         tasks.c.kind == "user",
                         tasks.c.due_at < now,
                         tasks.c.escalated_at.is_(None),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Update, bindparam, literal, select, update
 
 from engine.access import tasks as task_access
 from engine.command_context import CommandContext
@@ -120,7 +120,9 @@ def _transition(expected: tuple[str, ...], guard: str) -> Update:
     key = (expected, guard)
     query = _TRANSITIONS.get(key)
     if query is None:
-        query = update(tasks).where(tasks.c.id == bindparam("b_id"), tasks.c.state.in_(expected))
+        # one literal bind per state: an "expanding" list is rendered into the SQL at every execution
+        states = [literal(state) for state in expected]
+        query = update(tasks).where(tasks.c.id == bindparam("b_id"), tasks.c.state.in_(states))
         if guard == "free":
             query = query.where(tasks.c.assignee_user_id.is_(None))
         elif guard == "held":
