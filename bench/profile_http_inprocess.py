@@ -3,9 +3,9 @@
 Same model and requests as ``bench/bench_http_throughput.py`` (start, then three times list the
 case's open tasks and complete one), on a fresh SQLite file, no server: prints instances/s, ms and
 SQL statements per request, CPU ms per request (this process's CPU time: steadier than the wall
-clock on a shared machine) in all and per endpoint, and with ``--profile`` the top entries of a cProfile run (our code and
-SQLAlchemy's statement building), which is where the request path's time goes. ``--synchronous
-normal`` runs SQLite with ``PRAGMA synchronous=NORMAL`` (default FULL, as shipped).
+clock on a shared machine) in all and per endpoint, and with ``--profile`` the top entries of a
+cProfile run (our code and SQLAlchemy's statement building), which is where the request path's time goes.
+``--synchronous normal`` runs SQLite with ``PRAGMA synchronous=NORMAL`` (default FULL, as shipped).
 
     .venv/bin/python bench/profile_http_inprocess.py [--cases N] [--profile] [--synchronous full|normal]
 """
@@ -57,21 +57,21 @@ def main() -> None:
 
     cpu_by_endpoint = {"start": 0.0, "list": 0.0, "complete": 0.0}
 
-    def timed(endpoint: str, call: Any) -> Any:
+    def timed(endpoint: str, call: Any, *args: Any, **kwargs: Any) -> Any:
         begin = time.process_time()
-        response = call()
+        response = call(*args, **kwargs)
         cpu_by_endpoint[endpoint] += time.process_time() - begin
         return response
 
     def case() -> None:
-        started = timed("start", lambda: client.post(f"{BASE}/process-definitions/key/{PROCESS}/start",
-                                                     json={"department": "D1"}, headers=headers))
+        started = timed("start", client.post, f"{BASE}/process-definitions/key/{PROCESS}/start",
+                        json={"department": "D1"}, headers=headers)
         assert started.status_code < 300, started.text
         for _ in range(3):
-            listed = timed("list", lambda: client.get(
-                f"{BASE}/tasks", query_string={"instance_id": started.json["id"], "state": "open"}, headers=headers))
-            done = timed("complete", lambda: client.post(f"{BASE}/tasks/{listed.json[0]['id']}/complete",
-                                                         json={"data": {}}, headers=headers))
+            listed = timed("list", client.get, f"{BASE}/tasks",
+                           query_string={"instance_id": started.json["id"], "state": "open"}, headers=headers)
+            done = timed("complete", client.post, f"{BASE}/tasks/{listed.json[0]['id']}/complete",
+                         json={"data": {}}, headers=headers)
             assert done.status_code < 300, done.text
 
     for _ in range(5):  # warm up: imports, compiled statements, the case cache
