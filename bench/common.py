@@ -315,7 +315,7 @@ class Probe:
         if self._patched or not self.enabled:
             return
         self._patched = True
-        import engine.command_context as casework
+        import engine.case_saving as casework  # save_case calls diff_rows by this module's name
         from engine.spiff import state
         from engine.spiff.cases import LiveCase
 
