@@ -7,7 +7,7 @@ import { LEDGER_FILTERS, LEDGER_SORTS, PAGE_SIZES, toQuery, useQuery } from "./q
 import { useDepartments, useProcessNames } from "./names.js";
 import { ledgerColumns } from "./ledgerColumns.jsx";
 import LedgerFilters from "./LedgerFilters.jsx";
-import Pager from "./Pager.jsx";
+import Pager from "../Pager.jsx";
 
 const DEFAULT_SORT = "-started_at";
 
@@ -106,7 +106,8 @@ export default function LedgerPage() {
         </table>
       </div>
       {result && total === 0 && <p className="text-muted">{t("figures.ledger.empty")}</p>}
-      <Pager page={page} pages={lastCounted ? page : result?.pagination?.total_pages || 1} pageSize={pageSize}
+      <Pager keys="figures.ledger" testId="ledger-page" page={page}
+        pages={lastCounted ? page : result?.pagination?.total_pages || 1} pageSize={pageSize} pageSizes={PAGE_SIZES}
         more={Boolean(result?.capped) && full}
         onPage={(p) => go({ page: p })} onPageSize={(size) => go({ page_size: size, page: undefined })} />
     </section>

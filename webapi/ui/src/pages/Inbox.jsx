@@ -5,6 +5,7 @@ import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { get, getPage } from "../api.js";
 import { formatDateTime, formatWaiting } from "../format.js";
+import Pager from "../Pager.jsx";
 import { Link } from "../router.jsx";
 import { DUE_BADGE, dueKey } from "./due.js";
 import { useInboxCounts } from "./inboxTasks.js";
@@ -146,19 +147,8 @@ export default function Inbox({ user }) {
         </div>
       )}
       {result && (page > 1 || !last) && (
-        <nav className="d-flex flex-wrap align-items-center gap-2" aria-label={t("inbox.paging")}>
-          <button type="button" className="btn btn-sm btn-outline-secondary" disabled={page <= 1}
-                  onClick={() => setPage(page - 1)}>
-            {t("inbox.previous")}
-          </button>
-          <span className="small" data-testid="inbox-page">
-            {t(result.capped ? "inbox.pageOfMany" : "inbox.pageOf", { page, pages: result.pages, total: result.total })}
-          </span>
-          <button type="button" className="btn btn-sm btn-outline-secondary" disabled={last}
-                  onClick={() => setPage(page + 1)}>
-            {t("inbox.next")}
-          </button>
-        </nav>
+        <Pager keys="inbox" testId="inbox-page" page={page} pages={result.pages} total={result.total}
+          more={result.capped} hasNext={!last} onPage={setPage} />
       )}
     </section>
   );
