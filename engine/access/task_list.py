@@ -33,16 +33,15 @@ from engine.paging import capped_count_statement, disjoint_count_statement, merg
 from engine.persistence.tables import TASK_IS_OPEN, process_instances, tasks
 from engine.views import summary_select
 
-_LIVE = TASK_IS_OPEN
 # Each filter of the list by name, over bound parameters (``f_<name>``; due statuses: ``f_now``, ``f_soon``).
 FILTERS: dict[str, ColumnElement[bool]] = {
     "state": tasks.c.state == bindparam("f_state"),
     "department": tasks.c.department_code == bindparam("f_department"),
     "assignee": tasks.c.assignee_user_id == bindparam("f_assignee"),
     "instance_id": tasks.c.instance_id == bindparam("f_instance_id"),
-    "due:overdue": and_(_LIVE, tasks.c.due_at < bindparam("f_now")),
-    "due:due_soon": and_(_LIVE, tasks.c.due_at >= bindparam("f_now"), tasks.c.due_at <= bindparam("f_soon")),
-    "due:on_time": and_(_LIVE, tasks.c.due_at > bindparam("f_soon")),
+    "due:overdue": and_(TASK_IS_OPEN, tasks.c.due_at < bindparam("f_now")),
+    "due:due_soon": and_(TASK_IS_OPEN, tasks.c.due_at >= bindparam("f_now"), tasks.c.due_at <= bindparam("f_soon")),
+    "due:on_time": and_(TASK_IS_OPEN, tasks.c.due_at > bindparam("f_soon")),
     # a lookup of the task's case by its key per row: cheap while the rows come from a narrower index
     "process_key": exists().where(
         process_instances.c.id == tasks.c.instance_id, process_instances.c.process_key == bindparam("f_process_key")
