@@ -53,7 +53,7 @@ def _open_activities(engine: ProcessEngine, org: Org, instance_id: str) -> list[
 def test_a_slow_script_of_a_message_receiver_does_not_block_a_completion_in_another_case(
     engine: ProcessEngine, org: Org
 ) -> None:
-    receiver, sender_task = _relay(engine, org, "slow", again="n < 30")  # 30 rounds of ~20 ms
+    receiver, sender_task = _relay(engine, org, "slow", again="n < 80")  # 80 rounds of 5-20 ms: 0.4-1.6 s
     _, quiet_task = open_case(engine, org, "done = True")
     receiver_loaded = threading.Event()
     engine.executor.test_hooks.after_load = lambda case_id: receiver_loaded.set() if case_id == receiver else None
