@@ -316,7 +316,7 @@ class Probe:
             return
         self._patched = True
         import engine.case_saving as casework  # save_case calls diff_rows by this module's name
-        from engine.spiff import state
+        from engine.spiff import row_cache
         from engine.spiff.cases import LiveCase
 
         for name, category in _LIVE_METHODS.items():
@@ -328,7 +328,7 @@ class Probe:
                 setattr(LiveCase, name, property(self._timed(category, attribute.fget)))
             else:
                 setattr(LiveCase, name, self._timed(category, attribute))
-        state.workflow_rows = self._timed(ROWS, state.workflow_rows)
+        row_cache.workflow_rows = self._timed(ROWS, row_cache.workflow_rows)
         original_diff = vars(casework)["diff_rows"]
 
         def counting_diff(*args: Any, **kwargs: Any) -> Any:

@@ -7,6 +7,7 @@ and available to operators (``wutong check``) to verify stored cases.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,6 +22,36 @@ if TYPE_CHECKING:
 
 def stored_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any]:
     """The case rebuilt from the database alone, as SpiffWorkflow's serializer sees it."""
+    return _stored_case(engine, instance_id).document()
+
+
+def stored_activities(engine: ProcessEngine, instance_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case row's active and completed activities, and those of the case rebuilt from its rows."""
+    with engine.db.transaction(write=False) as connection:
+        row = (
+            connection.execute(
+                select(process_instances.c.active_activities_json, process_instances.c.completed_activities_json).where(
+                    process_instances.c.id == instance_id
+                )
+            )
+            .mappings()
+            .one()
+        )
+    live = _stored_case(engine, instance_id)
+    stored = {
+        "active": json.loads(row["active_activities_json"]),
+        "completed": json.loads(row["completed_activities_json"]),
+    }
+    return stored, {"active": live.active_activities(), "completed": live.completed_activities()}
+
+
+def live_index_problems(engine: ProcessEngine, instance_id: str) -> list[str]:
+    """Where the cached running case's index of tasks differs from a full walk of its tree."""
+    entry = engine.cases.peek(instance_id)
+    return entry.live.index_problems() if entry is not None else []
+
+
+def _stored_case(engine: ProcessEngine, instance_id: str) -> LiveCase:
     with engine.db.transaction(write=False) as connection:
         case = (
             connection.execute(
@@ -41,8 +72,7 @@ def stored_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any]:
             .where(case_state_rows.c.instance_id == instance_id)
             .order_by(case_state_rows.c.seq)
         ).all()
-    live = LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in rows), engine.script_engine, version)
-    return live.document()
+    return LiveCase.restore(specs, ((r.row_key, r.owner, r.content) for r in rows), engine.script_engine, version)
 
 
 def live_document(engine: ProcessEngine, instance_id: str) -> dict[str, Any] | None:

@@ -2,15 +2,14 @@
 
 The engine changes tasks on its own (gateways, scripts, timers, boundary events, a terminate end
 event, a send-back's reset); comparing each workflow task's phase before and after a command
-finds every such change without any command having to name it.
+finds every such change without any command having to name it (``engine/spiff/task_index.py``
+keeps the phases and hands over only the tasks whose state changed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 ACTIVE_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
@@ -39,29 +38,19 @@ class Seen:
     element_type: str
     phase: str  # pending | active | completed | cancelled
     human: bool
-    order: int  # the task's place in creation order (parents before their children)
+    order: tuple[int, int]  # the task's place in the tree's order (engine/spiff/task_index.py)
+    task_id: str
 
 
-def states(tasks: Iterable[Task]) -> dict[str, Seen]:
-    """Each BPMN activity's workflow task (by id) and its phase now."""
-    seen: dict[str, Seen] = {}
-    for order, task in enumerate(tasks):
-        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        if not bpmn_id:
-            continue
-        if task.state & ACTIVE_STATES:
-            phase = _ACTIVE
-        elif task.state == TaskState.COMPLETED:
-            phase = _COMPLETED
-        elif task.state == TaskState.CANCELLED:
-            phase = _CANCELLED
-        else:
-            phase = _PENDING
-        name = type(task.task_spec).__name__
-        seen[str(task.id)] = Seen(
-            str(bpmn_id), name[:1].lower() + name[1:], phase, bool(task.task_spec.manual), order
-        )
-    return seen
+def phase_of(state: int) -> str:
+    """The phase of a task in ``state``: active, completed, cancelled or pending (predicted, not reached)."""
+    if state & ACTIVE_STATES:
+        return _ACTIVE
+    if state == TaskState.COMPLETED:
+        return _COMPLETED
+    if state == TaskState.CANCELLED:
+        return _CANCELLED
+    return _PENDING
 
 
 def changes(before: dict[str, Seen], now: dict[str, Seen]) -> list[ActivityChange]:

@@ -26,10 +26,11 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from engine.spiff import activities, boundary_cycles, dmn_rules, state, storable_steps, timer_limits
+from engine.spiff import boundary_cycles, dmn_rules, row_cache, state, storable_steps, timer_limits
 from engine.spiff.activities import ActivityChange
 from engine.spiff.specs import SpecBundle
 from engine.spiff.state_versions import SERIALIZER_VERSION
+from engine.spiff.task_index import TaskIndex
 
 E = TypeVar("E")
 
@@ -126,11 +127,14 @@ def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
 class LiveCase:
     """One case's workflow, with the script engine attached (it is never serialized)."""
 
-    def __init__(self, workflow: BpmnWorkflow, script_engine: Any) -> None:
+    def __init__(self, workflow: BpmnWorkflow, script_engine: Any, *, new: bool = False) -> None:
+        """``new``: a case that has just started, so every activity it reached counts as started."""
         self.workflow = workflow
         workflow.script_engine = script_engine
-        self._row_cache = state.RowCache()  # rows of the last save, so a save converts only what changed
-        self._seen = activities.states(self._all_tasks())  # what activity_changes compares with
+        self._row_cache = row_cache.RowCache()  # rows of the last save, so a save converts only what changed
+        # ready, waiting and active tasks and activity phases; every method that moves the workflow
+        # marks it dirty, and it catches up with one cheap walk when next asked
+        self._index = TaskIndex(workflow, report_existing=new)
 
     # --- creation and storage -----------------------------------------------------------------
 
@@ -140,9 +144,7 @@ class LiveCase:
         first = workflow.get_tasks(state=TaskState.READY)
         for task in first:
             task.data.update(copy.deepcopy(dict(variables)))
-        live = cls(workflow, script_engine)
-        live._seen = {}  # a new case: every activity it reaches has started
-        return live
+        return cls(workflow, script_engine, new=True)
 
     @classmethod
     def restore(
@@ -156,7 +158,7 @@ class LiveCase:
         return cls(state.restore_workflow(specs, rows, version), script_engine)
 
     def rows(self) -> list[state.StateRow]:
-        return state.workflow_rows(self.workflow, self._row_cache)
+        return row_cache.workflow_rows(self.workflow, self._row_cache)
 
     def document(self) -> dict[str, Any]:
         return state.full_document(self.workflow)
@@ -165,6 +167,7 @@ class LiveCase:
 
     def run(self) -> Failure | None:
         """Run engine steps until only human work, timers or messages remain."""
+        self._index.dirty = True
         try:
             self.workflow.do_engine_steps()
         except (SpiffWorkflowException, Exception) as exc:  # BPMN content failed: becomes an incident
@@ -177,6 +180,7 @@ class LiveCase:
     def complete(self, task_id: str, data: Mapping[str, Any]) -> Failure | None:
         task = self._task(task_id)
         task.data.update(copy.deepcopy(dict(data)))
+        self._index.dirty = True
         try:
             task.run()
         except (SpiffWorkflowException, Exception) as exc:
@@ -184,6 +188,7 @@ class LiveCase:
         return self.run()
 
     def fire_timers(self) -> Failure | None:
+        self._index.dirty = True
         try:
             self.workflow.refresh_timers()
         except (SpiffWorkflowException, Exception) as exc:
@@ -192,6 +197,7 @@ class LiveCase:
 
     def retry(self) -> Failure | None:
         """Make failed tasks ready again and resume from them."""
+        self._index.dirty = True
         for task in self._all_tasks():
             if task.state == TaskState.ERROR:
                 task._set_state(TaskState.READY)
@@ -208,12 +214,14 @@ class LiveCase:
         if not earlier:
             return False
         latest = max(earlier, key=lambda t: _depth(t))
+        self._index.dirty = True
         # The reopened step starts from the case's data as it is now, not from what flowed into it the
         # first time (which may be empty once old task data is compacted).
         self.workflow.reset_from_task_id(latest.id, data=copy.deepcopy(current.data))
         return True
 
     def cancel(self) -> None:
+        self._index.dirty = True
         self.workflow.cancel()
 
     def update_variables(self, set_values: Mapping[str, Any], unset: Iterable[str]) -> None:
@@ -266,9 +274,9 @@ class LiveCase:
 
     def waiting_messages(self) -> list[WaitingMessage]:
         waiting: list[WaitingMessage] = []
-        for task in self._all_tasks():
+        for task in self._index.waiting():
             spec = task.task_spec
-            if task.state != TaskState.WAITING or not isinstance(spec, CatchingEvent):
+            if not isinstance(spec, CatchingEvent):
                 continue
             for definition in _caught(spec, MessageEventDefinition):
                 waiting.append(
@@ -310,6 +318,7 @@ class LiveCase:
                     if prop.name in expected
                 }
             engine = self.workflow.script_engine
+            self._index.dirty = True
             if defaults:
                 self.workflow.script_engine = _CorrelationDefaults(engine, defaults)
             try:
@@ -333,8 +342,7 @@ class LiveCase:
         """Waiting tasks that catch the message ``name`` (an event-based gateway among its events)."""
         return [
             (task, definition)
-            for task in self._all_tasks()
-            if task.state == TaskState.WAITING
+            for task in self._index.waiting()
             for definition in _caught(task.task_spec, MessageEventDefinition)
             if definition.name == name
         ]
@@ -368,6 +376,7 @@ class LiveCase:
 
     def receive_event(self, event: Any) -> bool:
         """Deliver another case's thrown event (its correlations decide whether it matches)."""
+        self._index.dirty = True
         try:
             self.workflow.send_event(copy.deepcopy(event))
         except WorkflowException:
@@ -378,9 +387,7 @@ class LiveCase:
 
     def ready_user_tasks(self) -> list[ReadyTask]:
         ready: list[ReadyTask] = []
-        for task in self._all_tasks():
-            if task.state != TaskState.READY or not task.task_spec.manual:
-                continue
+        for task in self._index.ready_manual():
             spec = task.task_spec
             extensions = getattr(spec, "extensions", None) or {}
             ready.append(
@@ -398,9 +405,7 @@ class LiveCase:
 
     def waiting_timers(self) -> list[WaitingTimer]:
         timers: list[WaitingTimer] = []
-        for task in self._all_tasks():
-            if task.state != TaskState.WAITING:
-                continue
+        for task in self._index.waiting():
             for definition in _caught(task.task_spec, TimerEventDefinition):
                 due = _parse_due(definition.details(task).value)
                 if due is not None:
@@ -409,10 +414,10 @@ class LiveCase:
         return timers
 
     def completed_activities(self) -> list[str]:
-        return self._activities(lambda t: t.state == TaskState.COMPLETED)
+        return self._index.activities("completed")
 
     def active_activities(self) -> list[str]:
-        return self._activities(lambda t: bool(t.state & ACTIVE_STATES))
+        return self._index.activities("active")
 
     def variables(self) -> dict[str, Any]:
         """The case's current data: the last completed task's, then what waiting work carries on with.
@@ -424,8 +429,8 @@ class LiveCase:
         last = self.workflow.last_task
         if last is not None:
             data.update(last.data)
-        for task in self.workflow.tasks.values():
-            if task.state & ACTIVE_STATES and _bpmn_id(task):
+        for task in self._index.active():  # in tree order, the top workflow's first
+            if task.workflow is self.workflow and _bpmn_id(task):
                 data.update(task.data)
         return _jsonable(data)
 
@@ -451,15 +456,18 @@ class LiveCase:
     @property
     def finished(self) -> bool:
         """Completed, checked by the absence of unfinished work (``is_completed`` can lie)."""
-        if not self.workflow.is_completed():
+        if self._index.any_active():
             return False
-        return not any(t.state & ACTIVE_STATES for t in self._all_tasks())
+        return bool(self.workflow.is_completed())
 
     def activity_changes(self) -> list[ActivityChange]:
         """The activities that started, completed or were cancelled since the last call (or since the
         case was restored): derived from task states, so no command has to say what the engine did."""
-        before, self._seen = self._seen, activities.states(self._all_tasks())
-        return activities.changes(before, self._seen)
+        return self._index.activity_changes()
+
+    def index_problems(self) -> list[str]:
+        """Where the kept index of tasks differs from a full walk (the reload check asks; empty when right)."""
+        return self._index.problems()
 
     def terminated(self) -> bool:
         """The case ended at a terminate end event of its top-level process."""
@@ -481,14 +489,6 @@ class LiveCase:
         if task is None:
             raise KeyError(task_id)
         return task
-
-    def _activities(self, keep: Any) -> list[str]:
-        seen: dict[str, None] = {}
-        for task in self._all_tasks():
-            bpmn_id = _bpmn_id(task)
-            if bpmn_id and keep(task):
-                seen.setdefault(bpmn_id, None)
-        return list(seen)
 
 
 def _caught(spec: Any, kind: type[E]) -> list[E]:

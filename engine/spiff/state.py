@@ -10,7 +10,6 @@ vanished are deleted. Restoring reassembles exactly the dict the library's own s
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -122,14 +121,23 @@ PART_SIZE = 64  # list items per part row
 PARTS = "__wutong_parts__"  # marker left in a task row where a long list was moved out
 
 
-def _task_rows(task_id: str, owner: str, task: dict[str, Any]) -> list[StateRow]:
+PartMemo = dict[str, tuple[list[Any], StateRow]]
+"""A task's part rows by key, each with the items it holds (so an unchanged part is not dumped again)."""
+
+
+def _task_rows(task_id: str, owner: str, task: dict[str, Any], memo: PartMemo | None = None) -> list[StateRow]:
     """A task's row, plus part rows for the lists that grow with history.
 
     A loop task's ``children`` and its ``internal_data`` lists gain one id per pass. Kept inline
     they would make the task's row, rewritten on every pass, grow without bound; cut into
     fixed-size parts, a pass rewrites only the last part, so the bytes a step writes stay flat.
+    With a ``memo`` (the task's parts as last cut, replaced by this cut's), a part whose items are
+    unchanged reuses its row instead of being dumped and digested again.
     """
     parts: list[StateRow] = []
+    known = dict(memo) if memo is not None else {}
+    if memo is not None:
+        memo.clear()
 
     def cut(container: dict[str, Any], name: str, slot: str) -> None:
         value = container.get(name)
@@ -137,7 +145,12 @@ def _task_rows(task_id: str, owner: str, task: dict[str, Any]) -> list[StateRow]
             count = (len(value) + PART_SIZE - 1) // PART_SIZE
             for index in range(count):
                 chunk = value[index * PART_SIZE : (index + 1) * PART_SIZE]
-                parts.append(_row(f"part:{task_id}:{slot}:{index}", owner, chunk))
+                key = f"part:{task_id}:{slot}:{index}"
+                last = known.get(key)
+                row = last[1] if last is not None and last[0] == chunk else _row(key, owner, chunk)
+                parts.append(row)
+                if memo is not None:
+                    memo[key] = (chunk, row)
             container[name] = {PARTS: count}
 
     cut(task, "children", "children")
@@ -160,141 +173,6 @@ def _join_parts(task: dict[str, Any], task_id: str, parts: Mapping[tuple[str, st
     if isinstance(internal, dict):
         for name in list(internal):
             join(internal, name, f"internal_data.{name}")
-
-
-class RowCache:
-    """Each task's rows from the last save of one live workflow, with a snapshot of everything the
-    library's task converter reads: state, ``last_state_change``, ``triggered``, parent and children
-    ids, ``internal_data``, and deep copies of the task's data (its row stores a delta against its
-    parent's data, so the parent's data must be unchanged too).
-
-    A task whose snapshot still equals the task reuses its rows; only the others are converted. The
-    data comparison is what keeps this sound: a task's data may change without any change of state
-    (loop and multi-instance parents, nested values shared by reference with other tasks), and
-    comparing with an independent deep copy sees every such change. Anything that does not compare
-    equal to its copy (objects without ``__eq__``, NaN) is simply converted again.
-
-    After every save each task's snapshot holds its data as of that save, so "the parent's data is
-    unchanged" is the parent's own data comparison, made just before (a parent is created, and
-    stored, before its children). Keys are the ids' integers: ``UUID.__hash__`` runs in Python and
-    was a third of the time on a 1,000-task case.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[int, tuple[tuple[Any, ...], list[StateRow]]] = {}
-        self._data_unchanged: dict[int, bool] = {}
-
-    def rows(self, task: Any, owner: str) -> list[StateRow]:
-        key = task.id.int
-        entry = self._entries.get(key)
-        if entry is not None:
-            snapshot, rows = entry
-            data_unchanged = task.data == snapshot[6]
-            self._data_unchanged[key] = data_unchanged
-            if data_unchanged and self._parent_data_unchanged(task) and _unchanged(snapshot, task):
-                return rows
-        else:
-            self._data_unchanged[key] = False
-        rows = _task_rows(str(task.id), owner, SERIALIZER.registry.convert(task))
-        self._entries[key] = (_snapshot(task), rows)
-        return rows
-
-    def _parent_data_unchanged(self, task: Any) -> bool:
-        if task._parent is None:
-            return True
-        known = self._data_unchanged.get(task._parent.int)
-        if known is not None:
-            return known
-        return False  # a parent outside this walk (not expected): convert to be safe
-
-    def start_walk(self) -> None:
-        self._data_unchanged.clear()
-
-    def keep_only(self, count: int) -> None:
-        """Forget tasks that left the workflow; ``count`` tasks were walked, each now has an entry."""
-        if len(self._entries) != count:
-            walked = self._data_unchanged
-            for key in [k for k in self._entries if k not in walked]:
-                del self._entries[key]
-
-
-def _snapshot(task: Any) -> tuple[Any, ...]:
-    return (
-        task.state,
-        task.last_state_change,
-        task.triggered,
-        task._parent,
-        list(task._children),
-        copy.deepcopy(task.internal_data),
-        copy.deepcopy(task.data),
-    )
-
-
-def _unchanged(snapshot: tuple[Any, ...], task: Any) -> bool:
-    """Everything but the data, which ``RowCache.rows`` compared first."""
-    state, changed, triggered, parent_id, children, internal, _data = snapshot
-    return bool(
-        task.state == state
-        and task.last_state_change == changed
-        and task.triggered == triggered
-        and task._parent == parent_id
-        and task._children == children
-        and task.internal_data == internal
-    )
-
-
-def workflow_rows(workflow: BpmnWorkflow, cache: RowCache | None = None) -> list[StateRow]:
-    """Convert a running workflow into rows, top workflow first, tasks in creation order.
-
-    With a ``cache`` (kept by the live case between saves), only tasks that changed since the last
-    save are converted; the rows are the same either way.
-    """
-    registry = SERIALIZER.registry
-    registry._encoder_mode = False
-    cache = cache if cache is not None else RowCache()
-    converter = _workflow_converter()
-    walked = 0
-    rows: list[StateRow] = []
-    cache.start_walk()
-    owners: list[tuple[str, Any, dict[str, Any]]] = [(TOP, workflow, _top_row(converter, workflow))]
-    for sub_id, subprocess in workflow.subprocesses.items():
-        owners.append((str(sub_id), subprocess, _sub_row(subprocess)))
-    for owner, flow, own_row in owners:
-        rows.append(_row(f"wf:{owner}", owner, own_row))
-        for task in flow.tasks.values():
-            walked += 1
-            rows.extend(cache.rows(task, owner))
-    cache.keep_only(walked)
-    return rows
-
-
-def _top_row(converter: WorkflowConverter, workflow: BpmnWorkflow) -> dict[str, Any]:
-    registry = SERIALIZER.registry
-    top = {
-        "data": registry.convert(registry.clean(workflow.data)),
-        "correlations": workflow.correlations,
-        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
-        "success": workflow.success,
-        "completed": workflow.completed,
-        "root": str(workflow.task_tree.id),
-        "bpmn_events": registry.convert(workflow.bpmn_events),
-    }
-    return top
-
-
-def _sub_row(subprocess: Any) -> dict[str, Any]:
-    registry = SERIALIZER.registry
-    return {
-        "data": registry.convert(registry.clean(subprocess.data)),
-        "correlations": subprocess.correlations,
-        "last_task": str(subprocess.last_task.id) if subprocess.last_task is not None else None,
-        "success": subprocess.success,
-        "completed": subprocess.completed,
-        "root": str(subprocess.task_tree.id),
-        "parent_task_id": str(subprocess.parent_task_id),
-        "spec": subprocess.spec.name,
-        "typename": "BpmnSubWorkflow",
-    }
 
 
 def diff_rows(rows: Iterable[StateRow], stored: Mapping[str, str]) -> RowChanges:

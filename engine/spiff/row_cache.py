@@ -1,0 +1,238 @@
+"""A live workflow cut into rows at every save, converting only the tasks that changed since the last one.
+
+``engine/spiff/state.py`` defines the rows; this module makes them quickly for a case that stays in
+memory between commands. Two things keep a save's cost flat as a case's history grows: a task whose
+snapshot still equals the task reuses its rows, and a task that changed converts the long lists it
+carries (a loop task's children and merged iterations, one more per pass) only where they grew.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
+
+from engine.spiff.state import SERIALIZER, TOP, PartMemo, StateRow, _row, _task_rows, _workflow_converter
+
+
+class RowCache:
+    """Each task's rows from the last save of one live workflow, with a snapshot of everything the
+    library's task converter reads: state, ``last_state_change``, ``triggered``, parent and children
+    ids, ``internal_data``, and copies of the task's data (its row stores a delta against its
+    parent's data, so the parent's data must be unchanged too).
+
+    A task whose snapshot still equals the task reuses its rows; only the others are converted. The
+    data comparison is what keeps this sound: a task's data may change without any change of state
+    (loop and multi-instance parents, nested values shared by reference with other tasks), and
+    comparing with an independent copy sees every such change. Anything that does not compare
+    equal to its copy (objects without ``__eq__``, NaN) is simply converted again.
+
+    After every save each task's snapshot holds its data as of that save, so "the parent's data is
+    unchanged" is the parent's own data comparison, made just before (a parent is created, and
+    stored, before its children). Keys are the ids' integers: ``UUID.__hash__`` runs in Python and
+    was a third of the time on a 1,000-task case.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[tuple[Any, ...], list[StateRow], _Converted]] = {}
+        self._data_unchanged: dict[int, bool] = {}
+
+    def rows(self, task: Any, owner: str) -> list[StateRow]:
+        key = task.id.int
+        entry = self._entries.get(key)
+        if entry is not None:
+            snapshot, rows, converted = entry
+            data_unchanged = task.data == snapshot[6]
+            self._data_unchanged[key] = data_unchanged
+            if data_unchanged and self._parent_data_unchanged(task) and _unchanged(snapshot, task):
+                return rows
+        else:
+            self._data_unchanged[key] = False
+            converted = _Converted()
+        rows = _task_rows(str(task.id), owner, converted.task_dict(task), converted.parts)
+        self._entries[key] = (_snapshot(task), rows, converted)
+        return rows
+
+    def _parent_data_unchanged(self, task: Any) -> bool:
+        if task._parent is None:
+            return True
+        known = self._data_unchanged.get(task._parent.int)
+        if known is not None:
+            return known
+        return False  # a parent outside this walk (not expected): convert to be safe
+
+    def start_walk(self) -> None:
+        self._data_unchanged.clear()
+
+    def keep_only(self, count: int) -> None:
+        """Forget tasks that left the workflow; ``count`` tasks were walked, each now has an entry."""
+        if len(self._entries) != count:
+            walked = self._data_unchanged
+            for key in [k for k in self._entries if k not in walked]:
+                del self._entries[key]
+
+
+_TASK_CONVERTER = SERIALIZER.registry.convert_to_dict["Task"].args[1].__self__
+# task_dict repeats TaskConverter.to_dict; a library whose converter is another class falls back to it
+_SAME_CONVERTER = type(_TASK_CONVERTER) is TaskConverter and SERIALIZER.registry.typenames.get(Task) == "Task"
+
+
+class _Converted:
+    """What converting one task last produced that the next conversion can reuse: the text of its
+    children's ids and its part rows."""
+
+    __slots__ = ("children", "children_text", "parts")
+
+    def __init__(self) -> None:
+        self.children: list[Any] = []
+        self.children_text: list[str] = []
+        self.parts: PartMemo = {}
+
+    def task_dict(self, task: Any) -> dict[str, Any]:
+        """Exactly what the library's registry makes of the task (``TaskConverter.to_dict`` and its
+        typename), with the ids of children seen at the last conversion not turned into text again
+        (``UUID.__str__`` runs in Python) and lists of text in ``internal_data`` copied, not walked."""
+        registry = SERIALIZER.registry
+        if not _SAME_CONVERTER or type(task) is not Task:
+            converted: dict[str, Any] = registry.convert(task)
+            return converted
+        parent = task.parent
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            data = {}
+            delta = {
+                "updates": DeepMerge.get_updated_keys(parent.data, task.data),
+                "deletions": DeepMerge.get_deleted_keys(parent.data, task.data),
+            }
+        return {
+            "id": str(task.id),
+            "parent": str(task._parent) if parent is not None else None,
+            "children": self._children_text(task._children),
+            "last_state_change": task.last_state_change,
+            "state": task.state,
+            "task_spec": task.task_spec.name,
+            "triggered": task.triggered,
+            "internal_data": _converted_internal(task.internal_data),
+            "data": data,
+            "delta": delta,
+            "typename": "Task",
+        }
+
+    def _children_text(self, children: list[Any]) -> list[str]:
+        known = len(self.children)
+        # the same id objects stay in the list as it grows, and list equality checks identity first
+        if known and len(children) >= known and children[:known] == self.children:
+            text = self.children_text + [str(child) for child in children[known:]]
+        else:
+            text = [str(child) for child in children]
+        self.children, self.children_text = list(children), text
+        return list(text)
+
+
+def _converted_internal(internal: dict[str, Any]) -> Any:
+    """``registry.convert(internal_data)``; a list holding only text converts to a copy of itself."""
+    registry = SERIALIZER.registry
+    if not isinstance(internal, dict):
+        return registry.convert(internal)
+    return {
+        name: list(value) if type(value) is list and _all_text(value) else registry.convert(value)
+        for name, value in registry.clean(internal).items()
+    }
+
+
+def _all_text(items: list[Any]) -> bool:
+    return all(type(item) is str for item in items)
+
+
+def _equal_copy(value: Any) -> Any:
+    """A copy that compares equal to ``value`` as it is now and shares nothing mutable with it: a
+    deep copy, except that a list holding only text is copied flat (its items cannot change)."""
+    if type(value) is dict:
+        return {name: _equal_copy(item) for name, item in value.items()}
+    if type(value) is list and _all_text(value):
+        return list(value)
+    return copy.deepcopy(value)
+
+
+def _snapshot(task: Any) -> tuple[Any, ...]:
+    return (
+        task.state,
+        task.last_state_change,
+        task.triggered,
+        task._parent,
+        list(task._children),
+        _equal_copy(task.internal_data),
+        _equal_copy(task.data),
+    )
+
+
+def _unchanged(snapshot: tuple[Any, ...], task: Any) -> bool:
+    """Everything but the data, which ``RowCache.rows`` compared first."""
+    state, changed, triggered, parent_id, children, internal, _data = snapshot
+    return bool(
+        task.state == state
+        and task.last_state_change == changed
+        and task.triggered == triggered
+        and task._parent == parent_id
+        and task._children == children
+        and task.internal_data == internal
+    )
+
+
+def workflow_rows(workflow: BpmnWorkflow, cache: RowCache | None = None) -> list[StateRow]:
+    """Convert a running workflow into rows, top workflow first, tasks in creation order.
+
+    With a ``cache`` (kept by the live case between saves), only tasks that changed since the last
+    save are converted; the rows are the same either way.
+    """
+    registry = SERIALIZER.registry
+    registry._encoder_mode = False
+    cache = cache if cache is not None else RowCache()
+    converter = _workflow_converter()
+    walked = 0
+    rows: list[StateRow] = []
+    cache.start_walk()
+    owners: list[tuple[str, Any, dict[str, Any]]] = [(TOP, workflow, _top_row(converter, workflow))]
+    for sub_id, subprocess in workflow.subprocesses.items():
+        owners.append((str(sub_id), subprocess, _sub_row(subprocess)))
+    for owner, flow, own_row in owners:
+        rows.append(_row(f"wf:{owner}", owner, own_row))
+        for task in flow.tasks.values():
+            walked += 1
+            rows.extend(cache.rows(task, owner))
+    cache.keep_only(walked)
+    return rows
+
+
+def _top_row(converter: WorkflowConverter, workflow: BpmnWorkflow) -> dict[str, Any]:
+    registry = SERIALIZER.registry
+    top = {
+        "data": registry.convert(registry.clean(workflow.data)),
+        "correlations": workflow.correlations,
+        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "root": str(workflow.task_tree.id),
+        "bpmn_events": registry.convert(workflow.bpmn_events),
+    }
+    return top
+
+
+def _sub_row(subprocess: Any) -> dict[str, Any]:
+    registry = SERIALIZER.registry
+    return {
+        "data": registry.convert(registry.clean(subprocess.data)),
+        "correlations": subprocess.correlations,
+        "last_task": str(subprocess.last_task.id) if subprocess.last_task is not None else None,
+        "success": subprocess.success,
+        "completed": subprocess.completed,
+        "root": str(subprocess.task_tree.id),
+        "parent_task_id": str(subprocess.parent_task_id),
+        "spec": subprocess.spec.name,
+        "typename": "BpmnSubWorkflow",
+    }
