@@ -320,7 +320,7 @@ tasks = Table(
     Index("ix_tasks_department_state_kind_due", "department_code", "state", "kind", "due_at"),  # inbox (0018)
     Index("ix_tasks_state_due_at", "state", "due_at"),
     Index("ix_tasks_assignee_state_due", "assignee_user_id", "state", "due_at"),
-    Index("ix_tasks_instance", "instance_id"),
+    Index("ix_tasks_instance_state", "instance_id", "state"),  # a case's open tasks (0019)
     Index("ix_tasks_spiff_task_id", "spiff_task_id"),
     Index("ix_tasks_department_instance", "department_code", "instance_id"),  # cases a department worked on
     Index("ix_tasks_completed_by_instance", "completed_by", "instance_id"),  # cases a person handled (ledger)
