@@ -9,6 +9,7 @@ carries (a loop task's children and merged iterations, one more per pass) only w
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter, WorkflowConverter
@@ -38,32 +39,40 @@ class RowCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[tuple[Any, ...], list[StateRow], _Converted]] = {}
+        self._entries: dict[int, tuple[tuple[Any, ...], Any, list[StateRow], _Converted]] = {}
         self._data_unchanged: dict[int, bool] = {}
 
-    def rows(self, task: Any, owner: str) -> list[StateRow]:
-        key = task.id.int
-        entry = self._entries.get(key)
-        if entry is not None:
-            snapshot, rows, converted = entry
-            data_unchanged = task.data == snapshot[6]
-            self._data_unchanged[key] = data_unchanged
-            if data_unchanged and self._parent_data_unchanged(task) and _unchanged(snapshot, task):
-                return rows
-        else:
-            self._data_unchanged[key] = False
-            converted = _Converted()
-        rows = _task_rows(str(task.id), owner, converted.task_dict(task), converted.parts)
-        self._entries[key] = (_snapshot(task), rows, converted)
-        return rows
-
-    def _parent_data_unchanged(self, task: Any) -> bool:
-        if task._parent is None:
-            return True
-        known = self._data_unchanged.get(task._parent.int)
-        if known is not None:
-            return known
-        return False  # a parent outside this walk (not expected): convert to be safe
+    def add_rows(self, tasks: Iterable[Any], owner: str, out: list[StateRow]) -> int:
+        """Append the rows of ``tasks`` (one workflow's, parents before children) to ``out``; returns
+        how many tasks there were. The loop is inlined: it runs for every task of the case."""
+        entries, unchanged = self._entries, self._data_unchanged
+        count = 0
+        for task in tasks:
+            count += 1
+            key = task.id.int
+            entry = entries.get(key)
+            if entry is not None:
+                head, data, rows, converted = entry
+                data_unchanged = unchanged[key] = task.data == data
+                parent = task._parent
+                # a parent outside this walk is not expected: then convert to be safe. The rest of what the
+                # converter reads is compared as one tuple, whose equality checks identity first (the
+                # same parent and child id objects) and runs in C
+                if (
+                    data_unchanged
+                    and (parent is None or unchanged.get(parent.int, False))
+                    and (task.state, task.last_state_change, task.triggered, parent, task._children, task.internal_data)
+                    == head
+                ):
+                    out.extend(rows)
+                    continue
+            else:
+                unchanged[key] = False
+                converted = _Converted()
+            rows = _task_rows(str(task.id), owner, converted.task_dict(task), converted.parts)
+            entries[key] = (_snapshot_head(task), _equal_copy(task.data), rows, converted)
+            out.extend(rows)
+        return count
 
     def start_walk(self) -> None:
         self._data_unchanged.clear()
@@ -159,7 +168,9 @@ def _equal_copy(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
-def _snapshot(task: Any) -> tuple[Any, ...]:
+def _snapshot_head(task: Any) -> tuple[Any, ...]:
+    """Everything the converter reads but the data, as an independent copy to compare with at the
+    next save (``RowCache.add_rows`` builds the same tuple from the live task)."""
     return (
         task.state,
         task.last_state_change,
@@ -167,20 +178,6 @@ def _snapshot(task: Any) -> tuple[Any, ...]:
         task._parent,
         list(task._children),
         _equal_copy(task.internal_data),
-        _equal_copy(task.data),
-    )
-
-
-def _unchanged(snapshot: tuple[Any, ...], task: Any) -> bool:
-    """Everything but the data, which ``RowCache.rows`` compared first."""
-    state, changed, triggered, parent_id, children, internal, _data = snapshot
-    return bool(
-        task.state == state
-        and task.last_state_change == changed
-        and task.triggered == triggered
-        and task._parent == parent_id
-        and task._children == children
-        and task.internal_data == internal
     )
 
 
@@ -202,9 +199,7 @@ def workflow_rows(workflow: BpmnWorkflow, cache: RowCache | None = None) -> list
         owners.append((str(sub_id), subprocess, _sub_row(subprocess)))
     for owner, flow, own_row in owners:
         rows.append(_row(f"wf:{owner}", owner, own_row))
-        for task in flow.tasks.values():
-            walked += 1
-            rows.extend(cache.rows(task, owner))
+        walked += cache.add_rows(flow.tasks.values(), owner, rows)
     cache.keep_only(walked)
     return rows
 
