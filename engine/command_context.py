@@ -58,8 +58,6 @@ class LoadedCase:
     # ``projections.prepare_openings``): (workflow task id, what) -> (the task data it was computed from,
     # "value" or "error", the result or the exception)
     prepared: dict[tuple[str, str], tuple[str, str, Any]] = field(default_factory=dict)
-    # the workflow task ids of its open task instances, read once per command by ``prepare_openings``
-    open_spiff_ids: frozenset[str] | None = None
     # workflow task id -> the task instance this command knows to be its open (else latest) opening: the
     # one it completed, and those the save found open or opened (history events name them unread)
     task_rows: dict[str, str] = field(default_factory=dict)

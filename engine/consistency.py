@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from engine.command_context import definition_row, load_specs, stored_version
-from engine.persistence.tables import case_state_rows, process_instances
+from engine.persistence.tables import TASK_IS_OPEN, case_state_rows, process_instances, tasks
+from engine.projections import OPEN_ROWS
 from engine.spiff.cases import LiveCase
 
 if TYPE_CHECKING:
@@ -49,6 +50,21 @@ def live_index_problems(engine: ProcessEngine, instance_id: str) -> list[str]:
     """Where the cached running case's index of tasks differs from a full walk of its tree."""
     entry = engine.cases.peek(instance_id)
     return entry.live.index_problems() if entry is not None else []
+
+
+def known_open_rows_problems(engine: ProcessEngine, instance_id: str) -> list[str]:
+    """Where the open user-task rows the cached case carries differ from the database's."""
+    entry = engine.cases.peek(instance_id)
+    known = entry.projected.get(OPEN_ROWS) if entry is not None else None
+    if known is None:
+        return []
+    with engine.db.transaction(write=False) as connection:
+        rows = connection.execute(
+            select(tasks.c.spiff_task_id, tasks.c.id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code)
+            .where(tasks.c.instance_id == instance_id, tasks.c.kind == "user", TASK_IS_OPEN)
+        ).all()
+    stored = {row.spiff_task_id: (row.id, row.activity_id, row.name, row.department_code) for row in rows}
+    return [] if stored == known else [f"known {known} != stored {stored}"]
 
 
 def _stored_case(engine: ProcessEngine, instance_id: str) -> LiveCase:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from engine.persistence.tables import TASK_IS_OPEN, departments, incidents, mess
 from engine.spiff.cases import Failure, ReadyTask
 from engine.spiff.sandbox_budget import COMMAND_BUDGET_SPENT
 from engine.spiff.state import dumps
+from engine.vocabulary import OPEN_TASK_STATES
 
 if TYPE_CHECKING:
     from engine.command_context import CommandContext, LoadedCase
@@ -27,9 +29,6 @@ _OPEN_ROWS = select(
     tasks.c.id, tasks.c.spiff_task_id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code
 ).where(tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", TASK_IS_OPEN)
 
-_OPEN_SPIFF_IDS = select(tasks.c.spiff_task_id).where(
-    tasks.c.instance_id == bindparam("instance_id"), tasks.c.kind == "user", TASK_IS_OPEN
-)
 _RESOLVE_TEMPLATE_INCIDENTS = (
     update(incidents)
     .where(incidents.c.instance_id == bindparam("b_instance_id"), incidents.c.code == TEMPLATE_FAILED)
@@ -48,6 +47,46 @@ TEMPLATE_INCIDENTS = "template_incidents"
 OpenStep = tuple[str, str | None]
 """An open user task as the ledger shows it: its name (else its activity id) and its department."""
 
+OPEN_ROWS = "open_rows"
+"""``LoadedCase.projected`` key: the case's open user-task rows by workflow task id, each (row id, activity
+id, name, department), as the command last knew them. Read from the database once per command when
+the case came without them; then kept exact by ``sync_tasks`` and by every guarded task write
+(``note_task_write``), and carried with the cached case. A cached case is used only at the
+``row_version`` it was saved at, and every write to a task row bumps that version (a command that
+wrote a task row of a case it did not load moved the case on, so the next command reads them again)."""
+
+OpenRow = tuple[str, str, str | None, str | None]
+
+
+def open_rows(work: CommandContext, case: LoadedCase) -> dict[str, OpenRow]:
+    """The case's open user-task rows by workflow task id (kept, else read once and kept)."""
+    if case.projected is None:
+        case.projected = {}
+    known: dict[str, OpenRow] | None = case.projected.get(OPEN_ROWS)
+    if known is None:
+        known = {} if case.new else {
+            row.spiff_task_id: (row.id, row.activity_id, row.name, row.department_code)
+            for row in work.connection.execute(_OPEN_ROWS, {"instance_id": case.id})
+        }
+        case.projected[OPEN_ROWS] = known
+    return known
+
+
+def note_task_write(case: LoadedCase, row: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Keep the case's known open rows exact after a guarded write of its task ``row`` in this command:
+    a row that left the open states is no longer open; a reassigned one has its new department."""
+    known = case.projected.get(OPEN_ROWS) if case.projected is not None else None
+    if known is None:
+        return
+    entry = known.get(row["spiff_task_id"])
+    if entry is None or entry[0] != row["id"]:
+        return
+    state = values.get("state")
+    if state is not None and state not in OPEN_TASK_STATES:
+        del known[row["spiff_task_id"]]
+    elif "department_code" in values:
+        known[row["spiff_task_id"]] = (entry[0], entry[1], entry[2], values["department_code"])
+
 
 def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
     """Evaluate the user expressions of the tasks the case's save will open (``assignDepartment``, a
@@ -61,12 +100,9 @@ def prepare_openings(work: CommandContext, case: LoadedCase) -> None:
     ready = case.live.ready_user_tasks()
     if not ready:
         return
-    if case.open_spiff_ids is None:  # once per command: a step only closes rows, and closed ones are not ready
-        case.open_spiff_ids = frozenset() if case.new else frozenset(
-            work.connection.execute(_OPEN_SPIFF_IDS, {"instance_id": case.id}).scalars()
-        )
+    already_open = open_rows(work, case)
     for task in ready:
-        if task.id in case.open_spiff_ids:
+        if task.id in already_open:
             continue
         data = dumps(task.data)
         if case.prepared.get((task.id, "instructions"), ("",))[0] == data:
@@ -114,21 +150,21 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
     never reused, so each round keeps its assignee, data and completion.
     """
     ready = {task.id: task for task in case.live.ready_user_tasks()} if case.state_override is None else {}
-    open_rows: dict[str, tuple[str, str]] = {}
+    known = open_rows(work, case)
     steps: list[OpenStep] = []
-    if not case.new:
-        for row in work.connection.execute(_OPEN_ROWS, {"instance_id": case.id}):
-            open_rows[row.spiff_task_id] = (row.id, row.activity_id)
-            case.task_rows[row.spiff_task_id] = row.id  # open (or cancelled just below): its latest opening
-            if row.spiff_task_id in ready:
-                steps.append((row.name or row.activity_id, row.department_code))
-    gone = {spiff_id: row for spiff_id, row in open_rows.items() if spiff_id not in ready}
+    for spiff_id, (row_id, activity_id, name, department) in known.items():
+        case.task_rows[spiff_id] = row_id  # open (or cancelled just below): its latest opening
+        if spiff_id in ready:
+            steps.append((name or activity_id, department))
+    gone = {spiff_id: row[:2] for spiff_id, row in known.items() if spiff_id not in ready}
     if gone:
         work.connection.execute(
             update(tasks).where(tasks.c.id.in_([row_id for row_id, _ in gone.values()])).values(
                 state="cancelled", ended_at=work.now
             )
         )
+        for spiff_id in gone:
+            del known[spiff_id]
         for spiff_id, (row_id, activity_id) in gone.items():
             work.record(
                 action="task.cancelled",
@@ -137,7 +173,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
                 details={"activity_id": activity_id, "cause": _cancel_cause(case, spiff_id)},
             )
     for spiff_id, task in ready.items():
-        if spiff_id in open_rows:
+        if spiff_id in known:
             continue
         routed = _route(work, case, task)
         if routed is None:
@@ -167,6 +203,7 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
             },
         )
         steps.append((task.name or task.activity_id, department))
+        known[spiff_id] = (row_id, task.activity_id, task.name, department)
         case.task_rows[spiff_id] = row_id
         work.record(
             action="task.created",

@@ -20,6 +20,7 @@ from engine.access import tasks as task_access
 from engine.command_context import CommandContext
 from engine.errors import Conflict, NotFound
 from engine.persistence.tables import process_instances, tasks
+from engine.projections import note_task_write
 
 # Built once (SQLAlchemy reuses their compiled form and cache key); the task writes per guard below.
 _CASE_VERSION = (
@@ -111,6 +112,9 @@ def transition(
         if current == "claimed" and "claimed" not in expected:
             raise Conflict("the task was claimed by someone else", code="task_claimed_by_other")
         raise Conflict(f"the task is {current}; reload and try again", code="task_not_open")
+    case = work.cases.get(str(row["instance_id"]))
+    if case is not None:  # loaded by this command: its known open rows follow the write
+        note_task_write(case, row, values)
     bump_case(work, str(row["instance_id"]), version)
 
 
