@@ -287,10 +287,13 @@ def verify(settings: Settings, env: dict[str, str], outcome: Outcome) -> None:
                 found |= {(row.request_id, row.action) for row in rows}
             # claiming a task one already holds answers 200 and changes nothing (another thread of the
             # same user claimed it first): that claim is reflected by the first claim's event
-            claimed = set(connection.execute(
-                select(audit_events.c.task_id, audit_events.c.actor_user_id)
-                .where(audit_events.c.action == "task.claimed")
-            ).tuples())
+            claimed = {
+                (row.task_id, row.actor_user_id)
+                for row in connection.execute(
+                    select(audit_events.c.task_id, audit_events.c.actor_user_id)
+                    .where(audit_events.c.action == "task.claimed")
+                )
+            }
             outcome.missing = [
                 (rid, kind) for rid, kind in outcome.acknowledged.items()
                 if (rid, EVENT_OF[kind]) not in found
