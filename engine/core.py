@@ -168,9 +168,10 @@ class ProcessEngine:
     def execute(self, command: Command[R]) -> R:
         """Run ``command`` through the executor: one transaction, committed once, rolled back on any error."""
         scope = ReadScope.current()
+        adopted = None
         if scope is not None and scope.sharing:  # later reads must see what the command writes
-            scope.stop_sharing()
-        return self.executor.execute(command)
+            adopted = scope.hand_over()  # the command goes on in the request's read transaction
+        return self.executor.execute(command, adopted)
 
     def query(self, action: Callable[[Connection], T]) -> T:
         """Run a read-only query in its own (non-locking) transaction, or in the read scope's shared one

@@ -4,8 +4,10 @@ A GET request authenticates (the token's row) and then reads (a list, a case): e
 ``ProcessEngine.query`` used to begin and end its own transaction. Inside :meth:`ReadScope.using` the
 queries share one, begun at the first of them and ended when the scope closes: one BEGIN and one
 COMMIT per request instead of one each per query, and the caller and what it reads come from one
-snapshot. A command run inside the scope stops the sharing (later queries must see its writes), and so
-does a query that fails (on PostgreSQL its transaction is aborted), each later query then runs alone.
+snapshot. A command run inside the scope stops the sharing (later queries must see its writes) and
+takes the transaction over as its own (``hand_over``: a request that changes something authenticates
+and acts in one transaction; SQLite's non-optimistic commands end the read and begin a write); a query
+that fails stops the sharing too (on PostgreSQL its transaction is aborted). Each later query runs alone.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TypeVar
 
 from sqlalchemy import Connection
 
-from engine.persistence.database import Database
+from engine.persistence.database import Database, OpenTransaction
 
 T = TypeVar("T")
 
@@ -60,6 +62,16 @@ class ReadScope:
         except BaseException:
             self.stop_sharing()
             raise
+
+    def hand_over(self) -> OpenTransaction | None:
+        """Stop sharing and give the transaction, if begun, to the caller, who ends it: a command goes on
+        in the request's read transaction (the token check already in it) instead of beginning another."""
+        self.sharing = False
+        transaction, connection = self._transaction, self._connection
+        self._transaction, self._connection = None, None
+        if transaction is None or connection is None:
+            return None
+        return transaction, connection
 
     def stop_sharing(self) -> None:
         """Later queries run in their own transactions; the shared one (if begun) ends now."""

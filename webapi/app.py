@@ -160,12 +160,12 @@ def _take_request_id() -> None:
 
 
 def _open_read_scope() -> None:
-    """A GET (or HEAD) request's queries, its authentication first, share one read transaction, begun
-    at the first of them (``engine.read_scope``): one BEGIN and COMMIT per request, one snapshot."""
-    if request.method in ("GET", "HEAD"):
-        scope = contextlib.ExitStack()
-        scope.enter_context(current_app.extensions["wutong"].read_scope())
-        g.read_scope = scope
+    """A request's queries, its authentication first, share one read transaction, begun at the first of
+    them (``engine.read_scope``): one BEGIN and COMMIT per request, one snapshot. A command the request
+    runs goes on in it (SQLite's non-optimistic commands begin their own write transaction)."""
+    scope = contextlib.ExitStack()
+    scope.enter_context(current_app.extensions["wutong"].read_scope())
+    g.read_scope = scope
 
 
 def _close_read_scope(_error: BaseException | None) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.commands.base import Command
 from engine.errors import Conflict
-from engine.persistence.database import StaleRead
+from engine.persistence.database import OpenTransaction, StaleRead
 from engine.spiff.sandbox_command import command_budget
 from engine.spiff.timekeeping import using_clock
 
@@ -65,6 +65,7 @@ class CommandRun:
     command: Command[Any]
     work: CommandContext | None = None
     after_load: list[Callable[[str], None]] = field(default_factory=list)
+    adopted: OpenTransaction | None = None  # a read transaction the first attempt continues (a request's)
 
     def require_work(self) -> CommandContext:
         assert self.work is not None, "the transaction interceptor opens the unit of work"
@@ -144,10 +145,15 @@ class TransactionInterceptor(CommandInterceptor):
 
         engine = self._engine
         db = engine.db
+        adopted, run.adopted = run.adopted, None  # only the first attempt continues it
         if run.command.optimistic:  # SQLite: no write lock while the engine step runs
-            transaction = db.optimistic_transaction(lambda query: run.require_work().check_unchanged(query))
+
+            def check(query: Any) -> None:
+                run.require_work().check_unchanged(query)
+
+            transaction = db.optimistic_transaction(check, adopted)
         else:
-            transaction = db.transaction()
+            transaction = db.transaction(adopted=adopted)
         with using_clock(engine.clock):
             with transaction as connection, command_budget(engine.config.sandbox.max_command_seconds):
                 run.work = CommandContext(engine, connection, run.command.actor, after_load=run.after_load)
@@ -219,8 +225,10 @@ class CommandExecutor:
         """Add an interceptor inside the transaction, around the invoker (after the history writer)."""
         self._inner.append(interceptor)
 
-    def execute(self, command: Command[R]) -> R:
-        run = CommandRun(command)
+    def execute(self, command: Command[R], adopted: OpenTransaction | None = None) -> R:
+        """Run ``command``; ``adopted``: a read transaction already open that it continues (see
+        ``Database.transaction``), ended here if the command fails before it takes it over."""
+        run = CommandRun(command, adopted=adopted)
         chain = [*self._outer, *self._inner]
 
         def step(index: int) -> Any:
@@ -228,4 +236,8 @@ class CommandExecutor:
                 return invoke(run)
             return chain[index].intercept(run, lambda: step(index + 1))
 
-        return step(0)  # type: ignore[no-any-return]
+        try:
+            return step(0)  # type: ignore[no-any-return]
+        finally:
+            if run.adopted is not None:
+                run.adopted[0].close()

@@ -169,16 +169,28 @@ class Database:
             yield connection
 
     @contextlib.contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Connection]:
+    def transaction(self, *, write: bool = True, adopted: OpenTransaction | None = None) -> Iterator[Connection]:
         """One unit of work: commits once at the end, rolls back on any exception.
 
         A lock wait that runs out (at BEGIN on SQLite, at any statement on PostgreSQL) becomes
         :class:`DatabaseBusy`; the transaction is rolled back like on any other error.
+
+        ``adopted``: a read transaction already open (a request's, see ``engine/read_scope.py``) that this
+        unit of work continues instead of beginning its own; it ends with this one. SQLite's writes begin
+        ``IMMEDIATE`` under the writer gate, so there a write unit of work ends the read and begins anew.
         """
+        if adopted is not None and write and self.dialect == "sqlite":
+            adopted[0].close()
+            adopted = None
         gate = self.writer_gate.held() if write and self.dialect == "sqlite" else contextlib.nullcontext()
         try:
-            with gate, self.connect(write=write) as connection, connection.begin():
-                yield connection
+            if adopted is not None:
+                stack, connection = adopted
+                with stack:  # commits it at the end, or rolls it back with the exception that ends it
+                    yield connection
+            else:
+                with gate, self.connect(write=write) as connection, connection.begin():
+                    yield connection
         except sa_exc.OperationalError as exc:
             if not is_lock_timeout(exc):
                 raise
@@ -187,22 +199,25 @@ class Database:
             ) from exc
 
     @contextlib.contextmanager
-    def optimistic_transaction(self, check: WriteLockCheck) -> Iterator[Connection]:
+    def optimistic_transaction(
+        self, check: WriteLockCheck, adopted: OpenTransaction | None = None
+    ) -> Iterator[Connection]:
         """A unit of work that reads without a lock and takes the write lock at its first write.
 
         On SQLite the transaction begins deferred; just before its first INSERT/UPDATE/DELETE it ends
         the read snapshot, begins ``IMMEDIATE`` (waiting up to the lock wait), runs ``check`` and only
         then writes: reads before that point come from the old snapshot, so ``check`` must verify that
         what they found is unchanged. On PostgreSQL (READ COMMITTED, no write lock to avoid) it is
-        :meth:`transaction`.
+        :meth:`transaction`. ``adopted``: as for :meth:`transaction` (a read transaction is what this
+        one begins as, so SQLite continues it too).
         """
         if self.dialect != "sqlite":
-            with self.transaction() as connection:
+            with self.transaction(adopted=adopted) as connection:
                 yield connection
             return
         held: list[bool] = []  # set when the lock step took the writer gate: released after the commit
         try:
-            with self.transaction(write=False) as connection:
+            with self.transaction(write=False, adopted=adopted) as connection:
                 connection.info[ON_FIRST_WRITE] = check
                 connection.info[WRITER_GATE] = (self.writer_gate, held)
                 try:
@@ -223,6 +238,10 @@ class Database:
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()
+
+
+OpenTransaction = tuple[contextlib.ExitStack, Connection]
+"""A transaction begun elsewhere and handed over: the stack that ends it, and its connection."""
 
 
 def take_write_lock(connection: Connection) -> None:
