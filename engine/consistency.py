@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from engine.command_context import definition_row, load_specs, stored_version
-from engine.persistence.tables import TASK_IS_OPEN, case_state_rows, process_instances, tasks
-from engine.projections import OPEN_ROWS
+from engine.persistence.tables import case_state_rows, process_instances
+from engine.projections import OPEN_ROWS, stored_open_rows
 from engine.spiff.cases import LiveCase
 
 if TYPE_CHECKING:
@@ -59,11 +59,7 @@ def known_open_rows_problems(engine: ProcessEngine, instance_id: str) -> list[st
     if known is None:
         return []
     with engine.db.transaction(write=False) as connection:
-        rows = connection.execute(
-            select(tasks.c.spiff_task_id, tasks.c.id, tasks.c.activity_id, tasks.c.name, tasks.c.department_code)
-            .where(tasks.c.instance_id == instance_id, tasks.c.kind == "user", TASK_IS_OPEN)
-        ).all()
-    stored = {row.spiff_task_id: (row.id, row.activity_id, row.name, row.department_code) for row in rows}
+        stored = stored_open_rows(connection, instance_id)
     return [] if stored == known else [f"known {known} != stored {stored}"]
 
 

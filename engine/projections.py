@@ -64,12 +64,17 @@ def open_rows(work: CommandContext, case: LoadedCase) -> dict[str, OpenRow]:
         case.projected = {}
     known: dict[str, OpenRow] | None = case.projected.get(OPEN_ROWS)
     if known is None:
-        known = {} if case.new else {
-            row.spiff_task_id: (row.id, row.activity_id, row.name, row.department_code)
-            for row in work.connection.execute(_OPEN_ROWS, {"instance_id": case.id})
-        }
+        known = {} if case.new else stored_open_rows(work.connection, case.id)
         case.projected[OPEN_ROWS] = known
     return known
+
+
+def stored_open_rows(connection: Connection, instance_id: str) -> dict[str, OpenRow]:
+    """A case's open user-task rows as the database has them, by workflow task id."""
+    return {
+        row.spiff_task_id: (row.id, row.activity_id, row.name, row.department_code)
+        for row in connection.execute(_OPEN_ROWS, {"instance_id": instance_id})
+    }
 
 
 def note_task_write(case: LoadedCase, row: Mapping[str, Any], values: Mapping[str, Any]) -> None:
@@ -163,9 +168,8 @@ def sync_tasks(work: CommandContext, case: LoadedCase) -> list[OpenStep]:
                 state="cancelled", ended_at=work.now
             )
         )
-        for spiff_id in gone:
-            del known[spiff_id]
         for spiff_id, (row_id, activity_id) in gone.items():
+            del known[spiff_id]
             work.record(
                 action="task.cancelled",
                 instance_id=case.id,

@@ -12,12 +12,12 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import TaskConverter
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.deep_merge import DeepMerge
 
-from engine.spiff.state import SERIALIZER, TOP, PartMemo, StateRow, _row, _task_rows, _workflow_converter
+from engine.spiff.state import SERIALIZER, TOP, PartMemo, StateRow, _row, _task_rows
 
 
 class RowCache:
@@ -190,11 +190,10 @@ def workflow_rows(workflow: BpmnWorkflow, cache: RowCache | None = None) -> list
     registry = SERIALIZER.registry
     registry._encoder_mode = False
     cache = cache if cache is not None else RowCache()
-    converter = _workflow_converter()
     walked = 0
     rows: list[StateRow] = []
     cache.start_walk()
-    owners: list[tuple[str, Any, dict[str, Any]]] = [(TOP, workflow, _top_row(converter, workflow))]
+    owners: list[tuple[str, Any, dict[str, Any]]] = [(TOP, workflow, _top_row(workflow))]
     for sub_id, subprocess in workflow.subprocesses.items():
         owners.append((str(sub_id), subprocess, _sub_row(subprocess)))
     for owner, flow, own_row in owners:
@@ -204,29 +203,26 @@ def workflow_rows(workflow: BpmnWorkflow, cache: RowCache | None = None) -> list
     return rows
 
 
-def _top_row(converter: WorkflowConverter, workflow: BpmnWorkflow) -> dict[str, Any]:
+def _flow_attributes(flow: Any) -> dict[str, Any]:
+    """What the top workflow's row and a subprocess's row share, in the library's key order."""
     registry = SERIALIZER.registry
-    top = {
-        "data": registry.convert(registry.clean(workflow.data)),
-        "correlations": workflow.correlations,
-        "last_task": str(workflow.last_task.id) if workflow.last_task is not None else None,
-        "success": workflow.success,
-        "completed": workflow.completed,
-        "root": str(workflow.task_tree.id),
-        "bpmn_events": registry.convert(workflow.bpmn_events),
+    return {
+        "data": registry.convert(registry.clean(flow.data)),
+        "correlations": flow.correlations,
+        "last_task": str(flow.last_task.id) if flow.last_task is not None else None,
+        "success": flow.success,
+        "completed": flow.completed,
+        "root": str(flow.task_tree.id),
     }
-    return top
+
+
+def _top_row(workflow: BpmnWorkflow) -> dict[str, Any]:
+    return {**_flow_attributes(workflow), "bpmn_events": SERIALIZER.registry.convert(workflow.bpmn_events)}
 
 
 def _sub_row(subprocess: Any) -> dict[str, Any]:
-    registry = SERIALIZER.registry
     return {
-        "data": registry.convert(registry.clean(subprocess.data)),
-        "correlations": subprocess.correlations,
-        "last_task": str(subprocess.last_task.id) if subprocess.last_task is not None else None,
-        "success": subprocess.success,
-        "completed": subprocess.completed,
-        "root": str(subprocess.task_tree.id),
+        **_flow_attributes(subprocess),
         "parent_task_id": str(subprocess.parent_task_id),
         "spec": subprocess.spec.name,
         "typename": "BpmnSubWorkflow",
