@@ -122,9 +122,11 @@ def test_the_company_page_says_in_english_which_department_has_the_problem(journ
     case = site.api("POST", "/process-definitions/key/enterprise_problem/start", "jinggong.applicant",
                     json={"variables": {"company_name": COMPANY, "problem_description": "需要公交线路"}})
     journey.sign_in("jinggong.applicant")
+    card = page.locator("[data-testid=company-case]", has_text=case["number"])
+    expect(card).to_be_visible()  # signed in: the sign-in page's own switch is gone
+    page.get_by_role("button", name="展开或收起导航").click()  # at 375 px the switch is folded away
     page.get_by_role("button", name="English").click()
 
-    card = page.locator("[data-testid=company-case]", has_text=case["number"])
     expect(card).to_contain_text("Park Operations Center is working on “Accept the problem” since")
     expect(card).to_contain_text("In progress")
     expect(page.get_by_role("button", name="Submit the problem")).to_be_visible()
